@@ -1,0 +1,567 @@
+package guide
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// The guide schemas, written by hand from the implementation guides in the format that
+// schemas/FORMAT.md describes.
+//
+//go:embed schemas/*.guide schemas/*.dict
+var schemaFiles embed.FS
+
+// Registry holds the parsed guides.
+type Registry struct {
+	guides  []*Guide
+	byKey   map[string]*Guide // ST01 + "/" + version
+	control *Guide
+	dict    map[string]*DataElement
+}
+
+var (
+	defaultOnce sync.Once
+	defaultReg  *Registry
+	defaultErr  error
+)
+
+// Default returns the registry of the guides embedded in claimflow. It is parsed once;
+// a broken schema file is a programming error reported by the first call.
+func Default() (*Registry, error) {
+	defaultOnce.Do(func() { defaultReg, defaultErr = ParseFS(schemaFiles, "schemas") })
+	return defaultReg, defaultErr
+}
+
+// MustDefault is Default for callers that cannot go on without the schemas.
+func MustDefault() *Registry {
+	r, err := Default()
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// Guides lists the transaction-set guides (not CONTROL), sorted by name.
+func (r *Registry) Guides() []*Guide { return r.guides }
+
+// Control returns the guide of the envelope and TA1 segments.
+func (r *Registry) Control() *Guide { return r.control }
+
+// Element returns a data element of the dictionary.
+func (r *Registry) Element(ref string) *DataElement { return r.dict[ref] }
+
+// Lookup finds the guide for a transaction set by ST01 and the implementation convention
+// reference (ST03, or GS08 when ST03 is absent). A version without the addenda suffix
+// ("005010X222" for "005010X222A1") finds the guide too.
+func (r *Registry) Lookup(st01, version string) *Guide {
+	if g := r.byKey[st01+"/"+version]; g != nil {
+		return g
+	}
+	for _, g := range r.guides {
+		if g.ST01 == st01 && version != "" && strings.HasPrefix(g.Version, version) && len(g.Version)-len(version) <= 2 {
+			return g
+		}
+	}
+	return nil
+}
+
+// ByName returns the guide with our short name (837P, 835, 999, 277CA), or nil.
+func (r *Registry) ByName(name string) *Guide {
+	for _, g := range r.guides {
+		if g.Name == name {
+			return g
+		}
+	}
+	if name == r.control.Name {
+		return r.control
+	}
+	return nil
+}
+
+// ParseFS reads every *.dict and *.guide file in dir of fsys.
+func ParseFS(fsys fs.FS, dir string) (*Registry, error) {
+	r := &Registry{byKey: map[string]*Guide{}, dict: map[string]*DataElement{}}
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading guide schemas: %w", err)
+	}
+	var guideFiles []string
+	for _, e := range entries {
+		name := path.Join(dir, e.Name())
+		switch path.Ext(name) {
+		case ".dict":
+			data, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", name, err)
+			}
+			if err := r.parseDict(name, string(data)); err != nil {
+				return nil, err
+			}
+		case ".guide":
+			guideFiles = append(guideFiles, name)
+		}
+	}
+	for _, name := range guideFiles {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+		g, err := r.parseGuide(name, string(data))
+		if err != nil {
+			return nil, err
+		}
+		if g.Name == "CONTROL" {
+			r.control = g
+			continue
+		}
+		key := g.ST01 + "/" + g.Version
+		if r.byKey[key] != nil {
+			return nil, fmt.Errorf("%s: guide %s %s defined twice", name, g.ST01, g.Version)
+		}
+		r.byKey[key] = g
+		r.guides = append(r.guides, g)
+	}
+	if r.control == nil {
+		return nil, errors.New("guide schemas: no CONTROL guide (control.guide)")
+	}
+	sort.Slice(r.guides, func(i, j int) bool { return r.guides[i].Name < r.guides[j].Name })
+	return r, nil
+}
+
+// schemaError is a mistake in a schema file, with its place.
+type schemaError struct {
+	file string
+	line int
+	msg  string
+}
+
+func (e *schemaError) Error() string { return fmt.Sprintf("%s:%d: %s", e.file, e.line, e.msg) }
+
+// tokenize splits a schema line into words, "quoted strings" and [lists]; a # outside
+// quotes starts a comment.
+func tokenize(line string) ([]string, error) {
+	var toks []string
+	i := 0
+	for i < len(line) {
+		c := line[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r':
+			i++
+		case c == '#':
+			return toks, nil
+		case c == '"':
+			j := strings.IndexByte(line[i+1:], '"')
+			if j < 0 {
+				return nil, errors.New("unterminated quoted string")
+			}
+			toks = append(toks, line[i:i+j+2])
+			i += j + 2
+		case c == '[':
+			j := i + 1
+			inQuote := false
+			for ; j < len(line); j++ {
+				if line[j] == '"' {
+					inQuote = !inQuote
+				}
+				if line[j] == ']' && !inQuote {
+					break
+				}
+			}
+			if j == len(line) {
+				return nil, errors.New("unterminated code list")
+			}
+			toks = append(toks, line[i:j+1])
+			i = j + 1
+		default:
+			j := i
+			for j < len(line) && line[j] != ' ' && line[j] != '\t' && line[j] != '\r' {
+				j++
+			}
+			toks = append(toks, line[i:j])
+			i = j
+		}
+	}
+	return toks, nil
+}
+
+func unquote(s string) (string, bool) {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return s[1 : len(s)-1], true
+	}
+	return s, false
+}
+
+// parseCodes reads "[A B "C D"]".
+func parseCodes(s string) ([]string, error) {
+	inner := s[1 : len(s)-1]
+	toks, err := tokenize(inner)
+	if err != nil {
+		return nil, err
+	}
+	codes := make([]string, 0, len(toks))
+	for _, t := range toks {
+		v, _ := unquote(t)
+		codes = append(codes, v)
+	}
+	if len(codes) == 0 {
+		return nil, errors.New("empty code list")
+	}
+	return codes, nil
+}
+
+func (r *Registry) parseDict(file, text string) error {
+	for n, line := range strings.Split(text, "\n") {
+		toks, err := tokenize(line)
+		if err != nil {
+			return &schemaError{file, n + 1, err.Error()}
+		}
+		if len(toks) == 0 {
+			continue
+		}
+		if len(toks) != 5 {
+			return &schemaError{file, n + 1, `want: <ref> <type> <min> <max> "<name>"`}
+		}
+		ref := toks[0]
+		lo, err2 := strconv.Atoi(toks[2])
+		hi, err3 := strconv.Atoi(toks[3])
+		name, quoted := unquote(toks[4])
+		if err2 != nil || err3 != nil || !quoted || lo < 0 || hi < lo || hi == 0 {
+			return &schemaError{file, n + 1, "bad data element line"}
+		}
+		typ := Type(toks[1])
+		switch typ {
+		case TypeAN, TypeID, TypeDT, TypeTM, TypeN0, TypeN1, TypeN2, TypeR, TypeB:
+		default:
+			return &schemaError{file, n + 1, fmt.Sprintf("unknown type %q", toks[1])}
+		}
+		de := &DataElement{Ref: ref, Type: typ, Min: lo, Max: hi, Name: name}
+		if old := r.dict[ref]; old != nil {
+			if old.Type != de.Type || old.Min != de.Min || old.Max != de.Max {
+				return &schemaError{file, n + 1, fmt.Sprintf("element %s disagrees with an earlier definition (%s %d/%d)", ref, old.Type, old.Min, old.Max)}
+			}
+			continue
+		}
+		r.dict[ref] = de
+	}
+	return nil
+}
+
+// guideParser holds the state of parsing one .guide file.
+type guideParser struct {
+	r     *Registry
+	file  string
+	line  int
+	g     *Guide
+	stack []*Loop
+	seg   *Segment
+	comp  *Element // the composite whose components are being read
+}
+
+func (p *guideParser) errf(format string, args ...any) error {
+	return &schemaError{p.file, p.line, fmt.Sprintf(format, args...)}
+}
+
+func (r *Registry) parseGuide(file, text string) (*Guide, error) {
+	p := &guideParser{r: r, file: file}
+	for n, line := range strings.Split(text, "\n") {
+		p.line = n + 1
+		toks, err := tokenize(line)
+		if err != nil {
+			return nil, p.errf("%v", err)
+		}
+		if len(toks) == 0 {
+			continue
+		}
+		if err := p.statement(toks); err != nil {
+			return nil, err
+		}
+	}
+	if p.g == nil {
+		return nil, p.errf("no guide statement")
+	}
+	if len(p.stack) != 1 {
+		return nil, p.errf("loop %s has no end", p.stack[len(p.stack)-1].ID)
+	}
+	if err := p.finishSegment(); err != nil {
+		return nil, err
+	}
+	if err := p.g.index(); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return p.g, nil
+}
+
+func (p *guideParser) statement(toks []string) error {
+	switch toks[0] {
+	case "guide":
+		if p.g != nil {
+			return p.errf("second guide statement")
+		}
+		if len(toks) != 5 {
+			return p.errf(`want: guide <name> <ST01> <version> "<title>"`)
+		}
+		title, _ := unquote(toks[4])
+		p.g = &Guide{Name: toks[1], ST01: toks[2], Version: toks[3], Title: title}
+		p.g.Root = &Loop{ID: "HEADER", Name: "Header", Usage: Required, Repeat: 1}
+		p.stack = []*Loop{p.g.Root}
+		return nil
+	case "loop":
+		if err := p.needGuide(); err != nil {
+			return err
+		}
+		if err := p.finishSegment(); err != nil {
+			return err
+		}
+		if len(toks) != 5 {
+			return p.errf(`want: loop <id> <usage> <repeat> "<name>"`)
+		}
+		u, err := parseUsage(toks[2])
+		if err != nil {
+			return p.errf("%v", err)
+		}
+		rep, err := parseRepeat(toks[3])
+		if err != nil {
+			return p.errf("%v", err)
+		}
+		name, _ := unquote(toks[4])
+		parent := p.stack[len(p.stack)-1]
+		l := &Loop{ID: toks[1], Name: name, Usage: u, Repeat: rep, Parent: parent}
+		parent.Items = append(parent.Items, Item{Loop: l})
+		p.stack = append(p.stack, l)
+		return nil
+	case "end":
+		if err := p.finishSegment(); err != nil {
+			return err
+		}
+		if len(p.stack) < 2 {
+			return p.errf("end without loop")
+		}
+		l := p.stack[len(p.stack)-1]
+		if len(l.Items) == 0 || l.Items[0].Segment == nil {
+			return p.errf("loop %s does not start with a segment", l.ID)
+		}
+		p.stack = p.stack[:len(p.stack)-1]
+		return nil
+	case "seg":
+		if err := p.needGuide(); err != nil {
+			return err
+		}
+		if err := p.finishSegment(); err != nil {
+			return err
+		}
+		return p.segment(toks)
+	}
+	if p.seg == nil {
+		return p.errf("unknown statement %q", toks[0])
+	}
+	return p.element(toks)
+}
+
+func (p *guideParser) needGuide() error {
+	if p.g == nil {
+		return p.errf("the file must start with a guide statement")
+	}
+	return nil
+}
+
+func (p *guideParser) segment(toks []string) error {
+	if len(toks) < 6 {
+		return p.errf(`want: seg <ID> <pos> <usage> <max> "<name>" [key <label>[=codes]]`)
+	}
+	u, err := parseUsage(toks[3])
+	if err != nil {
+		return p.errf("%v", err)
+	}
+	max, err := parseRepeat(toks[4])
+	if err != nil {
+		return p.errf("%v", err)
+	}
+	name, ok := unquote(toks[5])
+	if !ok {
+		return p.errf("segment name must be quoted")
+	}
+	loop := p.stack[len(p.stack)-1]
+	s := &Segment{ID: toks[1], Pos: toks[2], Usage: u, Max: max, Name: name, Loop: loop}
+	rest := toks[6:]
+	if len(rest) > 0 {
+		if rest[0] != "key" || len(rest) != 2 {
+			return p.errf("after the segment name only `key <label>[=codes]` may follow")
+		}
+		label, codes, _ := strings.Cut(rest[1], "=")
+		pos, comp, err := splitLabel(s.ID, label)
+		if err != nil {
+			return p.errf("%v", err)
+		}
+		s.KeyElement, s.KeyComponent = pos, comp
+		if codes != "" {
+			for _, c := range strings.Split(codes, ",") {
+				c, _ = unquote(c)
+				s.KeyCodes = append(s.KeyCodes, c)
+			}
+		}
+	}
+	if p.g.Name == "CONTROL" {
+		if p.g.segments == nil {
+			p.g.segments = map[string]*Segment{}
+		}
+		p.g.segments[s.ID] = s
+	}
+	loop.Items = append(loop.Items, Item{Segment: s})
+	p.seg = s
+	p.comp = nil
+	return nil
+}
+
+func (p *guideParser) element(toks []string) error {
+	s := p.seg
+	if len(toks) < 3 {
+		return p.errf("want: <label> <ref> <usage> [codes] [len=a/b] [rep=n] [\"name\"]")
+	}
+	pos, comp, err := splitLabel(s.ID, toks[0])
+	if err != nil {
+		return p.errf("%v", err)
+	}
+	u, err := parseUsage(toks[2])
+	if err != nil {
+		return p.errf("%v", err)
+	}
+	e := &Element{Label: toks[0], Position: pos, Component: comp, Usage: u, Repeat: 1}
+	switch ref := toks[1]; {
+	case ref == "-":
+		if u != NotUsed {
+			return p.errf("%s: only a not-used element may omit its reference number", e.Label)
+		}
+	case len(ref) > 1 && ref[0] == 'C' && ref[1] >= '0' && ref[1] <= '9':
+		if comp != 0 {
+			return p.errf("%s: a component cannot be a composite", e.Label)
+		}
+		e.CompositeID = ref
+	default:
+		de := p.r.dict[ref]
+		if de == nil {
+			return p.errf("%s: data element %s is not in the dictionary", e.Label, ref)
+		}
+		e.Ref, e.Type, e.Min, e.Max, e.Name = ref, de.Type, de.Min, de.Max, de.Name
+	}
+	for _, t := range toks[3:] {
+		switch {
+		case t[0] == '[':
+			if e.Codes, err = parseCodes(t); err != nil {
+				return p.errf("%s: %v", e.Label, err)
+			}
+		case strings.HasPrefix(t, "len="):
+			lo, hi, ok := strings.Cut(t[4:], "/")
+			a, err1 := strconv.Atoi(lo)
+			b, err2 := strconv.Atoi(hi)
+			if !ok || err1 != nil || err2 != nil || a < 0 || b < a || b == 0 {
+				return p.errf("%s: bad %s", e.Label, t)
+			}
+			e.Min, e.Max = a, b
+		case strings.HasPrefix(t, "rep="):
+			if e.Repeat, err = parseRepeat(t[4:]); err != nil {
+				return p.errf("%s: %v", e.Label, err)
+			}
+		case t[0] == '"':
+			e.Name, _ = unquote(t)
+		default:
+			return p.errf("%s: unexpected %q", e.Label, t)
+		}
+	}
+	if len(e.Codes) > 8 {
+		e.codeSet = make(map[string]struct{}, len(e.Codes))
+		for _, c := range e.Codes {
+			e.codeSet[c] = struct{}{}
+		}
+	}
+	if comp != 0 {
+		if p.comp == nil || p.comp.Position != pos {
+			return p.errf("%s: component without its composite line before it", e.Label)
+		}
+		if comp != len(p.comp.Components)+1 {
+			return p.errf("%s: components must be listed in order, expected -%d", e.Label, len(p.comp.Components)+1)
+		}
+		p.comp.Components = append(p.comp.Components, e)
+		return nil
+	}
+	if pos != len(s.Elements)+1 {
+		return p.errf("%s: elements must be listed in order, expected %s%02d", e.Label, s.ID, len(s.Elements)+1)
+	}
+	s.Elements = append(s.Elements, e)
+	if e.IsComposite() {
+		p.comp = e
+	} else {
+		p.comp = nil
+	}
+	return nil
+}
+
+// finishSegment checks the segment just read and resolves its key.
+func (p *guideParser) finishSegment() error {
+	s := p.seg
+	if s == nil {
+		return nil
+	}
+	p.seg, p.comp = nil, nil
+	for _, e := range s.Elements {
+		if e.IsComposite() && len(e.Components) == 0 && e.Usage != NotUsed {
+			return p.errf("segment %s: composite %s has no components", s.ID, e.Label)
+		}
+	}
+	if s.KeyElement == 0 {
+		return nil
+	}
+	if s.KeyElement > len(s.Elements) {
+		return p.errf("segment %s: key element %02d is not defined", s.ID, s.KeyElement)
+	}
+	if len(s.KeyCodes) > 0 {
+		return nil
+	}
+	e := s.Elements[s.KeyElement-1]
+	if s.KeyComponent > 0 {
+		if s.KeyComponent > len(e.Components) {
+			return p.errf("segment %s: key component %d is not defined", s.ID, s.KeyComponent)
+		}
+		e = e.Components[s.KeyComponent-1]
+	}
+	if len(e.Codes) == 0 {
+		return p.errf("segment %s: key %s has no codes", s.ID, e.Label)
+	}
+	s.KeyCodes = e.Codes
+	return nil
+}
+
+// index builds the lookup tables of a parsed guide.
+func (g *Guide) index() error {
+	g.loops = map[string]*Loop{}
+	g.segIDs = map[string]bool{}
+	var walk func(l *Loop) error
+	walk = func(l *Loop) error {
+		if l != g.Root {
+			if g.loops[l.ID] != nil {
+				return fmt.Errorf("loop %s defined twice", l.ID)
+			}
+			g.loops[l.ID] = l
+		}
+		l.byID = map[string][]int{}
+		for i, it := range l.Items {
+			first := it.first()
+			l.byID[first.ID] = append(l.byID[first.ID], i)
+			if it.Loop != nil {
+				if err := walk(it.Loop); err != nil {
+					return err
+				}
+			} else {
+				g.segIDs[it.Segment.ID] = true
+			}
+		}
+		return nil
+	}
+	return walk(g.Root)
+}

@@ -1,0 +1,350 @@
+package x12
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// DefaultMaxSegmentLen is the longest segment a Reader accepts unless told otherwise.
+const DefaultMaxSegmentLen = 64 << 10
+
+// readChunk is how much a Reader asks of its source at a time.
+const readChunk = 256 << 10
+
+// byte classes inside a segment
+const (
+	clsData = iota
+	clsElement
+	clsControl
+)
+
+// Reader reads segments from an X12 stream. It takes the delimiters from each ISA
+// segment, so one stream may hold several interchanges with different delimiters. It
+// tolerates a UTF-8 byte-order mark at the start and carriage returns, line feeds,
+// tabs and spaces between segments. Memory use is bounded by MaxSegmentLen plus a
+// fixed read buffer, whatever the size of the input.
+//
+// Set options before the first call to Next.
+type Reader struct {
+	// MaxSegmentLen is the longest segment accepted, in bytes, without its terminator.
+	MaxSegmentLen int
+
+	r    io.Reader
+	buf  []byte
+	pos  int   // next unread byte in buf
+	end  int   // end of valid data in buf
+	base int64 // stream offset of buf[0]
+	line int
+	rerr error // error from r (io.EOF at the end)
+
+	d       Delimiters
+	haveISA bool
+	class   [256]uint8
+
+	seg     Segment
+	elems   [][]byte
+	ord     int64
+	stOrd   int
+	started bool
+	ids     map[string]string
+	err     error
+}
+
+// NewReader returns a Reader that reads from r.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{r: r, MaxSegmentLen: DefaultMaxSegmentLen, line: 1, ids: make(map[string]string, 64)}
+}
+
+// Delimiters returns the delimiters of the interchange being read (zero before the first ISA).
+func (r *Reader) Delimiters() Delimiters { return r.d }
+
+// InputOffset returns the stream offset just after the last segment returned.
+func (r *Reader) InputOffset() int64 { return r.base + int64(r.pos) }
+
+// Line returns the line of the next unread byte.
+func (r *Reader) Line() int { return r.line }
+
+// fill reads more data into the buffer, moving unread bytes to its start first. It
+// reports false when no more data can come.
+func (r *Reader) fill() bool {
+	if r.rerr != nil {
+		return false
+	}
+	if r.buf == nil {
+		size := readChunk
+		if r.MaxSegmentLen+4096 > size {
+			size = r.MaxSegmentLen + 4096
+		}
+		r.buf = make([]byte, size)
+	}
+	if r.pos > 0 {
+		n := copy(r.buf, r.buf[r.pos:r.end])
+		r.base += int64(r.pos)
+		r.end = n
+		r.pos = 0
+	}
+	if r.end == len(r.buf) {
+		// A segment longer than the buffer: only possible when MaxSegmentLen was
+		// raised after the buffer was made.
+		nb := make([]byte, 2*len(r.buf))
+		copy(nb, r.buf[:r.end])
+		r.buf = nb
+	}
+	for i := 0; i < 100; i++ {
+		n, err := r.r.Read(r.buf[r.end:])
+		r.end += n
+		if err != nil {
+			r.rerr = err
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+	}
+	r.rerr = io.ErrNoProgress
+	return false
+}
+
+// ensure makes at least n unread bytes available if the input has them.
+func (r *Reader) ensure(n int) bool {
+	for r.end-r.pos < n {
+		if !r.fill() {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Reader) syntaxError(off int64, err error) error {
+	return &SyntaxError{Offset: off, Line: r.line, Ordinal: r.ord + 1, STOrdinal: r.nextSTOrdinal(), Err: err}
+}
+
+func (r *Reader) nextSTOrdinal() int {
+	if r.stOrd > 0 {
+		return r.stOrd + 1
+	}
+	return 0
+}
+
+// readErr turns a failure of the underlying reader into the error to return.
+func (r *Reader) readErr() error {
+	if r.rerr != nil && r.rerr != io.EOF {
+		return fmt.Errorf("x12: reading input at offset %d: %w", r.base+int64(r.end), r.rerr)
+	}
+	return nil
+}
+
+// Next returns the next segment, or io.EOF after the last one. Any other error is a
+// *SyntaxError (or a wrapped read error) and is returned again by every later call.
+// The segment is valid only until the next call.
+func (r *Reader) Next() (*Segment, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	seg, err := r.next()
+	if err != nil {
+		r.err = err
+	}
+	return seg, err
+}
+
+func (r *Reader) next() (*Segment, error) {
+	// Skip the byte-order mark and white space between segments.
+	for {
+		if r.pos == r.end && !r.fill() {
+			if err := r.readErr(); err != nil {
+				return nil, err
+			}
+			if r.ord == 0 {
+				return nil, r.syntaxError(r.base+int64(r.pos), ErrEmpty)
+			}
+			return nil, io.EOF
+		}
+		if !r.started {
+			r.started = true
+			r.ensure(3)
+			if bytes.HasPrefix(r.buf[r.pos:r.end], []byte{0xEF, 0xBB, 0xBF}) {
+				r.pos += 3
+			}
+			continue
+		}
+		c := r.buf[r.pos]
+		if c == '\n' {
+			r.line++
+		} else if c != '\r' && c != ' ' && c != '\t' {
+			break
+		}
+		r.pos++
+	}
+
+	r.ensure(4)
+	if b := r.buf[r.pos:r.end]; len(b) >= 4 && b[0] == 'I' && b[1] == 'S' && b[2] == 'A' && !isAlnum(b[3]) {
+		if err := r.readISA(); err != nil {
+			return nil, err
+		}
+	} else if !r.haveISA {
+		return nil, r.syntaxError(r.base+int64(r.pos), ErrNoISA)
+	}
+	start := r.pos
+
+	// Find the terminator, reading more as needed.
+	term := r.d.Segment
+	from := r.pos
+	var segEnd int
+	for {
+		if k := bytes.IndexByte(r.buf[from:r.end], term); k >= 0 {
+			segEnd = from + k
+			break
+		}
+		if r.end-r.pos > r.MaxSegmentLen {
+			return nil, r.syntaxError(r.base+int64(r.pos), ErrSegmentTooLong)
+		}
+		seen := r.end - r.pos
+		if !r.fill() {
+			if err := r.readErr(); err != nil {
+				return nil, err
+			}
+			return nil, r.syntaxError(r.base+int64(r.pos), ErrTruncated)
+		}
+		start = r.pos
+		from = r.pos + seen
+	}
+	if segEnd-start > r.MaxSegmentLen {
+		return nil, r.syntaxError(r.base+int64(start), ErrSegmentTooLong)
+	}
+
+	// Split the elements; refuse control bytes.
+	buf := r.buf
+	elems := r.elems[:0]
+	s := start
+	for j := start; j < segEnd; j++ {
+		switch r.class[buf[j]] {
+		case clsData:
+		case clsElement:
+			elems = append(elems, buf[s:j:j])
+			s = j + 1
+		default:
+			e := r.syntaxError(r.base+int64(j), fmt.Errorf("%w 0x%02x", ErrControlChar, buf[j]))
+			se := e.(*SyntaxError)
+			se.Element = len(elems)
+			if len(elems) > 0 {
+				se.SegmentID = string(elems[0])
+			}
+			return nil, e
+		}
+	}
+	elems = append(elems, buf[s:segEnd:segEnd])
+	r.elems = elems
+
+	id, ok := r.ids[string(elems[0])]
+	if !ok {
+		id = string(elems[0])
+		if len(r.ids) < 4096 {
+			r.ids[id] = id
+		}
+	}
+	r.ord++
+	switch {
+	case id == "ST":
+		r.stOrd = 1
+	case r.stOrd > 0:
+		r.stOrd++
+	}
+	r.seg = Segment{
+		ID:        id,
+		Elements:  elems,
+		Delims:    r.d,
+		Offset:    r.base + int64(start),
+		Line:      r.line,
+		Ordinal:   r.ord,
+		STOrdinal: r.stOrd,
+	}
+	if id == "SE" {
+		r.stOrd = 0
+	}
+	if term == '\n' {
+		r.line++
+	}
+	r.pos = segEnd + 1
+	return &r.seg, nil
+}
+
+// isaScan is how far into an ISA segment the reader looks for ISA16.
+const isaScan = 512
+
+// readISA takes the delimiters from the ISA segment at r.pos. The element separator is
+// the byte after "ISA", the component separator is ISA16, the segment terminator the
+// byte after it, and ISA11 the repetition separator unless it is alphanumeric (the "U"
+// of version 00401). The ISA is found by counting separators, so a non-fixed-width ISA
+// still reads; the validator reports its width.
+func (r *Reader) readISA() error {
+	r.ensure(isaScan)
+	b := r.buf[r.pos:r.end]
+	if len(b) > isaScan {
+		b = b[:isaScan]
+	}
+	el := b[3]
+	seps := 0
+	i := 3
+	var isa11 []byte
+	last := 3
+	for ; i < len(b); i++ {
+		if b[i] != el {
+			continue
+		}
+		seps++
+		if seps == 12 {
+			isa11 = b[last+1 : i]
+		}
+		last = i
+		if seps == 16 {
+			break
+		}
+	}
+	if seps < 16 || i+2 >= len(b) {
+		if len(b) < isaScan && r.rerr != nil {
+			return r.syntaxError(r.base+int64(r.pos), fmt.Errorf("%w: the ISA segment is incomplete", ErrTruncated))
+		}
+		return r.syntaxError(r.base+int64(r.pos), fmt.Errorf("%w: ISA16 not found", ErrDelimiters))
+	}
+	d := Delimiters{Element: el, Component: b[i+1], Segment: b[i+2]}
+	if len(isa11) == 1 && !isAlnum(isa11[0]) && isa11[0] != ' ' {
+		d.Repetition = isa11[0]
+	}
+	if err := d.Validate(); err != nil {
+		se := r.syntaxError(r.base+int64(r.pos), err).(*SyntaxError)
+		se.SegmentID = "ISA"
+		se.Element = 16
+		return se
+	}
+	if d.Segment == ' ' || d.Segment == '\t' {
+		return r.syntaxError(r.base+int64(r.pos), fmt.Errorf("%w: white space as segment terminator", ErrDelimiters))
+	}
+	r.setDelimiters(d)
+	return nil
+}
+
+func (r *Reader) setDelimiters(d Delimiters) {
+	r.d = d
+	r.haveISA = true
+	for c := 0; c < 256; c++ {
+		cls := uint8(clsData)
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			cls = clsControl
+		}
+		r.class[c] = cls
+	}
+	r.class[d.Element] = clsElement
+	r.class[d.Component] = clsData
+	if d.Repetition != 0 {
+		r.class[d.Repetition] = clsData
+	}
+}
+
+// IsSyntaxError reports whether err is (or wraps) a *SyntaxError.
+func IsSyntaxError(err error) bool {
+	var se *SyntaxError
+	return errors.As(err, &se)
+}

@@ -1,0 +1,143 @@
+package x12
+
+import (
+	"bytes"
+	"strings"
+)
+
+// Segment is one X12 segment. Elements[0] holds the segment id and Elements[i] element i,
+// so that Elements[1] is element 01. An element's bytes still contain its component and
+// repetition separators; Component and Repetition split them.
+//
+// A Segment returned by Reader.Next is valid only until the next call: its memory is
+// reused. Clone makes a copy that may be kept.
+type Segment struct {
+	ID        string
+	Elements  [][]byte
+	Delims    Delimiters
+	Offset    int64 // byte offset of the segment's first byte in the stream
+	Line      int   // 1-based line of Offset
+	Ordinal   int64 // 1-based ordinal of the segment in the stream
+	STOrdinal int   // ordinal inside ST..SE (ST = 1); 0 outside a transaction set
+}
+
+// Len is the number of elements (not counting the segment id).
+func (s *Segment) Len() int { return len(s.Elements) - 1 }
+
+// Element returns element i (1-based) with its separators, or nil when absent.
+func (s *Segment) Element(i int) []byte {
+	if i < 1 || i >= len(s.Elements) {
+		return nil
+	}
+	return s.Elements[i]
+}
+
+// Value returns element i as a string ("" when absent).
+func (s *Segment) Value(i int) string { return string(s.Element(i)) }
+
+// Has reports whether element i is present and not empty.
+func (s *Segment) Has(i int) bool { return len(s.Element(i)) > 0 }
+
+// Component returns component j (1-based) of the first repetition of element i.
+func (s *Segment) Component(i, j int) []byte { return s.RepComponent(i, 1, j) }
+
+// RepComponent returns component j of repetition r of element i (all 1-based).
+func (s *Segment) RepComponent(i, r, j int) []byte {
+	return nth(s.Repetition(i, r), s.Delims.Component, j)
+}
+
+// Repetition returns repetition r (1-based) of element i.
+func (s *Segment) Repetition(i, r int) []byte {
+	e := s.Element(i)
+	if s.Delims.Repetition == 0 || s.ID == "ISA" {
+		if r == 1 {
+			return e
+		}
+		return nil
+	}
+	return nth(e, s.Delims.Repetition, r)
+}
+
+// Repetitions is the number of repetitions of element i (0 when absent or empty).
+func (s *Segment) Repetitions(i int) int {
+	e := s.Element(i)
+	if len(e) == 0 {
+		return 0
+	}
+	if s.Delims.Repetition == 0 || s.ID == "ISA" {
+		return 1
+	}
+	return bytes.Count(e, []byte{s.Delims.Repetition}) + 1
+}
+
+// Components is the number of components of repetition r of element i.
+func (s *Segment) Components(i, r int) int {
+	e := s.Repetition(i, r)
+	if len(e) == 0 {
+		return 0
+	}
+	if s.ID == "ISA" {
+		return 1
+	}
+	return bytes.Count(e, []byte{s.Delims.Component}) + 1
+}
+
+// nth returns the n-th (1-based) part of b split at sep, or nil.
+func nth(b []byte, sep byte, n int) []byte {
+	if n < 1 || b == nil {
+		return nil
+	}
+	for k := 1; ; k++ {
+		i := bytes.IndexByte(b, sep)
+		if k == n {
+			if i < 0 {
+				return b
+			}
+			return b[:i]
+		}
+		if i < 0 {
+			return nil
+		}
+		b = b[i+1:]
+	}
+}
+
+// Clone returns a deep copy of the segment that stays valid after the next Reader call.
+func (s *Segment) Clone() *Segment {
+	c := *s
+	n := 0
+	for _, e := range s.Elements {
+		n += len(e)
+	}
+	buf := make([]byte, 0, n)
+	c.Elements = make([][]byte, len(s.Elements))
+	for i, e := range s.Elements {
+		start := len(buf)
+		buf = append(buf, e...)
+		c.Elements[i] = buf[start:len(buf):len(buf)]
+	}
+	return &c
+}
+
+// String renders the segment with its own delimiters, without the terminator.
+func (s *Segment) String() string {
+	var b strings.Builder
+	for i, e := range s.Elements {
+		if i > 0 {
+			b.WriteByte(s.Delims.Element)
+		}
+		b.Write(e)
+	}
+	return b.String()
+}
+
+// NewSegment builds a segment from an id and element strings, for tests and callers
+// that assemble segments by hand. Components must already be joined with d.Component.
+func NewSegment(d Delimiters, id string, elements ...string) *Segment {
+	s := &Segment{ID: id, Delims: d, Elements: make([][]byte, 0, len(elements)+1)}
+	s.Elements = append(s.Elements, []byte(id))
+	for _, e := range elements {
+		s.Elements = append(s.Elements, []byte(e))
+	}
+	return s
+}

@@ -5,13 +5,14 @@ package codes
 // shape of that kind of code; it says nothing about whether the code exists.
 
 // ICD10CMFormat reports whether code has the shape of an ICD-10-CM code as
-// sent in X12, without the dot: a letter, a digit, a letter or digit, then up
-// to four letters or digits (3 to 7 characters; E119, S72001A).
+// sent in X12, without the dot: a letter, then two to six letters or digits
+// (3 to 7 characters; E119, S72001A). The second character is usually a
+// digit, but FY2026 added the QA chapter (QA0010), so a letter is accepted.
 func ICD10CMFormat(code string) bool {
-	if len(code) < 3 || len(code) > 7 || !isUpper(code[0]) || !isDigit(code[1]) {
+	if len(code) < 3 || len(code) > 7 || !isUpper(code[0]) {
 		return false
 	}
-	for i := 2; i < len(code); i++ {
+	for i := 1; i < len(code); i++ {
 		if !isAlnum(code[i]) {
 			return false
 		}

@@ -79,9 +79,9 @@ type Release struct {
 	// zero means no bound. A HCPCS release also answers dates of service
 	// before From from each code's add and termination dates.
 	From, Through Date
-	Codes     int    // ICD-10-CM: billable codes; HCPCS: Level II codes
-	Modifiers int    // HCPCS Level II modifiers
-	Source    string // base name of the file it was loaded from
+	Codes         int    // ICD-10-CM: billable codes; HCPCS: Level II codes
+	Modifiers     int    // HCPCS Level II modifiers
+	Source        string // base name of the file it was loaded from
 }
 
 // TaxonomyEntry is one NUCC provider taxonomy code.

@@ -333,8 +333,33 @@ func (p *guideParser) statement(toks []string) error {
 		name, _ := unquote(toks[4])
 		parent := p.stack[len(p.stack)-1]
 		l := &Loop{ID: toks[1], Name: name, Usage: u, Repeat: rep, Parent: parent}
-		parent.Items = append(parent.Items, Item{Loop: l})
+		parent.Items = append(parent.Items, Item{Loop: l, Usage: u, Repeat: rep})
 		p.stack = append(p.stack, l)
+		return nil
+	case "use":
+		if err := p.needGuide(); err != nil {
+			return err
+		}
+		if err := p.finishSegment(); err != nil {
+			return err
+		}
+		if len(toks) != 4 {
+			return p.errf("want: use <loop id> <usage> <repeat>")
+		}
+		u, err := parseUsage(toks[2])
+		if err != nil {
+			return p.errf("%v", err)
+		}
+		rep, err := parseRepeat(toks[3])
+		if err != nil {
+			return p.errf("%v", err)
+		}
+		l := p.findLoop(p.g.Root, toks[1])
+		if l == nil {
+			return p.errf("use %s: no such loop defined before", toks[1])
+		}
+		parent := p.stack[len(p.stack)-1]
+		parent.Items = append(parent.Items, Item{Loop: l, Usage: u, Repeat: rep})
 		return nil
 	case "end":
 		if err := p.finishSegment(); err != nil {
@@ -362,6 +387,22 @@ func (p *guideParser) statement(toks []string) error {
 		return p.errf("unknown statement %q", toks[0])
 	}
 	return p.element(toks)
+}
+
+// findLoop looks up an already defined loop by id.
+func (p *guideParser) findLoop(l *Loop, id string) *Loop {
+	for _, it := range l.Items {
+		if it.Loop == nil {
+			continue
+		}
+		if it.Loop.ID == id {
+			return it.Loop
+		}
+		if f := p.findLoop(it.Loop, id); f != nil {
+			return f
+		}
+	}
+	return nil
 }
 
 func (p *guideParser) needGuide() error {
@@ -545,7 +586,7 @@ func (g *Guide) index() error {
 	walk = func(l *Loop) error {
 		if l != g.Root {
 			if g.loops[l.ID] != nil {
-				return fmt.Errorf("loop %s defined twice", l.ID)
+				return nil // a loop used in a second place
 			}
 			g.loops[l.ID] = l
 		}

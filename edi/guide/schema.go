@@ -77,10 +77,14 @@ type Loop struct {
 // Trigger is the loop's first segment, whose arrival starts a new instance of the loop.
 func (l *Loop) Trigger() *Segment { return l.Items[0].Segment }
 
-// Item is one entry of a loop: a segment or a child loop.
+// Item is one entry of a loop: a segment or a child loop. For a child loop, Usage and
+// Repeat are the loop's at this place: a loop the guide uses in two places (837P 2300
+// under 2000B and under 2000C) has one definition and two items.
 type Item struct {
 	Segment *Segment
 	Loop    *Loop
+	Usage   Usage
+	Repeat  int
 }
 
 // first is the segment an item starts with.

@@ -24,6 +24,9 @@ func (d Delimiters) Validate() error {
 		if isAlnum(c) || c == ' ' || c == 0 {
 			return fmt.Errorf("%w: %q cannot be a delimiter", ErrDelimiters, c)
 		}
+		if c >= 0x80 {
+			return fmt.Errorf("%w: byte 0x%02x is not an ASCII character (a multi-byte character cannot be a delimiter)", ErrDelimiters, c)
+		}
 		for _, o := range all[i+1:] {
 			if c == o {
 				return fmt.Errorf("%w: %q is used twice", ErrDelimiters, c)

@@ -31,6 +31,10 @@ type Reader struct {
 	// MaxSegmentLen is the longest segment accepted, in bytes, without its terminator.
 	MaxSegmentLen int
 
+	// MissingTerminator is set when the input ended with an IEA that had no segment
+	// terminator; the reader accepts it, a strict validator reports it.
+	MissingTerminator bool
+
 	r    io.Reader
 	buf  []byte
 	pos  int   // next unread byte in buf
@@ -202,13 +206,18 @@ func (r *Reader) next() (*Segment, error) {
 			return nil, r.syntaxError(r.base+int64(r.pos), ErrSegmentTooLong)
 		}
 		seen := r.end - r.pos
-		if !r.fill() {
+		more := r.fill()
+		start = r.pos // fill moves the unread bytes to the start of the buffer
+		if !more {
 			if err := r.readErr(); err != nil {
 				return nil, err
 			}
+			if k := r.unterminatedTrailer(); k >= 0 {
+				segEnd = k
+				break
+			}
 			return nil, r.syntaxError(r.base+int64(r.pos), ErrTruncated)
 		}
-		start = r.pos
 		from = r.pos + seen
 	}
 	if segEnd-start > r.MaxSegmentLen {
@@ -268,7 +277,26 @@ func (r *Reader) next() (*Segment, error) {
 		r.line++
 	}
 	r.pos = segEnd + 1
+	if r.pos > r.end {
+		r.pos = r.end
+	}
 	return &r.seg, nil
+}
+
+// unterminatedTrailer handles input that ends with an IEA lacking its terminator
+// (often followed by a line feed): the data is all there, so the IEA is read and
+// MissingTerminator records the defect. It returns where the IEA ends, or -1.
+func (r *Reader) unterminatedTrailer() int {
+	b := r.buf[r.pos:r.end]
+	if len(b) < 4 || string(b[:3]) != "IEA" || b[3] != r.d.Element {
+		return -1
+	}
+	end := len(b)
+	for end > 0 && (b[end-1] == '\n' || b[end-1] == '\r' || b[end-1] == ' ' || b[end-1] == '\t') {
+		end--
+	}
+	r.MissingTerminator = true
+	return r.pos + end
 }
 
 // isaScan is how far into an ISA segment the reader looks for ISA16.
@@ -318,6 +346,9 @@ func (r *Reader) readISA() error {
 		se.SegmentID = "ISA"
 		se.Element = 16
 		return se
+	}
+	if bytes.IndexByte(b[:i+1], d.Segment) >= 0 {
+		return r.syntaxError(r.base+int64(r.pos), fmt.Errorf("%w: the segment terminator %q appears inside the ISA", ErrDelimiters, d.Segment))
 	}
 	if d.Segment == ' ' || d.Segment == '\t' {
 		return r.syntaxError(r.base+int64(r.pos), fmt.Errorf("%w: white space as segment terminator", ErrDelimiters))

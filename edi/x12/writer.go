@@ -278,37 +278,44 @@ func (w *Writer) Segment(id string, elements ...string) error {
 }
 
 // WriteSegment writes a segment read from another stream, translating its component
-// and repetition separators to the writer's. ISA, IEA, GS, GE, ST and SE are written
+// and repetition separators to the writer's, and keeping every element it has (even
+// trailing empty ones) so that read -> write gives the input back. ISA, IEA, GS, GE, ST and SE are written
 // as they are: they do not update the writer's envelope state or counts.
 func (w *Writer) WriteSegment(s *Segment) error {
 	if s.ID == "ISA" {
 		return w.writeISARaw(s)
 	}
-	w.Begin(s.ID)
-	for _, e := range s.Elements[1:] {
-		if w.err != nil {
-			break
+	if w.err != nil {
+		return w.err
+	}
+	if w.inSeg {
+		return w.fail(&WriteError{SegmentID: w.segID, Err: errors.New("segment not ended before the next")})
+	}
+	w.inSeg = true
+	w.segID = s.ID
+	w.seg = w.seg[:0]
+	for i, e := range s.Elements {
+		w.elem = i
+		if i > 0 {
+			w.seg = append(w.seg, w.d.Element)
 		}
-		w.elem++
-		w.seg = append(w.seg, w.d.Element)
 		for _, c := range e {
 			switch {
 			case c == s.Delims.Component:
 				c = w.d.Component
 			case c == s.Delims.Repetition && s.Delims.Repetition != 0:
 				if w.d.Repetition == 0 {
-					return w.fail(&WriteError{SegmentID: s.ID, Element: w.elem, Err: errors.New("repetitions without a repetition separator")})
+					return w.fail(&WriteError{SegmentID: s.ID, Element: i, Err: errors.New("repetitions without a repetition separator")})
 				}
 				c = w.d.Repetition
 			case w.forbid[c]:
-				return w.fail(&WriteError{SegmentID: s.ID, Element: w.elem, Err: fmt.Errorf("%w: %q", ErrDelimiterInData, c)})
+				return w.fail(&WriteError{SegmentID: s.ID, Element: i, Err: fmt.Errorf("%w: %q", ErrDelimiterInData, c)})
 			}
 			w.seg = append(w.seg, c)
 		}
-		if len(e) > 0 {
-			w.keep = len(w.seg)
-		}
 	}
+	// Keep trailing empty elements too: what was read is written back as it was.
+	w.keep = len(w.seg)
 	return w.End()
 }
 

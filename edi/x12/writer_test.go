@@ -1,0 +1,159 @@
+package x12
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWriterEnvelopes(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, DefaultDelimiters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Interchanges = &Counter{N: 41}
+	at := time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
+	if err := w.BeginInterchange(InterchangeHeader{SenderQualifier: "ZZ", SenderID: "CLAIMFLOW", ReceiverQualifier: "ZZ", ReceiverID: "CLEARING", Time: at, Test: true, AckRequested: true}); err != nil {
+		t.Fatal(err)
+	}
+	w.BeginGroup(GroupHeader{FunctionalID: "HC", SenderCode: "CF", ReceiverCode: "CH", Time: at, Version: "005010X222A1"})
+	for i := 0; i < 2; i++ {
+		ctl, err := w.BeginTransaction("837", "005010X222A1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ctl.ISA13 != "000000042" || ctl.GS06 != "1" || ctl.ST02 != []string{"0001", "0002"}[i] {
+			t.Errorf("control = %+v", ctl)
+		}
+		if w.STOrdinal() != 2 {
+			t.Errorf("STOrdinal after ST = %d", w.STOrdinal())
+		}
+		w.Segment("BHT", "0019", "00", "B1", "20260304", "0506", "CH")
+		w.Begin("CLM")
+		w.Elem("PCN1")
+		w.Cents(12050)
+		w.Elem("")
+		w.Elem("")
+		w.Comp("11", "B", "1")
+		w.Elem("")
+		w.Elem("")
+		w.End()
+		w.Begin("SV1")
+		w.Comp("HC", "99213", "25", "", "", "")
+		w.Cents(10000)
+		w.Elem("UN")
+		w.Int(1)
+		w.Elem("")
+		w.End()
+		if err := w.EndTransaction(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.EndGroup()
+	w.EndInterchange()
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	isa, _, _ := strings.Cut(out, "~")
+	if len(isa) != 105 {
+		t.Errorf("ISA is %d characters before its terminator, want 105: %q", len(isa), isa)
+	}
+	want := "ISA*00*          *00*          *ZZ*CLAIMFLOW      *ZZ*CLEARING       *260304*0506*^*00501*000000042*1*T*:~" +
+		"GS*HC*CF*CH*20260304*0506*1*X*005010X222A1~" +
+		"ST*837*0001*005010X222A1~BHT*0019*00*B1*20260304*0506*CH~CLM*PCN1*120.5***11:B:1~SV1*HC:99213:25*100*UN*1~SE*5*0001~" +
+		"ST*837*0002*005010X222A1~BHT*0019*00*B1*20260304*0506*CH~CLM*PCN1*120.5***11:B:1~SV1*HC:99213:25*100*UN*1~SE*5*0002~" +
+		"GE*2*1~IEA*1*000000042~"
+	if out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+	// What the writer wrote passes the envelope checks.
+	var c EnvelopeChecker
+	r := NewReader(strings.NewReader(out))
+	for {
+		s, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Check(s)
+	}
+	c.Finish()
+	for _, e := range c.Errors() {
+		t.Errorf("envelope error: %v", e)
+	}
+}
+
+func TestWriterRefusesDelimitersInData(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"A*B", "A:B", "A~B", "A^B"} {
+		var buf bytes.Buffer
+		w, _ := NewWriter(&buf, DefaultDelimiters)
+		w.Begin("NM1")
+		w.Elem("IL")
+		w.Elem(v)
+		err := w.End()
+		var we *WriteError
+		if !errors.Is(err, ErrDelimiterInData) || !errors.As(err, &we) || we.Element != 2 || we.SegmentID != "NM1" {
+			t.Errorf("%q: err = %v", v, err)
+		}
+		w.Flush()
+		if buf.Len() != 0 {
+			t.Errorf("%q: wrote %q despite the error", v, buf.String())
+		}
+	}
+}
+
+func TestWriterEnvelopeOrder(t *testing.T) {
+	t.Parallel()
+	w, _ := NewWriter(io.Discard, DefaultDelimiters)
+	if _, err := w.BeginTransaction("837", "X"); !errors.Is(err, ErrEnvelope) {
+		t.Errorf("ST outside GS: %v", err)
+	}
+	w2, _ := NewWriter(io.Discard, DefaultDelimiters)
+	if err := w2.BeginInterchange(InterchangeHeader{}); err == nil {
+		t.Error("BeginInterchange without a sequence succeeded")
+	}
+	w3, _ := NewWriter(io.Discard, DefaultDelimiters)
+	w3.Interchanges = &Counter{}
+	if err := w3.BeginInterchange(InterchangeHeader{SenderID: strings.Repeat("X", 16)}); err == nil {
+		t.Error("an ISA06 of 16 characters was accepted")
+	}
+	if _, err := NewWriter(io.Discard, Delimiters{Element: '*', Component: '*', Segment: '~'}); !errors.Is(err, ErrDelimiters) {
+		t.Errorf("duplicate delimiters: %v", err)
+	}
+}
+
+func TestCents(t *testing.T) {
+	t.Parallel()
+	good := map[string]int64{"0": 0, "120": 12000, "120.5": 12050, "120.55": 12055, "-2.15": -215, ".5": 50, "7.": 700, "1.500": 150, "+3": 300, "00012": 1200}
+	for in, want := range good {
+		got, err := ParseCents([]byte(in))
+		if err != nil || got != want {
+			t.Errorf("ParseCents(%q) = %d, %v; want %d", in, got, err, want)
+		}
+		if err == nil {
+			back, _ := ParseCents(AppendCents(nil, got))
+			if back != got {
+				t.Errorf("round trip of %d via %q", got, AppendCents(nil, got))
+			}
+		}
+	}
+	for _, in := range []string{"", "-", ".", "1.234", "1e5", "12a", "1.2.3", "99999999999999999999"} {
+		if _, err := ParseCents([]byte(in)); !errors.Is(err, ErrAmount) {
+			t.Errorf("ParseCents(%q) err = %v", in, err)
+		}
+	}
+	for c, want := range map[int64]string{0: "0", 12000: "120", 12050: "120.5", 12055: "120.55", -215: "-2.15", 5: "0.05", -50: "-0.5"} {
+		if got := FormatCents(c); got != want {
+			t.Errorf("FormatCents(%d) = %q, want %q", c, got, want)
+		}
+	}
+}

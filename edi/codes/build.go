@@ -67,7 +67,6 @@ func newBuilder(s *Set) *builder {
 		b.icd[per.start] = d
 	}
 	for _, r := range s.hcpcs.releases {
-		r := r
 		b.hcpcsRels[r.order()] = &r
 	}
 	for i, k := range s.hcpcs.codes.keys {

@@ -24,10 +24,14 @@ func NewDate(year int, month time.Month, day int) Date {
 // IsZero reports whether d is the zero Date.
 func (d Date) IsZero() bool { return d == 0 }
 
-// Year, Month and Day return the parts of d.
-func (d Date) Year() int         { return int(d) / 10000 }
+// Year returns the year of d.
+func (d Date) Year() int { return int(d) / 10000 }
+
+// Month returns the month of d.
 func (d Date) Month() time.Month { return time.Month(int(d) / 100 % 100) }
-func (d Date) Day() int          { return int(d) % 100 }
+
+// Day returns the day of the month of d.
+func (d Date) Day() int { return int(d) % 100 }
 
 // Time returns d at midnight UTC; the zero Date gives the zero Time.
 func (d Date) Time() time.Time {

@@ -25,6 +25,11 @@
 // concurrent use):
 //
 //	set, err := codes.Open(codes.StorePath(dataDir))
+//	if errors.Is(err, fs.ErrNotExist) {
+//		set = nil // nothing loaded yet: every lookup answers NotChecked
+//	} else if err != nil {
+//		return err
+//	}
 //	if !set.Has(codes.KindICD10CM) {
 //		log.Print("ICD-10-CM not loaded: format checks only")
 //	}

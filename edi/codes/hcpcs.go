@@ -14,10 +14,14 @@ import (
 // HCPC2025_OCT_ANWEB_v2.txt, HCPC2026_JUL_ANWEB_06172026.txt.
 var hcpcsName = regexp.MustCompile(`(?i)^HCPC(\d{4})_([A-Z]{3})_ANWEB`)
 
-var monthAbbr = map[string]time.Month{
-	"JAN": time.January, "FEB": time.February, "MAR": time.March, "APR": time.April,
-	"MAY": time.May, "JUN": time.June, "JUL": time.July, "AUG": time.August,
-	"SEP": time.September, "OCT": time.October, "NOV": time.November, "DEC": time.December,
+// monthAbbr returns the month named by a three-letter upper-case abbreviation.
+func monthAbbr(s string) (time.Month, bool) {
+	for m := time.January; m <= time.December; m++ {
+		if strings.ToUpper(m.String()[:3]) == s {
+			return m, true
+		}
+	}
+	return 0, false
 }
 
 // hcpcsReleaseFromName returns the year and month a CMS file name carries.
@@ -26,7 +30,7 @@ func hcpcsReleaseFromName(base string) (int, time.Month, bool) {
 	if m == nil {
 		return 0, 0, false
 	}
-	mon, ok := monthAbbr[strings.ToUpper(m[2])]
+	mon, ok := monthAbbr(strings.ToUpper(m[2]))
 	if !ok {
 		return 0, 0, false
 	}

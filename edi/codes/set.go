@@ -38,18 +38,21 @@ const (
 	Terminated
 )
 
-var statusNames = [...]string{
-	NotChecked:      "not checked",
-	Valid:           "valid",
-	NotBillable:     "not billable (header code)",
-	Unknown:         "unknown",
-	NotYetEffective: "not yet effective",
-	Terminated:      "terminated",
-}
-
+// String returns a lower-case description: "valid", "not checked", ...
 func (s Status) String() string {
-	if int(s) < len(statusNames) {
-		return statusNames[s]
+	switch s {
+	case NotChecked:
+		return "not checked"
+	case Valid:
+		return "valid"
+	case NotBillable:
+		return "not billable (header code)"
+	case Unknown:
+		return "unknown"
+	case NotYetEffective:
+		return "not yet effective"
+	case Terminated:
+		return "terminated"
 	}
 	return "Status(" + strconv.Itoa(int(s)) + ")"
 }
@@ -174,8 +177,9 @@ type taxSet struct {
 
 // ICD10 checks an ICD-10-CM diagnosis code, as sent in X12 (no dot: E119),
 // against the release that covers the date of service dos (the fiscal year
-// of dos; October 1 starts a new year). A date of service no loaded release
-// covers answers NotChecked.
+// of dos; October 1 starts a new year). dos counts as the calendar date it
+// has in its own location. A date of service no loaded release covers
+// answers NotChecked.
 func (s *Set) ICD10(code string, dos time.Time) Result {
 	if s == nil || len(s.icd.periods) == 0 {
 		return Result{}

@@ -39,7 +39,15 @@ func xlsxRows(zr *zip.Reader, name string) func(yield func(row int, cells []stri
 		if f == nil {
 			return fmt.Errorf("reading xlsx %s: no worksheet %s", name, sheet)
 		}
-		if err := xlsxSheet(f, sst, yield); err != nil {
+		var yieldErr error // the caller's own error, passed back as it is
+		err = xlsxSheet(f, sst, func(row int, cells []string) error {
+			yieldErr = yield(row, cells)
+			return yieldErr
+		})
+		if yieldErr != nil {
+			return yieldErr
+		}
+		if err != nil {
 			return fmt.Errorf("reading xlsx %s %s: %w", name, sheet, err)
 		}
 		return nil

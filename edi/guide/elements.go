@@ -1,0 +1,289 @@
+package guide
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/claimflow/claimflow/edi/x12"
+)
+
+// checkElements checks the elements of a placed segment against its schema: usage,
+// repetitions, components, lengths, types and code values.
+func checkElements(s *Segment, seg *x12.Segment, loopID string, errAt func(loopID, segID string) *Error, report func(*Error)) {
+	bad := func(el *Element, pos, comp, rep int, code string, v []byte, format string, args ...any) {
+		e := errAt(loopID, seg.ID)
+		e.SegmentCode = SegElementErrors
+		e.ElementCode = code
+		e.Element, e.Component, e.Repetition = pos, comp, rep
+		if el != nil {
+			e.ElementRef = el.Ref
+		}
+		e.Value = string(v)
+		e.Msg = fmt.Sprintf(format, args...)
+		report(e)
+	}
+	n := seg.Len()
+	if n > len(s.Elements) {
+		for i := len(s.Elements) + 1; i <= n; i++ {
+			if len(seg.Element(i)) > 0 {
+				bad(nil, i, 0, 0, ElemTooMany, seg.Element(i), "%s has %d elements; the guide defines %d", seg.ID, n, len(s.Elements))
+				break
+			}
+		}
+	}
+	d := seg.Delims
+	for idx, el := range s.Elements {
+		pos := idx + 1
+		v := seg.Element(pos)
+		if len(v) == 0 {
+			if el.Usage == Required {
+				bad(el, pos, 0, 0, ElemMissing, nil, "%s (%s) is required but missing", el.Label, el.describe())
+			}
+			continue
+		}
+		if el.Usage == NotUsed {
+			bad(el, pos, 0, 0, ElemNotUsedPresent, v, "%s is marked not used in this guide but has a value", el.Label)
+			continue
+		}
+		reps := 1
+		if d.Repetition != 0 && seg.ID != "ISA" {
+			reps = bytes.Count(v, []byte{d.Repetition}) + 1
+		}
+		if reps > 1 && el.Repeat != Unbounded && reps > el.Repeat {
+			bad(el, pos, 0, el.Repeat+1, ElemTooManyReps, v, "%s repeats %d times; the guide allows %d", el.Label, reps, el.Repeat)
+			reps = el.Repeat
+		}
+		for r := 1; r <= reps; r++ {
+			rv := v
+			if reps > 1 {
+				rv = seg.Repetition(pos, r)
+			}
+			repPos := 0
+			if el.Repeat != 1 {
+				repPos = r
+			}
+			if !el.IsComposite() {
+				if seg.ID != "ISA" && bytes.IndexByte(rv, d.Component) >= 0 {
+					bad(el, pos, 0, repPos, ElemTooManyComps, rv, "%s is a simple element but has components", el.Label)
+					continue
+				}
+				if code, msg := checkValue(el, rv); code != "" {
+					bad(el, pos, 0, repPos, code, rv, "%s %s", el.Label, msg)
+				}
+				continue
+			}
+			ncomp := bytes.Count(rv, []byte{d.Component}) + 1
+			if ncomp > len(el.Components) {
+				bad(el, pos, len(el.Components)+1, repPos, ElemTooManyComps, rv, "%s has %d components; the guide defines %d", el.Label, ncomp, len(el.Components))
+			}
+			rest := rv
+			for ci, c := range el.Components {
+				var cv []byte
+				if rest != nil {
+					if k := bytes.IndexByte(rest, d.Component); k >= 0 {
+						cv, rest = rest[:k], rest[k+1:]
+					} else {
+						cv, rest = rest, nil
+					}
+				}
+				if len(cv) == 0 {
+					if c.Usage == Required {
+						bad(c, pos, ci+1, repPos, ElemMissing, nil, "%s (%s) is required but missing", c.Label, c.describe())
+					}
+					continue
+				}
+				if c.Usage == NotUsed {
+					bad(c, pos, ci+1, repPos, ElemNotUsedPresent, cv, "%s is marked not used in this guide but has a value", c.Label)
+					continue
+				}
+				if code, msg := checkValue(c, cv); code != "" {
+					bad(c, pos, ci+1, repPos, code, cv, "%s %s", c.Label, msg)
+				}
+			}
+		}
+	}
+	if (seg.ID == "DTP" || seg.ID == "DTM") && len(s.Elements) >= 3 {
+		checkPeriod(seg, s, bad)
+	}
+}
+
+func (e *Element) describe() string {
+	if e.Name != "" {
+		return e.Name
+	}
+	if e.CompositeID != "" {
+		return "composite " + e.CompositeID
+	}
+	return "element " + e.Ref
+}
+
+// checkValue checks a non-empty simple value: length, type and code. It returns the
+// IK403 code and a message, or "" when the value is good.
+func checkValue(el *Element, v []byte) (string, string) {
+	switch el.Type {
+	case TypeN0, TypeN1, TypeN2:
+		digits := v
+		if v[0] == '-' {
+			digits = v[1:]
+		}
+		if len(digits) == 0 || !allDigits(digits) {
+			return ElemBadChar, "must be a whole number"
+		}
+		return checkLen(el, len(digits))
+	case TypeR:
+		n, ok := decimalDigits(v)
+		if !ok {
+			return ElemBadChar, "must be a decimal number"
+		}
+		return checkLen(el, n)
+	case TypeDT:
+		if code, msg := checkLen(el, len(v)); code != "" {
+			return code, msg
+		}
+		if !validDate(v) {
+			return ElemBadDate, "is not a valid date"
+		}
+		return "", ""
+	case TypeTM:
+		if code, msg := checkLen(el, len(v)); code != "" {
+			return code, msg
+		}
+		if !validTime(v) {
+			return ElemBadTime, "is not a valid time"
+		}
+		return "", ""
+	case TypeID:
+		if code, msg := checkLen(el, len(v)); code != "" {
+			return code, msg
+		}
+		if !el.HasCode(v) {
+			return ElemBadCode, "is not one of the codes the guide allows here"
+		}
+		return "", ""
+	case TypeB:
+		return "", ""
+	}
+	for _, c := range v {
+		if c < 0x20 || c > 0x7e {
+			return ElemBadChar, "holds a character outside the X12 character set"
+		}
+	}
+	return checkLen(el, len(v))
+}
+
+func checkLen(el *Element, n int) (string, string) {
+	switch {
+	case n < el.Min:
+		return ElemTooShort, fmt.Sprintf("is shorter than its minimum length %d", el.Min)
+	case n > el.Max:
+		return ElemTooLong, fmt.Sprintf("is longer than its maximum length %d", el.Max)
+	}
+	return "", ""
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// decimalDigits counts the digits of an X12 decimal (sign and point excluded).
+func decimalDigits(v []byte) (int, bool) {
+	if len(v) > 0 && v[0] == '-' {
+		v = v[1:]
+	}
+	n, points := 0, 0
+	for _, c := range v {
+		switch {
+		case c >= '0' && c <= '9':
+			n++
+		case c == '.':
+			points++
+		default:
+			return 0, false
+		}
+	}
+	return n, n > 0 && points <= 1
+}
+
+func num(b []byte) int {
+	n := 0
+	for _, c := range b {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// validDate checks CCYYMMDD, or YYMMDD for six characters.
+func validDate(v []byte) bool {
+	if !allDigits(v) {
+		return false
+	}
+	var y, m, d int
+	switch len(v) {
+	case 8:
+		y, m, d = num(v[:4]), num(v[4:6]), num(v[6:8])
+	case 6:
+		y, m, d = 2000+num(v[:2]), num(v[2:4]), num(v[4:6])
+	default:
+		return false
+	}
+	if m < 1 || m > 12 || d < 1 {
+		return false
+	}
+	days := [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[m]
+	if m == 2 && (y%4 == 0 && y%100 != 0 || y%400 == 0) {
+		days = 29
+	}
+	return d <= days
+}
+
+// validTime checks HHMM[SS[d..]].
+func validTime(v []byte) bool {
+	if len(v) < 4 || !allDigits(v) {
+		return false
+	}
+	if num(v[:2]) > 23 || num(v[2:4]) > 59 {
+		return false
+	}
+	if len(v) >= 6 && num(v[4:6]) > 59 {
+		return false
+	}
+	return len(v) != 5
+}
+
+// checkPeriod checks DTP03 / DTM dates against the format qualifier: D8 is a date,
+// RD8 a range of two dates, start not after end.
+func checkPeriod(seg *x12.Segment, s *Segment, bad func(*Element, int, int, int, string, []byte, string, ...any)) {
+	var format, value []byte
+	var pos int
+	switch seg.ID {
+	case "DTP":
+		format, value, pos = seg.Element(2), seg.Element(3), 3
+	case "DTM":
+		if len(s.Elements) < 6 {
+			return
+		}
+		format, value, pos = seg.Element(5), seg.Element(6), 6
+	}
+	if len(value) == 0 || pos > len(s.Elements) {
+		return
+	}
+	el := s.Elements[pos-1]
+	switch string(format) {
+	case "D8":
+		if len(value) != 8 || !validDate(value) {
+			bad(el, pos, 0, 0, ElemBadDate, value, "%s is not a date CCYYMMDD as %s D8 says", el.Label, s.ID)
+		}
+	case "RD8":
+		from, to, ok := bytes.Cut(value, []byte{'-'})
+		if !ok || len(from) != 8 || len(to) != 8 || !validDate(from) || !validDate(to) {
+			bad(el, pos, 0, 0, ElemBadDate, value, "%s is not a date range CCYYMMDD-CCYYMMDD as %s RD8 says", el.Label, s.ID)
+		} else if string(from) > string(to) {
+			bad(el, pos, 0, 0, ElemBadDate, value, "%s is a date range that ends before it starts", el.Label)
+		}
+	}
+}

@@ -1,0 +1,384 @@
+package guide
+
+import (
+	"fmt"
+
+	"github.com/claimflow/claimflow/edi/x12"
+)
+
+// frame is one open loop instance while walking a transaction set.
+type frame struct {
+	loop    *Loop
+	usage   Usage // the loop's usage and repeat at this place
+	repeat  int
+	idx     int   // index of the last item matched, -1 before the first
+	counts  []int // occurrences of each item in this loop instance
+	hl      string
+	hl04    string
+	childHL bool
+}
+
+// treeHooks receive the walk's placements when a tree is built.
+type treeHooks interface {
+	pop(depth int)                                    // frames deeper than depth are closed
+	push(l *Loop)                                     // a new loop instance starts
+	place(s *Segment, seg *x12.Segment, placed bool) // a segment, placed in the open loop or not
+}
+
+// walker places the segments of one transaction set in the loops of its guide and
+// checks usage, repeats and element syntax as it goes. It keeps only the open loops,
+// so its memory does not grow with the transaction set.
+type walker struct {
+	g      *Guide
+	stack  []frame
+	pool   [][]int
+	report func(*Error)
+	tree   treeHooks
+	lastHL int
+	seg    *x12.Segment
+}
+
+func newWalker(g *Guide, report func(*Error)) *walker {
+	return &walker{g: g, report: report}
+}
+
+// reset starts a new transaction set.
+func (w *walker) reset() {
+	w.stack = w.stack[:0]
+	w.lastHL = 0
+	w.pushFrame(w.g.Root, Required, 1)
+}
+
+func (w *walker) pushFrame(l *Loop, u Usage, rep int) {
+	d := len(w.stack)
+	for len(w.pool) <= d {
+		w.pool = append(w.pool, nil)
+	}
+	counts := w.pool[d]
+	if cap(counts) < len(l.Items) {
+		counts = make([]int, len(l.Items))
+	} else {
+		counts = counts[:len(l.Items)]
+		clear(counts)
+	}
+	w.pool[d] = counts
+	w.stack = append(w.stack, frame{loop: l, usage: u, repeat: rep, idx: -1, counts: counts})
+}
+
+// errAt builds an error positioned at the current segment.
+func (w *walker) errAt(loopID, segID string) *Error {
+	s := w.seg
+	return &Error{
+		Offset: s.Offset, Line: s.Line, Ordinal: s.Ordinal, STOrdinal: s.STOrdinal,
+		LoopID: loopID, SegmentID: segID, Outcome: "R", Level: LevelSegment,
+	}
+}
+
+func (w *walker) keyOK(s *Segment, seg *x12.Segment) bool {
+	if s.KeyElement == 0 {
+		return true
+	}
+	var v []byte
+	if s.KeyComponent > 0 {
+		v = seg.Component(s.KeyElement, s.KeyComponent)
+	} else {
+		v = seg.Element(s.KeyElement)
+	}
+	return s.keyMatches(v)
+}
+
+// itemFull reports whether item i of the frame has reached its maximum.
+func (f *frame) itemFull(i int) bool {
+	it := f.loop.Items[i]
+	max := it.Repeat
+	if it.Segment != nil {
+		max = it.Segment.Max
+	}
+	return max != Unbounded && f.counts[i] >= max
+}
+
+// find looks for the item of frame f, at or after from, that the segment starts. With
+// full set it accepts an item that has reached its maximum; with anyKey it ignores the
+// key element. It returns -1 when nothing fits.
+func (w *walker) find(f *frame, seg *x12.Segment, from int, full, anyKey bool) int {
+	root := f.loop == w.g.Root
+	for _, i := range f.loop.byID[seg.ID] {
+		if i < from || i == 0 && !root {
+			continue
+		}
+		if !anyKey && !w.keyOK(f.loop.Items[i].first(), seg) {
+			continue
+		}
+		if !full && f.itemFull(i) {
+			continue
+		}
+		return i
+	}
+	return -1
+}
+
+// segment places the next segment of the transaction set.
+func (w *walker) segment(seg *x12.Segment) {
+	w.seg = seg
+	// Deepest loop first, then outwards: a segment belongs to the innermost open loop
+	// that can hold it, or starts a new loop there.
+	for pass := 0; pass < 3; pass++ {
+		full, anyKey := pass >= 1, pass == 2
+		for d := len(w.stack) - 1; d >= 0; d-- {
+			f := &w.stack[d]
+			from := f.idx
+			if from < 0 {
+				from = 0
+			}
+			i := w.find(f, seg, from, full, anyKey)
+			if i < 0 {
+				continue
+			}
+			w.accept(d, i, seg, full, anyKey)
+			return
+		}
+	}
+	w.unplaced(seg)
+}
+
+// accept places the segment as item i of the frame at depth d.
+func (w *walker) accept(d, i int, seg *x12.Segment, full, anyKey bool) {
+	w.closeTo(d)
+	f := &w.stack[d]
+	it := f.loop.Items[i]
+	overMax := full && f.itemFull(i)
+	f.idx = i
+	f.counts[i]++
+	var s *Segment
+	if it.Loop != nil {
+		if overMax {
+			e := w.errAt(it.Loop.ID, seg.ID)
+			e.SegmentCode = SegLoopOverMax
+			e.Msg = fmt.Sprintf("loop %s (%s) occurs more than the %d times the guide allows", it.Loop.ID, it.Loop.Name, it.Repeat)
+			w.report(e)
+		}
+		if w.tree != nil {
+			w.tree.push(it.Loop)
+		}
+		w.pushFrame(it.Loop, it.Usage, it.Repeat)
+		nf := &w.stack[len(w.stack)-1]
+		nf.idx = 0
+		nf.counts[0] = 1
+		s = it.Loop.Trigger()
+	} else {
+		s = it.Segment
+		if overMax {
+			e := w.errAt(f.loop.ID, seg.ID)
+			e.SegmentCode = SegOverMaxUse
+			e.Msg = fmt.Sprintf("%s occurs more than the %d times the guide allows here", s, s.Max)
+			w.report(e)
+		}
+	}
+	if w.tree != nil {
+		w.tree.place(s, seg, true)
+	}
+	loopID := w.stack[len(w.stack)-1].loop.ID
+	if s.Usage == NotUsed {
+		e := w.errAt(loopID, seg.ID)
+		e.SegmentCode = SegNotUsed
+		e.Msg = fmt.Sprintf("%s is marked not used in this guide", s)
+		w.report(e)
+	}
+	if el := s.keyElement(); anyKey && (el == nil || len(el.Codes) == 0) {
+		// (a key element with a code list is reported by checkElements)
+		e := w.errAt(loopID, seg.ID)
+		e.SegmentCode = SegElementErrors
+		e.ElementCode = ElemBadCode
+		e.Element, e.Component = s.KeyElement, s.KeyComponent
+		var v []byte
+		if s.KeyComponent > 0 {
+			v = seg.Component(s.KeyElement, s.KeyComponent)
+		} else {
+			v = seg.Element(s.KeyElement)
+		}
+		e.Value = string(v)
+		if el != nil {
+			e.ElementRef = el.Ref
+		}
+		e.Msg = fmt.Sprintf("the qualifier is not one this position of the guide allows for %s", s.ID)
+		w.report(e)
+	}
+	if s.ID == "HL" && it.Loop != nil {
+		w.checkHL(seg, loopID)
+	}
+	checkElements(s, seg, loopID, w.errAt, w.report)
+}
+
+// keyElement returns the schema element the segment is keyed on.
+func (s *Segment) keyElement() *Element {
+	if s.KeyElement == 0 || s.KeyElement > len(s.Elements) {
+		return nil
+	}
+	e := s.Elements[s.KeyElement-1]
+	if s.KeyComponent > 0 && s.KeyComponent <= len(e.Components) {
+		return e.Components[s.KeyComponent-1]
+	}
+	return e
+}
+
+// checkHL checks HL01 numbering and that HL02 names the enclosing HL level.
+func (w *walker) checkHL(seg *x12.Segment, loopID string) {
+	d := len(w.stack) - 1
+	f := &w.stack[d]
+	f.hl = seg.Value(1)
+	f.hl04 = seg.Value(4)
+	w.lastHL++
+	if f.hl != fmt.Sprint(w.lastHL) {
+		e := w.errAt(loopID, "HL")
+		e.SegmentCode, e.ElementCode, e.Element, e.ElementRef, e.Value = SegElementErrors, ElemBadCode, 1, "628", f.hl
+		e.Msg = fmt.Sprintf("HL01 must number the levels 1, 2, 3 ... in order; %d was expected", w.lastHL)
+		w.report(e)
+		if n, ok := atoi(f.hl); ok {
+			w.lastHL = n
+		}
+	}
+	parent := ""
+	for p := d - 1; p >= 0; p-- {
+		if w.stack[p].hl != "" {
+			parent = w.stack[p].hl
+			w.stack[p].childHL = true
+			break
+		}
+	}
+	if got := seg.Value(2); got != parent {
+		e := w.errAt(loopID, "HL")
+		e.SegmentCode, e.ElementCode, e.Element, e.ElementRef, e.Value = SegElementErrors, ElemBadCode, 2, "734", got
+		if parent == "" {
+			e.Msg = "HL02 names a parent level, but this level has none"
+		} else {
+			e.Msg = fmt.Sprintf("HL02 must name the enclosing level, HL %s", parent)
+		}
+		w.report(e)
+	}
+}
+
+func atoi(s string) (int, bool) {
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
+// unplaced reports a segment that fits nowhere; the walk's position does not change.
+func (w *walker) unplaced(seg *x12.Segment) {
+	loopID := w.stack[len(w.stack)-1].loop.ID
+	e := w.errAt(loopID, seg.ID)
+	switch {
+	case !wellFormedID(seg.ID):
+		e.SegmentCode = SegUnrecognized
+		e.Msg = "not a segment identifier (two or three upper-case letters and digits)"
+	case w.earlier(seg):
+		e.SegmentCode = SegOutOfOrder
+		e.Msg = fmt.Sprintf("%s is out of order: the guide places it earlier in loop %s or an enclosing loop", seg.ID, loopID)
+	case w.g.HasSegmentID(seg.ID):
+		e.SegmentCode = SegUnexpected
+		e.Msg = fmt.Sprintf("%s is not expected here (loop %s)", seg.ID, loopID)
+	default:
+		e.SegmentCode = SegNotInSet
+		e.Msg = fmt.Sprintf("%s is not a segment of the %s transaction set", seg.ID, w.g.Name)
+	}
+	w.report(e)
+	if w.tree != nil {
+		w.tree.place(nil, seg, false)
+	}
+}
+
+// earlier reports whether an open loop has a place for the segment before its position.
+func (w *walker) earlier(seg *x12.Segment) bool {
+	for d := len(w.stack) - 1; d >= 0; d-- {
+		f := &w.stack[d]
+		for _, i := range f.loop.byID[seg.ID] {
+			if i < f.idx && w.keyOK(f.loop.Items[i].first(), seg) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func wellFormedID(id string) bool {
+	if len(id) < 2 || len(id) > 3 || id[0] < 'A' || id[0] > 'Z' {
+		return false
+	}
+	for i := 1; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// closeTo closes the frames deeper than depth d, checking what they lacked.
+func (w *walker) closeTo(d int) {
+	for len(w.stack)-1 > d {
+		w.closeFrame()
+	}
+	if w.tree != nil {
+		w.tree.pop(d)
+	}
+}
+
+// closeFrame closes the innermost loop instance: required segments and loops that
+// never came are reported at the segment that closed it.
+func (w *walker) closeFrame() {
+	f := &w.stack[len(w.stack)-1]
+	w.checkRequired(f)
+	if f.hl != "" {
+		switch {
+		case f.hl04 == "0" && f.childHL:
+			e := w.errAt(f.loop.ID, "HL")
+			e.SegmentCode, e.Msg = SegElementErrors, fmt.Sprintf("HL %s says it has no child levels (HL04 = 0) but has some", f.hl)
+			w.report(e)
+		case f.hl04 == "1" && !f.childHL:
+			e := w.errAt(f.loop.ID, "HL")
+			e.SegmentCode, e.Msg = SegElementErrors, fmt.Sprintf("HL %s says it has child levels (HL04 = 1) but has none", f.hl)
+			w.report(e)
+		}
+	}
+	w.stack = w.stack[:len(w.stack)-1]
+}
+
+func (w *walker) checkRequired(f *frame) {
+	for i, it := range f.loop.Items {
+		if f.counts[i] > 0 {
+			continue
+		}
+		if it.Segment != nil && it.Segment.Usage == Required {
+			e := w.errAt(f.loop.ID, it.Segment.ID)
+			e.SegmentCode = SegMissing
+			e.Msg = fmt.Sprintf("required %s is missing from loop %s (%s)", it.Segment, f.loop.ID, f.loop.Name)
+			w.report(e)
+		}
+		if it.Loop != nil && it.Usage == Required {
+			e := w.errAt(it.Loop.ID, it.Loop.Trigger().ID)
+			e.SegmentCode = SegMissing
+			e.Msg = fmt.Sprintf("required loop %s (%s) is missing from loop %s", it.Loop.ID, it.Loop.Name, f.loop.ID)
+			w.report(e)
+		}
+	}
+}
+
+// finish ends the transaction set at its SE (already placed) or at the segment that
+// ended it without one.
+func (w *walker) finish(seg *x12.Segment) {
+	w.seg = seg
+	for len(w.stack) > 0 {
+		w.closeFrame()
+	}
+	if w.tree != nil {
+		w.tree.pop(-1)
+	}
+}

@@ -32,11 +32,11 @@ type Error struct {
 	ElementRef string // IK402 data element reference number
 	Value      string // IK404: a copy of the bad data (may hold PHI: mask before showing)
 
-	SegmentCode string // IK304, e.g. "2" unexpected segment, "8" segment has data element errors
-	ElementCode string // IK403, e.g. "7" invalid code value
-	Level       Level  // which acknowledgment reports the problem
+	SegmentCode  string // IK304, e.g. "2" unexpected segment, "8" segment has data element errors
+	ElementCode  string // IK403, e.g. "7" invalid code value
+	Level        Level  // which acknowledgment reports the problem
 	EnvelopeCode string // TA105 (interchange) or AK905 / IK502 code for envelope problems
-	Outcome     string // IK501 / AK901 effect: "R" rejected, "E" accepted with errors
+	Outcome      string // IK501 / AK901 effect: "R" rejected, "E" accepted with errors
 
 	Msg string // a sentence for a person; never contains the bad value
 }
@@ -171,14 +171,14 @@ func (l List) Rejects() bool {
 
 // Segment syntax error codes (IK304).
 const (
-	SegUnrecognized  = "1" // unrecognized segment id
-	SegUnexpected    = "2" // unexpected segment
-	SegMissing       = "3" // required segment missing
-	SegLoopOverMax   = "4" // loop occurs over maximum times
-	SegOverMaxUse    = "5" // segment exceeds maximum use
-	SegNotInSet      = "6" // segment not in defined transaction set
-	SegOutOfOrder    = "7" // segment not in proper sequence
-	SegElementErrors = "8" // segment has data element errors
+	SegUnrecognized  = "1"  // unrecognized segment id
+	SegUnexpected    = "2"  // unexpected segment
+	SegMissing       = "3"  // required segment missing
+	SegLoopOverMax   = "4"  // loop occurs over maximum times
+	SegOverMaxUse    = "5"  // segment exceeds maximum use
+	SegNotInSet      = "6"  // segment not in defined transaction set
+	SegOutOfOrder    = "7"  // segment not in proper sequence
+	SegElementErrors = "8"  // segment has data element errors
 	SegNotUsed       = "I4" // implementation "not used" segment present
 )
 

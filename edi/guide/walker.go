@@ -20,8 +20,8 @@ type frame struct {
 
 // treeHooks receive the walk's placements when a tree is built.
 type treeHooks interface {
-	pop(depth int)                                    // frames deeper than depth are closed
-	push(l *Loop)                                     // a new loop instance starts
+	pop(depth int)                                   // frames deeper than depth are closed
+	push(l *Loop)                                    // a new loop instance starts
 	place(s *Segment, seg *x12.Segment, placed bool) // a segment, placed in the open loop or not
 }
 

@@ -279,9 +279,15 @@ func renderSegment(c guide.Child, showPHI bool) string {
 // mask stands in for a value that may be patient data.
 const mask = "xxx"
 
+// phiCodes are coded elements that still identify a person: the postal code (116).
+var phiCodes = map[string]bool{"116": true}
+
 func maskValue(el *guide.Element, v string) string {
-	if v == "" || len(el.Codes) > 0 {
+	if v == "" || len(el.Codes) > 0 && !phiCodes[el.Ref] {
 		return v
+	}
+	if phiCodes[el.Ref] {
+		return mask
 	}
 	switch el.Type {
 	case guide.TypeID, guide.TypeN0, guide.TypeN1, guide.TypeN2, guide.TypeR:

@@ -238,16 +238,16 @@ func (c *EnvelopeChecker) checkISA(s *Segment) {
 		c.add(s, 0, LevelInterchange, "022", "ISA has %d elements, want 16", s.Len())
 	}
 	for i := 1; i <= 16 && i <= s.Len(); i++ {
-		if n := len(s.Elements[i]); n != isaWidths[i] {
+		if n := len(s.Element(i)); n != isaWidths[i] {
 			c.add(s, i, LevelInterchange, isaCodes[i], "ISA%02d is %d characters long, the ISA's fixed width needs %d", i, n, isaWidths[i])
 		}
 	}
 	if s.Len() < 16 {
 		return
 	}
-	for _, ch := range s.Elements[13] {
+	for _, ch := range s.Element(13) {
 		if ch < '0' || ch > '9' {
-			c.add(s, 13, LevelInterchange, "018", "ISA13 %q is not a 9-digit number", s.Elements[13])
+			c.add(s, 13, LevelInterchange, "018", "ISA13 %q is not a 9-digit number", s.Element(13))
 			break
 		}
 	}

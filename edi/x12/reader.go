@@ -2,9 +2,11 @@ package x12
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 )
 
 // DefaultMaxSegmentLen is the longest segment a Reader accepts unless told otherwise.
@@ -48,17 +50,16 @@ type Reader struct {
 	class   [256]uint8
 
 	seg     Segment
-	elems   [][]byte
 	ord     int64
 	stOrd   int
 	started bool
-	ids     map[string]string
+	ids     [idCacheSize]idEntry
 	err     error
 }
 
 // NewReader returns a Reader that reads from r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{r: r, MaxSegmentLen: DefaultMaxSegmentLen, line: 1, ids: make(map[string]string, 64)}
+	return &Reader{r: r, MaxSegmentLen: DefaultMaxSegmentLen, line: 1}
 }
 
 // Delimiters returns the delimiters of the interchange being read (zero before the first ISA).
@@ -191,15 +192,21 @@ func (r *Reader) next() (*Segment, error) {
 	} else if !r.haveISA {
 		return nil, r.syntaxError(r.base+int64(r.pos), ErrNoISA)
 	}
-	start := r.pos
 
-	// Find the terminator, reading more as needed.
-	term := r.d.Segment
+	// Find the terminator, reading more as needed, and refuse control bytes on the way.
 	from := r.pos
 	var segEnd int
 	for {
-		if k := bytes.IndexByte(r.buf[from:r.end], term); k >= 0 {
-			segEnd = from + k
+		t, c := r.scan(r.buf[from:r.end])
+		if c >= 0 {
+			if k := r.unterminatedTrailer(); k >= 0 {
+				segEnd = k
+				break
+			}
+			return nil, r.controlError(r.pos, from+c)
+		}
+		if t >= 0 {
+			segEnd = from + t
 			break
 		}
 		if r.end-r.pos > r.MaxSegmentLen {
@@ -207,7 +214,6 @@ func (r *Reader) next() (*Segment, error) {
 		}
 		seen := r.end - r.pos
 		more := r.fill()
-		start = r.pos // fill moves the unread bytes to the start of the buffer
 		if !more {
 			if err := r.readErr(); err != nil {
 				return nil, err
@@ -220,40 +226,25 @@ func (r *Reader) next() (*Segment, error) {
 		}
 		from = r.pos + seen
 	}
+	start := r.pos
 	if segEnd-start > r.MaxSegmentLen {
 		return nil, r.syntaxError(r.base+int64(start), ErrSegmentTooLong)
 	}
-
-	// Split the elements; refuse control bytes.
-	buf := r.buf
-	elems := r.elems[:0]
-	s := start
-	for j := start; j < segEnd; j++ {
-		switch r.class[buf[j]] {
-		case clsData:
-		case clsElement:
-			elems = append(elems, buf[s:j:j])
-			s = j + 1
-		default:
-			e := r.syntaxError(r.base+int64(j), fmt.Errorf("%w 0x%02x", ErrControlChar, buf[j]))
-			se := e.(*SyntaxError)
-			se.Element = len(elems)
-			if len(elems) > 0 {
-				se.SegmentID = string(elems[0])
-			}
-			return nil, e
+	raw := r.buf[start:segEnd:segEnd]
+	el := r.d.Element
+	idEnd := -1
+	for k := 0; k < len(raw) && k < 4; k++ {
+		if raw[k] == el {
+			idEnd = k
+			break
 		}
 	}
-	elems = append(elems, buf[s:segEnd:segEnd])
-	r.elems = elems
-
-	id, ok := r.ids[string(elems[0])]
-	if !ok {
-		id = string(elems[0])
-		if len(r.ids) < 4096 {
-			r.ids[id] = id
+	if idEnd < 0 {
+		if idEnd = bytes.IndexByte(raw, el); idEnd < 0 {
+			idEnd = len(raw)
 		}
 	}
+	id := r.intern(raw[:idEnd])
 	r.ord++
 	switch {
 	case id == "ST":
@@ -261,19 +252,20 @@ func (r *Reader) next() (*Segment, error) {
 	case r.stOrd > 0:
 		r.stOrd++
 	}
-	r.seg = Segment{
-		ID:        id,
-		Elements:  elems,
-		Delims:    r.d,
-		Offset:    r.base + int64(start),
-		Line:      r.line,
-		Ordinal:   r.ord,
-		STOrdinal: r.stOrd,
-	}
+	seg := &r.seg
+	seg.ID = id
+	seg.Delims = r.d
+	seg.Offset = r.base + int64(start)
+	seg.Line = r.line
+	seg.Ordinal = r.ord
+	seg.STOrdinal = r.stOrd
+	seg.raw = raw
+	seg.elems = seg.elems[:0]
+	seg.split = false
 	if id == "SE" {
 		r.stOrd = 0
 	}
-	if term == '\n' {
+	if r.d.Segment == '\n' {
 		r.line++
 	}
 	r.pos = segEnd + 1
@@ -285,15 +277,37 @@ func (r *Reader) next() (*Segment, error) {
 
 // unterminatedTrailer handles input that ends with an IEA lacking its terminator
 // (often followed by a line feed): the data is all there, so the IEA is read and
-// MissingTerminator records the defect. It returns where the IEA ends, or -1.
+// MissingTerminator records the defect. It reads to the end of the input to make sure
+// only white space follows, and returns where the IEA ends, or -1.
 func (r *Reader) unterminatedTrailer() int {
+	for r.fill() {
+		if r.end-r.pos > r.MaxSegmentLen {
+			return -1
+		}
+	}
+	if r.rerr != io.EOF {
+		return -1
+	}
 	b := r.buf[r.pos:r.end]
 	if len(b) < 4 || string(b[:3]) != "IEA" || b[3] != r.d.Element {
 		return -1
 	}
 	end := len(b)
-	for end > 0 && (b[end-1] == '\n' || b[end-1] == '\r' || b[end-1] == ' ' || b[end-1] == '\t') {
-		end--
+	for k, c := range b {
+		if c == '\r' || c == '\n' {
+			end = k
+			break
+		}
+	}
+	for _, c := range b[end:] {
+		if c != '\r' && c != '\n' && c != ' ' && c != '\t' {
+			return -1
+		}
+	}
+	for _, c := range b[:end] {
+		if r.class[c] == clsControl {
+			return -1
+		}
 	}
 	r.MissingTerminator = true
 	return r.pos + end
@@ -378,4 +392,100 @@ func (r *Reader) setDelimiters(d Delimiters) {
 func IsSyntaxError(err error) bool {
 	var se *SyntaxError
 	return errors.As(err, &se)
+}
+
+// idCacheSize is the number of slots of the segment-id cache.
+const idCacheSize = 1024
+
+// idEntry caches the string of a segment id, keyed by its bytes packed in an integer.
+type idEntry struct {
+	key uint32
+	id  string
+}
+
+// intern returns the segment id as a string without allocating for ids seen before:
+// ids of up to three bytes are kept in a small open-addressed table.
+func (r *Reader) intern(b []byte) string {
+	if len(b) == 0 || len(b) > 3 {
+		return string(b)
+	}
+	key := uint32(len(b))
+	for _, c := range b {
+		key = key<<8 | uint32(c)
+	}
+	h := (key * 2654435761) >> 22
+	for p := uint32(0); p < 8; p++ {
+		slot := &r.ids[(h+p)&(idCacheSize-1)]
+		if slot.key == key {
+			return slot.id
+		}
+		if slot.key == 0 {
+			slot.key, slot.id = key, string(b)
+			return slot.id
+		}
+	}
+	return string(b)
+}
+
+const (
+	swarLo = 0x0101010101010101
+	swarHi = 0x8080808080808080
+)
+
+// scan looks through b for the segment terminator and for control bytes (below 0x20
+// other than tab, or 0x7f) that are not delimiters, eight bytes at a time. It returns
+// the index of the terminator or -1, and the index of a control byte met before it or
+// -1. The lowest byte flagged in a word is always a true match, so positions are exact.
+func (r *Reader) scan(b []byte) (term, ctrl int) {
+	tm := swarLo * uint64(r.d.Segment)
+	class := &r.class
+	j := 0
+	for j+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[j:])
+		t := x ^ tm
+		z := x ^ (swarLo * 0x7f)
+		mt := (t - swarLo) &^ t & swarHi
+		mc := (((x - swarLo*0x20) &^ x) | ((z - swarLo) &^ z)) & swarHi
+		if mt|mc == 0 {
+			j += 8
+			continue
+		}
+		pt, pc := 8, 8
+		if mt != 0 {
+			pt = bits.TrailingZeros64(mt) >> 3
+		}
+		if mc != 0 {
+			pc = bits.TrailingZeros64(mc) >> 3
+		}
+		if pt <= pc {
+			return j + pt, -1
+		}
+		if class[b[j+pc]] == clsControl {
+			return -1, j + pc
+		}
+		j += pc + 1 // a tab, or a delimiter that is a control character
+	}
+	tb := r.d.Segment
+	for ; j < len(b); j++ {
+		c := b[j]
+		if c == tb {
+			return j, -1
+		}
+		if class[c] == clsControl {
+			return -1, j
+		}
+	}
+	return -1, -1
+}
+
+// controlError reports a control byte at buffer index at, in the segment starting at start.
+func (r *Reader) controlError(start, at int) error {
+	e := r.syntaxError(r.base+int64(at), fmt.Errorf("%w 0x%02x", ErrControlChar, r.buf[at]))
+	se := e.(*SyntaxError)
+	head := r.buf[start:at]
+	se.Element = bytes.Count(head, []byte{r.d.Element})
+	if k := bytes.IndexByte(head, r.d.Element); k > 0 {
+		se.SegmentID = string(head[:k])
+	}
+	return e
 }

@@ -2,34 +2,64 @@ package x12
 
 import (
 	"bytes"
-	"strings"
 )
 
-// Segment is one X12 segment. Elements[0] holds the segment id and Elements[i] element i,
-// so that Elements[1] is element 01. An element's bytes still contain its component and
+// Segment is one X12 segment. Its elements are split from the segment's text on first
+// use: Elements()[0] holds the segment id and Elements()[i] element i, so that
+// Elements()[1] is element 01. An element's bytes still contain its component and
 // repetition separators; Component and Repetition split them.
 //
 // A Segment returned by Reader.Next is valid only until the next call: its memory is
-// reused. Clone makes a copy that may be kept.
+// reused. Clone makes a copy that may be kept. A Segment is not safe for concurrent use
+// (the first access splits it).
 type Segment struct {
 	ID        string
-	Elements  [][]byte
 	Delims    Delimiters
 	Offset    int64 // byte offset of the segment's first byte in the stream
 	Line      int   // 1-based line of Offset
 	Ordinal   int64 // 1-based ordinal of the segment in the stream
 	STOrdinal int   // ordinal inside ST..SE (ST = 1); 0 outside a transaction set
+
+	raw   []byte   // the segment's text without its terminator
+	elems [][]byte // the split elements, valid when split is true
+	split bool
+}
+
+// Raw returns the segment's text without its terminator.
+func (s *Segment) Raw() []byte { return s.raw }
+
+// Elements returns the segment id and the elements: Elements()[i] is element i.
+func (s *Segment) Elements() [][]byte {
+	if !s.split {
+		s.elems = splitElements(s.raw, s.Delims.Element, s.elems[:0])
+		s.split = true
+	}
+	return s.elems
+}
+
+// splitElements appends the elements of raw, cut at sep. Segments are short, so a
+// plain loop beats a call to bytes.IndexByte per element.
+func splitElements(raw []byte, sep byte, elems [][]byte) [][]byte {
+	s := 0
+	for i, c := range raw {
+		if c == sep {
+			elems = append(elems, raw[s:i:i])
+			s = i + 1
+		}
+	}
+	return append(elems, raw[s:len(raw):len(raw)])
 }
 
 // Len is the number of elements (not counting the segment id).
-func (s *Segment) Len() int { return len(s.Elements) - 1 }
+func (s *Segment) Len() int { return len(s.Elements()) - 1 }
 
 // Element returns element i (1-based) with its separators, or nil when absent.
 func (s *Segment) Element(i int) []byte {
-	if i < 1 || i >= len(s.Elements) {
+	e := s.Elements()
+	if i < 1 || i >= len(e) {
 		return nil
 	}
-	return s.Elements[i]
+	return e[i]
 }
 
 // Value returns element i as a string ("" when absent).
@@ -105,39 +135,25 @@ func nth(b []byte, sep byte, n int) []byte {
 // Clone returns a deep copy of the segment that stays valid after the next Reader call.
 func (s *Segment) Clone() *Segment {
 	c := *s
-	n := 0
-	for _, e := range s.Elements {
-		n += len(e)
+	c.raw = bytes.Clone(s.raw)
+	if c.raw == nil {
+		c.raw = []byte{}
 	}
-	buf := make([]byte, 0, n)
-	c.Elements = make([][]byte, len(s.Elements))
-	for i, e := range s.Elements {
-		start := len(buf)
-		buf = append(buf, e...)
-		c.Elements[i] = buf[start:len(buf):len(buf)]
-	}
+	c.elems = nil
+	c.split = false
 	return &c
 }
 
 // String renders the segment with its own delimiters, without the terminator.
-func (s *Segment) String() string {
-	var b strings.Builder
-	for i, e := range s.Elements {
-		if i > 0 {
-			b.WriteByte(s.Delims.Element)
-		}
-		b.Write(e)
-	}
-	return b.String()
-}
+func (s *Segment) String() string { return string(s.raw) }
 
 // NewSegment builds a segment from an id and element strings, for tests and callers
 // that assemble segments by hand. Components must already be joined with d.Component.
 func NewSegment(d Delimiters, id string, elements ...string) *Segment {
-	s := &Segment{ID: id, Delims: d, Elements: make([][]byte, 0, len(elements)+1)}
-	s.Elements = append(s.Elements, []byte(id))
+	raw := []byte(id)
 	for _, e := range elements {
-		s.Elements = append(s.Elements, []byte(e))
+		raw = append(raw, d.Element)
+		raw = append(raw, e...)
 	}
-	return s
+	return &Segment{ID: id, Delims: d, raw: raw}
 }

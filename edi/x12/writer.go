@@ -294,7 +294,7 @@ func (w *Writer) WriteSegment(s *Segment) error {
 	w.inSeg = true
 	w.segID = s.ID
 	w.seg = w.seg[:0]
-	for i, e := range s.Elements {
+	for i, e := range s.Elements() {
 		w.elem = i
 		if i > 0 {
 			w.seg = append(w.seg, w.d.Element)
@@ -331,12 +331,12 @@ func (w *Writer) writeISARaw(s *Segment) error {
 	for i := 1; i <= 16; i++ {
 		w.seg = append(w.seg, w.d.Element)
 		switch {
-		case i == 11 && w.d.Repetition != 0 && len(s.Elements[i]) == 1 && !isAlnum(s.Elements[i][0]):
+		case i == 11 && w.d.Repetition != 0 && len(s.Element(i)) == 1 && !isAlnum(s.Element(i)[0]):
 			w.seg = append(w.seg, w.d.Repetition)
 		case i == 16:
 			w.seg = append(w.seg, w.d.Component)
 		default:
-			w.seg = append(w.seg, s.Elements[i]...)
+			w.seg = append(w.seg, s.Element(i)...)
 		}
 	}
 	w.seg = append(w.seg, w.d.Segment)

@@ -590,10 +590,7 @@ func (g *Guide) index() error {
 			}
 			g.loops[l.ID] = l
 		}
-		l.byID = map[string][]int{}
-		for i, it := range l.Items {
-			first := it.first()
-			l.byID[first.ID] = append(l.byID[first.ID], i)
+		for _, it := range l.Items {
 			if it.Loop != nil {
 				if err := walk(it.Loop); err != nil {
 					return err
@@ -604,5 +601,26 @@ func (g *Guide) index() error {
 		}
 		return nil
 	}
-	return walk(g.Root)
+	if err := walk(g.Root); err != nil {
+		return err
+	}
+	// Number the segment ids, and give every loop, for each id number, the items that
+	// can start with that id: one map lookup per segment, then slices.
+	g.idNum = map[string]int{}
+	for id := range g.segIDs {
+		g.idNum[id] = len(g.idNum)
+	}
+	g.Root.indexIDs(g.idNum)
+	for _, l := range g.loops {
+		l.indexIDs(g.idNum)
+	}
+	return nil
+}
+
+func (l *Loop) indexIDs(idNum map[string]int) {
+	l.byNum = make([][]int, len(idNum))
+	for i, it := range l.Items {
+		n := idNum[it.first().ID]
+		l.byNum[n] = append(l.byNum[n], i)
+	}
 }

@@ -7,9 +7,124 @@ import (
 	"github.com/claimflow/claimflow/edi/x12"
 )
 
+// Character classes of the bytes of an element, for one set of delimiters.
+const (
+	cDigit = 1 << iota
+	cDot
+	cMinus
+	cComp
+	cRep
+	cBad // outside the X12 character set (0x20-0x7e)
+	cOther
+)
+
+// classTable classifies bytes for the delimiters of one interchange.
+type classTable struct {
+	d     x12.Delimiters
+	class [256]uint8
+}
+
+// classesFor returns the class table for d, reusing ct when it was made for d.
+func classesFor(ct *classTable, d x12.Delimiters) *classTable {
+	if ct != nil && ct.d == d {
+		return ct
+	}
+	ct = &classTable{d: d}
+	for c := 0; c < 256; c++ {
+		var k uint8
+		switch {
+		case c >= '0' && c <= '9':
+			k = cDigit
+		case c == '.':
+			k = cDot
+		case c == '-':
+			k = cMinus
+		case c < 0x20 || c > 0x7e:
+			k = cBad
+		default:
+			k = cOther
+		}
+		ct.class[c] = k
+	}
+	ct.class[d.Component] = cComp
+	if d.Repetition != 0 {
+		ct.class[d.Repetition] = cRep
+	}
+	return ct
+}
+
+// flags ORs the classes of the bytes of v.
+func (ct *classTable) flags(v []byte) uint8 {
+	var f uint8
+	for _, c := range v {
+		f |= ct.class[c]
+	}
+	return f
+}
+
+// parsed is a segment split into elements, with the byte classes of each element.
+type parsed struct {
+	elems [][]byte // elems[0] is the segment id
+	flags []uint8  // flags[i] ORs the classes of the bytes of elems[i]
+}
+
+// element returns element i (1-based) or nil.
+func (p *parsed) element(i int) []byte {
+	if i < 1 || i >= len(p.elems) {
+		return nil
+	}
+	return p.elems[i]
+}
+
+// component returns component j of the first repetition of element i.
+func (p *parsed) component(i, j int, d x12.Delimiters) []byte {
+	v := p.element(i)
+	if d.Repetition != 0 && i < len(p.flags) && p.flags[i]&cRep != 0 {
+		if k := bytes.IndexByte(v, d.Repetition); k >= 0 {
+			v = v[:k]
+		}
+	}
+	for n := 1; ; n++ {
+		k := bytes.IndexByte(v, d.Component)
+		if n == j {
+			if k < 0 {
+				return v
+			}
+			return v[:k]
+		}
+		if k < 0 {
+			return nil
+		}
+		v = v[k+1:]
+	}
+}
+
+// parse splits seg into p in one pass over its bytes, classifying them as it goes.
+func (p *parsed) parse(ct *classTable, seg *x12.Segment) {
+	raw := seg.Raw()
+	sep := seg.Delims.Element
+	elems, flags := p.elems[:0], p.flags[:0]
+	s := 0
+	var f uint8
+	for i, c := range raw {
+		if c == sep {
+			elems = append(elems, raw[s:i:i])
+			flags = append(flags, f)
+			f = 0
+			s = i + 1
+			continue
+		}
+		f |= ct.class[c]
+	}
+	p.elems = append(elems, raw[s:len(raw):len(raw)])
+	p.flags = append(flags, f)
+}
+
 // checkElements checks the elements of a placed segment against its schema: usage,
-// repetitions, components, lengths, types and code values.
-func checkElements(s *Segment, seg *x12.Segment, loopID string, errAt func(loopID, segID string) *Error, report func(*Error)) {
+// repetitions, components, lengths, types and code values. The byte classes of each
+// element (from parse) decide most checks at once; the rarer shapes (repetitions,
+// composites) take a slower path.
+func checkElements(ct *classTable, s *Segment, seg *x12.Segment, p *parsed, loopID string, errAt func(loopID, segID string) *Error, report func(*Error)) {
 	bad := func(el *Element, pos, comp, rep int, code string, v []byte, format string, args ...any) {
 		e := errAt(loopID, seg.ID)
 		e.SegmentCode = SegElementErrors
@@ -22,19 +137,24 @@ func checkElements(s *Segment, seg *x12.Segment, loopID string, errAt func(loopI
 		e.Msg = fmt.Sprintf(format, args...)
 		report(e)
 	}
-	n := seg.Len()
+	elems := p.elems
+	n := len(elems) - 1
 	if n > len(s.Elements) {
 		for i := len(s.Elements) + 1; i <= n; i++ {
-			if len(seg.Element(i)) > 0 {
-				bad(nil, i, 0, 0, ElemTooMany, seg.Element(i), "%s has %d elements; the guide defines %d", seg.ID, n, len(s.Elements))
+			if len(elems[i]) > 0 {
+				bad(nil, i, 0, 0, ElemTooMany, elems[i], "%s has %d elements; the guide defines %d", seg.ID, n, len(s.Elements))
 				break
 			}
 		}
 	}
 	d := seg.Delims
+	isISA := seg.ID == "ISA"
 	for idx, el := range s.Elements {
 		pos := idx + 1
-		v := seg.Element(pos)
+		var v []byte
+		if pos <= n {
+			v = elems[pos]
+		}
 		if len(v) == 0 {
 			if el.Usage == Required {
 				bad(el, pos, 0, 0, ElemMissing, nil, "%s (%s) is required but missing", el.Label, el.describe())
@@ -45,8 +165,19 @@ func checkElements(s *Segment, seg *x12.Segment, loopID string, errAt func(loopI
 			bad(el, pos, 0, 0, ElemNotUsedPresent, v, "%s is marked not used in this guide but has a value", el.Label)
 			continue
 		}
+		f := p.flags[pos]
+		if isISA {
+			f &^= cComp | cRep
+		}
+		if f&(cComp|cRep) == 0 && !el.IsComposite() {
+			// The common case: a simple element with one value.
+			if code, msg := checkValueFlags(el, v, f); code != "" {
+				bad(el, pos, 0, 0, code, v, "%s %s", el.Label, msg)
+			}
+			continue
+		}
 		reps := 1
-		if d.Repetition != 0 && seg.ID != "ISA" {
+		if f&cRep != 0 {
 			reps = bytes.Count(v, []byte{d.Repetition}) + 1
 		}
 		if reps > 1 && el.Repeat != Unbounded && reps > el.Repeat {
@@ -63,11 +194,11 @@ func checkElements(s *Segment, seg *x12.Segment, loopID string, errAt func(loopI
 				repPos = r
 			}
 			if !el.IsComposite() {
-				if seg.ID != "ISA" && bytes.IndexByte(rv, d.Component) >= 0 {
+				if !isISA && bytes.IndexByte(rv, d.Component) >= 0 {
 					bad(el, pos, 0, repPos, ElemTooManyComps, rv, "%s is a simple element but has components", el.Label)
 					continue
 				}
-				if code, msg := checkValue(el, rv); code != "" {
+				if code, msg := checkValueFlags(el, rv, ct.flags(rv)); code != "" {
 					bad(el, pos, 0, repPos, code, rv, "%s %s", el.Label, msg)
 				}
 				continue
@@ -96,14 +227,14 @@ func checkElements(s *Segment, seg *x12.Segment, loopID string, errAt func(loopI
 					bad(c, pos, ci+1, repPos, ElemNotUsedPresent, cv, "%s is marked not used in this guide but has a value", c.Label)
 					continue
 				}
-				if code, msg := checkValue(c, cv); code != "" {
+				if code, msg := checkValueFlags(c, cv, ct.flags(cv)); code != "" {
 					bad(c, pos, ci+1, repPos, code, cv, "%s %s", c.Label, msg)
 				}
 			}
 		}
 	}
 	if (seg.ID == "DTP" || seg.ID == "DTM") && len(s.Elements) >= 3 {
-		checkPeriod(seg, s, bad)
+		checkPeriod(seg.ID, p, s, bad)
 	}
 }
 
@@ -117,11 +248,14 @@ func (e *Element) describe() string {
 	return "element " + e.Ref
 }
 
-// checkValue checks a non-empty simple value: length, type and code. It returns the
-// IK403 code and a message, or "" when the value is good.
-func checkValue(el *Element, v []byte) (string, string) {
+// checkValueFlags checks a non-empty simple value whose byte classes are f: length,
+// type and code. It returns the IK403 code and a message, or "" when the value is good.
+func checkValueFlags(el *Element, v []byte, f uint8) (string, string) {
 	switch el.Type {
 	case TypeN0, TypeN1, TypeN2:
+		if f == cDigit {
+			return checkLen(el, len(v))
+		}
 		digits := v
 		if v[0] == '-' {
 			digits = v[1:]
@@ -131,6 +265,12 @@ func checkValue(el *Element, v []byte) (string, string) {
 		}
 		return checkLen(el, len(digits))
 	case TypeR:
+		if f == cDigit {
+			return checkLen(el, len(v))
+		}
+		if f&^(cDigit|cDot|cMinus) != 0 {
+			return ElemBadChar, "must be a decimal number"
+		}
 		n, ok := decimalDigits(v)
 		if !ok {
 			return ElemBadChar, "must be a decimal number"
@@ -163,10 +303,8 @@ func checkValue(el *Element, v []byte) (string, string) {
 	case TypeB:
 		return "", ""
 	}
-	for _, c := range v {
-		if c < 0x20 || c > 0x7e {
-			return ElemBadChar, "holds a character outside the X12 character set"
-		}
+	if f&cBad != 0 {
+		return ElemBadChar, "holds a character outside the X12 character set"
 	}
 	return checkLen(el, len(v))
 }
@@ -257,17 +395,17 @@ func validTime(v []byte) bool {
 
 // checkPeriod checks DTP03 / DTM dates against the format qualifier: D8 is a date,
 // RD8 a range of two dates, start not after end.
-func checkPeriod(seg *x12.Segment, s *Segment, bad func(*Element, int, int, int, string, []byte, string, ...any)) {
+func checkPeriod(id string, p *parsed, s *Segment, bad func(*Element, int, int, int, string, []byte, string, ...any)) {
 	var format, value []byte
 	var pos int
-	switch seg.ID {
+	switch id {
 	case "DTP":
-		format, value, pos = seg.Element(2), seg.Element(3), 3
+		format, value, pos = p.element(2), p.element(3), 3
 	case "DTM":
 		if len(s.Elements) < 6 {
 			return
 		}
-		format, value, pos = seg.Element(5), seg.Element(6), 6
+		format, value, pos = p.element(5), p.element(6), 6
 	}
 	if len(value) == 0 || pos > len(s.Elements) {
 		return

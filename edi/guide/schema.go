@@ -58,6 +58,7 @@ type Guide struct {
 	loops    map[string]*Loop    // by loop id
 	segIDs   map[string]bool     // every segment id that appears in the guide
 	segments map[string]*Segment // for CONTROL: by segment id
+	idNum    map[string]int      // a number for each segment id of the guide
 }
 
 // Loop is a loop of the guide (or the transaction set itself, as Guide.Root).
@@ -69,9 +70,9 @@ type Loop struct {
 	Items  []Item
 	Parent *Loop
 
-	// byID lists, for each segment id, the indexes of Items that can start with it
-	// (a segment of this loop, or the trigger of a child loop).
-	byID map[string][]int
+	// byNum lists, for each segment id number (Guide.idNum), the indexes of Items that
+	// can start with it (a segment of this loop, or the trigger of a child loop).
+	byNum [][]int
 }
 
 // Trigger is the loop's first segment, whose arrival starts a new instance of the loop.

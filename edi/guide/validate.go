@@ -37,6 +37,7 @@ type Checker struct {
 	txn     *Transaction
 	builder *treeBuilder
 	txnErrs int // index in errs of the first error of the open set
+	ct      *classTable
 	cbErr   error
 }
 
@@ -156,7 +157,10 @@ func (c *Checker) checkControl(seg *x12.Segment) {
 			inner(e)
 		}
 	}
-	checkElements(s, seg, "", errAt, report)
+	c.ct = classesFor(c.ct, seg.Delims)
+	var p parsed
+	p.parse(c.ct, seg)
+	checkElements(c.ct, s, seg, &p, "", errAt, report)
 }
 
 // isaNoteCode is the TA105 code for a bad ISA element.

@@ -36,6 +36,9 @@ type walker struct {
 	tree   treeHooks
 	lastHL int
 	seg    *x12.Segment
+	ct     *classTable
+	p      parsed // the current segment, split
+	num    int    // the current segment's id number
 }
 
 func newWalker(g *Guide, report func(*Error)) *walker {
@@ -78,13 +81,15 @@ func (w *walker) keyOK(s *Segment, seg *x12.Segment) bool {
 	if s.KeyElement == 0 {
 		return true
 	}
-	var v []byte
+	return s.keyMatches(w.keyValue(s, seg))
+}
+
+// keyValue is the value of the segment's key element (or component).
+func (w *walker) keyValue(s *Segment, seg *x12.Segment) []byte {
 	if s.KeyComponent > 0 {
-		v = seg.Component(s.KeyElement, s.KeyComponent)
-	} else {
-		v = seg.Element(s.KeyElement)
+		return w.p.component(s.KeyElement, s.KeyComponent, seg.Delims)
 	}
-	return s.keyMatches(v)
+	return w.p.element(s.KeyElement)
 }
 
 // itemFull reports whether item i of the frame has reached its maximum.
@@ -102,7 +107,7 @@ func (f *frame) itemFull(i int) bool {
 // key element. It returns -1 when nothing fits.
 func (w *walker) find(f *frame, seg *x12.Segment, from int, full, anyKey bool) int {
 	root := f.loop == w.g.Root
-	for _, i := range f.loop.byID[seg.ID] {
+	for _, i := range f.loop.byNum[w.num] {
 		if i < from || i == 0 && !root {
 			continue
 		}
@@ -120,6 +125,14 @@ func (w *walker) find(f *frame, seg *x12.Segment, from int, full, anyKey bool) i
 // segment places the next segment of the transaction set.
 func (w *walker) segment(seg *x12.Segment) {
 	w.seg = seg
+	w.ct = classesFor(w.ct, seg.Delims)
+	w.p.parse(w.ct, seg)
+	num, ok := w.g.idNum[seg.ID]
+	if !ok {
+		w.unplaced(seg)
+		return
+	}
+	w.num = num
 	// Deepest loop first, then outwards: a segment belongs to the innermost open loop
 	// that can hold it, or starts a new loop there.
 	for pass := 0; pass < 3; pass++ {
@@ -190,13 +203,7 @@ func (w *walker) accept(d, i int, seg *x12.Segment, full, anyKey bool) {
 		e.SegmentCode = SegElementErrors
 		e.ElementCode = ElemBadCode
 		e.Element, e.Component = s.KeyElement, s.KeyComponent
-		var v []byte
-		if s.KeyComponent > 0 {
-			v = seg.Component(s.KeyElement, s.KeyComponent)
-		} else {
-			v = seg.Element(s.KeyElement)
-		}
-		e.Value = string(v)
+		e.Value = string(w.keyValue(s, seg))
 		if el != nil {
 			e.ElementRef = el.Ref
 		}
@@ -206,7 +213,7 @@ func (w *walker) accept(d, i int, seg *x12.Segment, full, anyKey bool) {
 	if s.ID == "HL" && it.Loop != nil {
 		w.checkHL(seg, loopID)
 	}
-	checkElements(s, seg, loopID, w.errAt, w.report)
+	checkElements(w.ct, s, seg, &w.p, loopID, w.errAt, w.report)
 }
 
 // keyElement returns the schema element the segment is keyed on.
@@ -225,8 +232,8 @@ func (s *Segment) keyElement() *Element {
 func (w *walker) checkHL(seg *x12.Segment, loopID string) {
 	d := len(w.stack) - 1
 	f := &w.stack[d]
-	f.hl = seg.Value(1)
-	f.hl04 = seg.Value(4)
+	f.hl = string(w.p.element(1))
+	f.hl04 = string(w.p.element(4))
 	w.lastHL++
 	if f.hl != fmt.Sprint(w.lastHL) {
 		e := w.errAt(loopID, "HL")
@@ -245,7 +252,7 @@ func (w *walker) checkHL(seg *x12.Segment, loopID string) {
 			break
 		}
 	}
-	if got := seg.Value(2); got != parent {
+	if got := string(w.p.element(2)); got != parent {
 		e := w.errAt(loopID, "HL")
 		e.SegmentCode, e.ElementCode, e.Element, e.ElementRef, e.Value = SegElementErrors, ElemBadCode, 2, "734", got
 		if parent == "" {
@@ -279,7 +286,7 @@ func (w *walker) unplaced(seg *x12.Segment) {
 	case !wellFormedID(seg.ID):
 		e.SegmentCode = SegUnrecognized
 		e.Msg = "not a segment identifier (two or three upper-case letters and digits)"
-	case w.earlier(seg):
+	case w.g.HasSegmentID(seg.ID) && w.earlier(seg):
 		e.SegmentCode = SegOutOfOrder
 		e.Msg = fmt.Sprintf("%s is out of order: the guide places it earlier in loop %s or an enclosing loop", seg.ID, loopID)
 	case w.g.HasSegmentID(seg.ID):
@@ -299,7 +306,7 @@ func (w *walker) unplaced(seg *x12.Segment) {
 func (w *walker) earlier(seg *x12.Segment) bool {
 	for d := len(w.stack) - 1; d >= 0; d-- {
 		f := &w.stack[d]
-		for _, i := range f.loop.byID[seg.ID] {
+		for _, i := range f.loop.byNum[w.num] {
 			if i < f.idx && w.keyOK(f.loop.Items[i].first(), seg) {
 				return true
 			}

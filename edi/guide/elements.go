@@ -233,7 +233,7 @@ func checkElements(ct *classTable, s *Segment, seg *x12.Segment, p *parsed, loop
 			}
 		}
 	}
-	if (seg.ID == "DTP" || seg.ID == "DTM") && len(s.Elements) >= 3 {
+	if (seg.ID == "DTP" || seg.ID == "DTM" || seg.ID == "DMG") && len(s.Elements) >= 2 {
 		checkPeriod(seg.ID, p, s, bad)
 	}
 }
@@ -393,8 +393,8 @@ func validTime(v []byte) bool {
 	return len(v) != 5
 }
 
-// checkPeriod checks DTP03 / DTM dates against the format qualifier: D8 is a date,
-// RD8 a range of two dates, start not after end.
+// checkPeriod checks DTP03, DTM06 and DMG02 against their format qualifier: D8 is a
+// date, RD8 a range of two dates, start not after end.
 func checkPeriod(id string, p *parsed, s *Segment, bad func(*Element, int, int, int, string, []byte, string, ...any)) {
 	var format, value []byte
 	var pos int
@@ -406,6 +406,8 @@ func checkPeriod(id string, p *parsed, s *Segment, bad func(*Element, int, int, 
 			return
 		}
 		format, value, pos = p.element(5), p.element(6), 6
+	case "DMG":
+		format, value, pos = p.element(1), p.element(2), 2
 	}
 	if len(value) == 0 || pos > len(s.Elements) {
 		return

@@ -134,22 +134,7 @@ func (b *treeBuilder) place(s *Segment, seg *x12.Segment, placed bool) {
 // size. Envelope errors outside any transaction set are returned in the list; a syntax
 // error stops the reading and is returned.
 func ReadTransactions(r io.Reader, reg *Registry, fn func(*Transaction) error) (List, error) {
-	rd := x12.NewReader(r)
 	c := NewChecker(reg)
 	c.OnTransaction = fn
-	for {
-		seg, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			errs := c.Finish()
-			return append(errs, syntaxToError(err)), err
-		}
-		if err := c.Segment(seg); err != nil {
-			return c.Errors(), err
-		}
-	}
-	errs := c.Finish()
-	return errs, c.cbErr
+	return c.Run(r)
 }

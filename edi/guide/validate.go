@@ -249,8 +249,14 @@ func (c *Checker) Finish() List {
 // reg. The returned list holds every problem found; a syntax error that stops the
 // reading is the last entry, with its position, and is also returned as the error.
 func Validate(r io.Reader, reg *Registry) (List, error) {
+	return NewChecker(reg).Run(r)
+}
+
+// Run reads the whole stream through the checker and returns what Finish returns; a
+// syntax error that stops the reading is added to the list and returned, and so is an
+// error returned by OnTransaction.
+func (c *Checker) Run(r io.Reader) (List, error) {
 	rd := x12.NewReader(r)
-	c := NewChecker(reg)
 	for {
 		seg, err := rd.Next()
 		if err == io.EOF {
@@ -260,13 +266,15 @@ func Validate(r io.Reader, reg *Registry) (List, error) {
 			errs := c.Finish()
 			return append(errs, syntaxToError(err)), err
 		}
-		c.Segment(seg)
+		if err := c.Segment(seg); err != nil {
+			return c.Errors(), err
+		}
 	}
 	errs := c.Finish()
 	if rd.MissingTerminator {
 		errs = append(errs, &Error{Offset: rd.InputOffset(), Line: rd.Line(), SegmentID: "IEA", Level: LevelInterchange, EnvelopeCode: "023", Outcome: "R", Msg: "the file ends without a terminator after the IEA"})
 	}
-	return errs, nil
+	return errs, c.cbErr
 }
 
 // syntaxToError turns a reader error into a list entry.

@@ -4,25 +4,29 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run executes the command line and returns the exit status: 0 success, 1 when the
 // command found problems in its input (validation errors), 2 when it could not run.
-func run(args []string) int {
+func run(args []string, stdout, stderr io.Writer) int {
 	root := newRootCommand()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	if err := root.Execute(); err != nil {
-		if f, ok := err.(findings); ok {
-			_ = f
+		var f findings
+		if errors.As(err, &f) {
 			return 1
 		}
-		fmt.Fprintln(os.Stderr, "claimflow:", err)
+		fmt.Fprintln(stderr, "claimflow:", err)
 		return 2
 	}
 	return 0

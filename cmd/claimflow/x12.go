@@ -51,9 +51,10 @@ func newX12ValidateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check X12 files against the HIPAA implementation guides (SNIP types 1 and 2)",
-		Long: `validate reads each file as a stream and checks its envelopes (control numbers, counts)
-and each transaction set against its implementation guide: 837P 005010X222A1, 835
-005010X221A1, 999 005010X231A1, 277CA 005010X214 and TA1. It prints one line per error:
+		Long: `validate reads each file as a stream and checks it at SNIP types 1 and 2: its
+envelopes (control numbers, counts) and each transaction set against its implementation
+guide: 837P 005010X222A1, 835 005010X221A1, 999 005010X231A1, 277CA 005010X214 and TA1.
+It prints one line per error:
 file, segment ordinal in the file, loop, segment and element position, the 999/TA1 code
 (IK304, IK403, IK502, AK905 or TA105) and a message. The bad value itself may be patient
 data and is printed only with --show-phi.

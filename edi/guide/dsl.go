@@ -521,6 +521,7 @@ func (p *guideParser) element(toks []string) error {
 			e.codeSet[c] = struct{}{}
 		}
 	}
+	e.prepare()
 	if comp != 0 {
 		if p.comp == nil || p.comp.Position != pos {
 			return p.errf("%s: component without its composite line before it", e.Label)
@@ -550,6 +551,14 @@ func (p *guideParser) finishSegment() error {
 		return nil
 	}
 	p.seg, p.comp = nil, nil
+	switch s.ID {
+	case "DTP":
+		s.period = 1
+	case "DTM":
+		s.period = 2
+	case "DMG":
+		s.period = 3
+	}
 	for _, e := range s.Elements {
 		if e.IsComposite() && len(e.Components) == 0 && e.Usage != NotUsed {
 			return p.errf("segment %s: composite %s has no components", s.ID, e.Label)

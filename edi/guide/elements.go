@@ -233,7 +233,7 @@ func checkElements(ct *classTable, s *Segment, seg *x12.Segment, p *parsed, loop
 			}
 		}
 	}
-	if (seg.ID == "DTP" || seg.ID == "DTM" || seg.ID == "DMG") && len(s.Elements) >= 2 {
+	if s.period != 0 && len(s.Elements) >= 2 {
 		checkPeriod(seg.ID, p, s, bad)
 	}
 }
@@ -251,8 +251,8 @@ func (e *Element) describe() string {
 // checkValueFlags checks a non-empty simple value whose byte classes are f: length,
 // type and code. It returns the IK403 code and a message, or "" when the value is good.
 func checkValueFlags(el *Element, v []byte, f uint8) (string, string) {
-	switch el.Type {
-	case TypeN0, TypeN1, TypeN2:
+	switch el.kind {
+	case kindNum:
 		if f == cDigit {
 			return checkLen(el, len(v))
 		}
@@ -264,7 +264,7 @@ func checkValueFlags(el *Element, v []byte, f uint8) (string, string) {
 			return ElemBadChar, "must be a whole number"
 		}
 		return checkLen(el, len(digits))
-	case TypeR:
+	case kindR:
 		if f == cDigit {
 			return checkLen(el, len(v))
 		}
@@ -276,7 +276,7 @@ func checkValueFlags(el *Element, v []byte, f uint8) (string, string) {
 			return ElemBadChar, "must be a decimal number"
 		}
 		return checkLen(el, n)
-	case TypeDT:
+	case kindDT:
 		if code, msg := checkLen(el, len(v)); code != "" {
 			return code, msg
 		}
@@ -284,7 +284,7 @@ func checkValueFlags(el *Element, v []byte, f uint8) (string, string) {
 			return ElemBadDate, "is not a valid date"
 		}
 		return "", ""
-	case TypeTM:
+	case kindTM:
 		if code, msg := checkLen(el, len(v)); code != "" {
 			return code, msg
 		}
@@ -292,7 +292,7 @@ func checkValueFlags(el *Element, v []byte, f uint8) (string, string) {
 			return ElemBadTime, "is not a valid time"
 		}
 		return "", ""
-	case TypeID:
+	case kindID:
 		if code, msg := checkLen(el, len(v)); code != "" {
 			return code, msg
 		}
@@ -300,7 +300,7 @@ func checkValueFlags(el *Element, v []byte, f uint8) (string, string) {
 			return ElemBadCode, "is not one of the codes the guide allows here"
 		}
 		return "", ""
-	case TypeB:
+	case kindB:
 		return "", ""
 	}
 	if f&cBad != 0 {

@@ -2,6 +2,7 @@ package guide
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -110,18 +111,24 @@ type Segment struct {
 	KeyElement   int // element position (1-based), 0 when there is no key
 	KeyComponent int // component position (1-based) or 0 for the whole element
 	KeyCodes     []string
+
+	period uint8 // 1 DTP, 2 DTM, 3 DMG: a date format qualifier governs a date value
 }
 
 // Element is a simple element, a composite, or a component of a composite.
 type Element struct {
+	// The fields the validator reads for every element come first, together.
+	Usage    Usage
+	kind     uint8    // Type as a small number (kindAN ...)
+	Min, Max int      // length limits (digits only for numeric types)
+	packed   []uint64 // the codes packed in integers, sorted, when all are short
+
 	Label       string // "CLM05", "CLM05-1"
 	Position    int    // element position in the segment (1-based)
 	Component   int    // component position inside a composite (1-based), 0 otherwise
 	Ref         string // data element reference number; empty for not-used elements and composites
 	CompositeID string // "C023" for a composite
-	Usage       Usage
 	Type        Type
-	Min, Max    int
 	Codes       []string
 	Repeat      int // maximum repetitions: 1 by default, Unbounded for ">1"
 	Name        string
@@ -139,6 +146,22 @@ func (e *Element) HasCode(v []byte) bool {
 	if len(e.Codes) == 0 {
 		return true
 	}
+	if e.packed != nil {
+		if len(v) > maxPacked {
+			return false
+		}
+		k := packCode(v)
+		if len(e.packed) <= 16 {
+			for _, c := range e.packed {
+				if c == k {
+					return true
+				}
+			}
+			return false
+		}
+		_, found := slices.BinarySearch(e.packed, k)
+		return found
+	}
 	if e.codeSet != nil {
 		_, ok := e.codeSet[string(v)]
 		return ok
@@ -149,6 +172,61 @@ func (e *Element) HasCode(v []byte) bool {
 		}
 	}
 	return false
+}
+
+// maxPacked is the longest code that packCode packs.
+const maxPacked = 7
+
+// packCode packs a code of at most maxPacked bytes, with its length, into an integer.
+func packCode(v []byte) uint64 {
+	k := uint64(len(v)) << 56
+	for i, c := range v {
+		k |= uint64(c) << (8 * (6 - i))
+	}
+	return k
+}
+
+// Element kinds, Type as a number for the validator's switch.
+const (
+	kindAN uint8 = iota
+	kindID
+	kindDT
+	kindTM
+	kindNum // N0, N1, N2
+	kindR
+	kindB
+)
+
+// prepare fills the fields the validator uses from the element's definition.
+func (e *Element) prepare() {
+	switch e.Type {
+	case TypeID:
+		e.kind = kindID
+	case TypeDT:
+		e.kind = kindDT
+	case TypeTM:
+		e.kind = kindTM
+	case TypeN0, TypeN1, TypeN2:
+		e.kind = kindNum
+	case TypeR:
+		e.kind = kindR
+	case TypeB:
+		e.kind = kindB
+	default:
+		e.kind = kindAN
+	}
+	if len(e.Codes) == 0 {
+		return
+	}
+	packed := make([]uint64, 0, len(e.Codes))
+	for _, c := range e.Codes {
+		if len(c) > maxPacked {
+			return
+		}
+		packed = append(packed, packCode([]byte(c)))
+	}
+	slices.Sort(packed)
+	e.packed = packed
 }
 
 // LoopByID returns the loop with the given id, or nil.

@@ -15,7 +15,7 @@ import (
 // The guide schemas, written by hand from the implementation guides in the format that
 // schemas/FORMAT.md describes.
 //
-//go:embed schemas/*.guide schemas/*.dict
+//go:embed schemas/*.guide schemas/*.dict schemas/*.rules
 var schemaFiles embed.FS
 
 // Registry holds the parsed guides.
@@ -93,9 +93,18 @@ func ParseFS(fsys fs.FS, dir string) (*Registry, error) {
 		return nil, fmt.Errorf("reading guide schemas: %w", err)
 	}
 	var guideFiles []string
+	rules := map[string][]Rule{}
 	for _, e := range entries {
 		name := path.Join(dir, e.Name())
 		switch path.Ext(name) {
+		case ".rules":
+			data, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", name, err)
+			}
+			if err := parseRules(name, string(data), rules); err != nil {
+				return nil, err
+			}
 		case ".dict":
 			data, err := fs.ReadFile(fsys, name)
 			if err != nil {
@@ -130,6 +139,9 @@ func ParseFS(fsys fs.FS, dir string) (*Registry, error) {
 	}
 	if r.control == nil {
 		return nil, errors.New("guide schemas: no CONTROL guide (control.guide)")
+	}
+	for _, g := range append(r.guides, r.control) {
+		g.attachRules(rules)
 	}
 	sort.Slice(r.guides, func(i, j int) bool { return r.guides[i].Name < r.guides[j].Name })
 	return r, nil
@@ -631,5 +643,75 @@ func (l *Loop) indexIDs(idNum map[string]int) {
 	for i, it := range l.Items {
 		n := idNum[it.first().ID]
 		l.byNum[n] = append(l.byNum[n], i)
+	}
+}
+
+// parseRules reads a .rules file: a segment id, then its syntax notes.
+func parseRules(file, text string, into map[string][]Rule) error {
+	for n, line := range strings.Split(text, "\n") {
+		toks, err := tokenize(line)
+		if err != nil {
+			return &schemaError{file, n + 1, err.Error()}
+		}
+		if len(toks) == 0 {
+			continue
+		}
+		if len(toks) < 2 {
+			return &schemaError{file, n + 1, "want: <segment id> <note>..."}
+		}
+		for _, t := range toks[1:] {
+			r, err := parseRule(t)
+			if err != nil {
+				return &schemaError{file, n + 1, err.Error()}
+			}
+			into[toks[0]] = append(into[toks[0]], r)
+		}
+	}
+	return nil
+}
+
+func parseRule(t string) (Rule, error) {
+	r := Rule{Kind: t[0]}
+	switch r.Kind {
+	case 'P', 'R', 'E', 'C', 'L':
+	default:
+		return r, fmt.Errorf("syntax note %q: kind must be P, R, E, C or L", t)
+	}
+	digits := t[1:]
+	if len(digits) < 4 || len(digits)%2 != 0 {
+		return r, fmt.Errorf("syntax note %q: positions must be pairs of digits, at least two", t)
+	}
+	for i := 0; i < len(digits); i += 2 {
+		p, err := strconv.Atoi(digits[i : i+2])
+		if err != nil || p < 1 {
+			return r, fmt.Errorf("syntax note %q: bad position", t)
+		}
+		r.Elements = append(r.Elements, p)
+	}
+	return r, nil
+}
+
+// attachRules gives every segment of the guide the syntax notes of its id.
+func (g *Guide) attachRules(rules map[string][]Rule) {
+	seen := map[*Loop]bool{}
+	var walk func(l *Loop)
+	walk = func(l *Loop) {
+		if seen[l] {
+			return
+		}
+		seen[l] = true
+		for _, it := range l.Items {
+			if it.Loop != nil {
+				walk(it.Loop)
+			} else {
+				it.Segment.Rules = rules[it.Segment.ID]
+			}
+		}
+	}
+	if g.Root != nil {
+		walk(g.Root)
+	}
+	for _, s := range g.segments {
+		s.Rules = rules[s.ID]
 	}
 }

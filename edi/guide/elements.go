@@ -233,6 +233,9 @@ func checkElements(ct *classTable, s *Segment, seg *x12.Segment, p *parsed, loop
 			}
 		}
 	}
+	for _, r := range s.Rules {
+		checkRule(r, s, p, seg.ID, bad)
+	}
 	if s.period != 0 && len(s.Elements) >= 2 {
 		checkPeriod(seg.ID, p, s, bad)
 	}
@@ -424,6 +427,68 @@ func checkPeriod(id string, p *parsed, s *Segment, bad func(*Element, int, int, 
 			bad(el, pos, 0, 0, ElemBadDate, value, "%s is not a date range CCYYMMDD-CCYYMMDD as %s RD8 says", el.Label, s.ID)
 		} else if string(from) > string(to) {
 			bad(el, pos, 0, 0, ElemBadDate, value, "%s is a date range that ends before it starts", el.Label)
+		}
+	}
+}
+
+// checkRule checks one syntax note. A missing element the note requires is IK403 2
+// (conditional required data element missing); two elements an exclusion forbids
+// together are IK403 10.
+func checkRule(r Rule, s *Segment, p *parsed, segID string, bad func(*Element, int, int, int, string, []byte, string, ...any)) {
+	present := func(pos int) bool { return len(p.element(pos)) > 0 }
+	schemaEl := func(pos int) *Element {
+		if pos <= len(s.Elements) {
+			return s.Elements[pos-1]
+		}
+		return nil
+	}
+	label := func(pos int) string { return fmt.Sprintf("%s%02d", segID, pos) }
+	n := 0
+	for _, pos := range r.Elements {
+		if present(pos) {
+			n++
+		}
+	}
+	first := r.Elements[0]
+	missing := func(why string) {
+		for _, pos := range r.Elements {
+			if !present(pos) {
+				bad(schemaEl(pos), pos, 0, 0, ElemCondMissing, nil, "%s is required %s (X12 syntax note %s)", label(pos), why, r)
+				return
+			}
+		}
+	}
+	switch r.Kind {
+	case 'P':
+		if n > 0 && n < len(r.Elements) {
+			missing("because the elements it is paired with are present")
+		}
+	case 'R':
+		if n == 0 {
+			bad(schemaEl(first), first, 0, 0, ElemCondMissing, nil, "at least one of the elements of X12 syntax note %s is required", r)
+		}
+	case 'E':
+		if n > 1 {
+			for _, pos := range r.Elements[1:] {
+				if present(pos) {
+					bad(schemaEl(pos), pos, 0, 0, ElemExclusion, p.element(pos), "%s may not be sent together with the other elements of X12 syntax note %s", label(pos), r)
+					return
+				}
+			}
+		}
+	case 'C':
+		if present(first) && n < len(r.Elements) {
+			for _, pos := range r.Elements[1:] {
+				if !present(pos) {
+					bad(schemaEl(pos), pos, 0, 0, ElemCondMissing, nil, "%s is required because %s is present (X12 syntax note %s)", label(pos), label(first), r)
+					return
+				}
+			}
+		}
+	case 'L':
+		if present(first) && n == 1 {
+			second := r.Elements[1]
+			bad(schemaEl(second), second, 0, 0, ElemCondMissing, nil, "%s is present, so at least one of the other elements of X12 syntax note %s is required", label(first), r)
 		}
 	}
 }

@@ -185,6 +185,7 @@ const (
 // Element syntax error codes (IK403).
 const (
 	ElemMissing        = "1"   // required data element missing
+	ElemCondMissing    = "2"   // conditional required data element missing
 	ElemTooMany        = "3"   // too many data elements
 	ElemTooShort       = "4"   // data element too short
 	ElemTooLong        = "5"   // data element too long
@@ -192,6 +193,7 @@ const (
 	ElemBadCode        = "7"   // invalid code value
 	ElemBadDate        = "8"   // invalid date
 	ElemBadTime        = "9"   // invalid time
+	ElemExclusion      = "10"  // exclusion condition violated
 	ElemTooManyReps    = "12"  // too many repetitions
 	ElemTooManyComps   = "13"  // too many components
 	ElemNotUsedPresent = "I10" // implementation "not used" data element present

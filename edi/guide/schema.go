@@ -112,7 +112,24 @@ type Segment struct {
 	KeyComponent int // component position (1-based) or 0 for the whole element
 	KeyCodes     []string
 
+	// Rules are the X12 syntax notes of the segment id (schemas/syntax.rules).
+	Rules []Rule
+
 	period uint8 // 1 DTP, 2 DTM, 3 DMG: a date format qualifier governs a date value
+}
+
+// Rule is an X12 syntax note: a relational condition between elements of a segment.
+type Rule struct {
+	Kind     byte  // P paired, R required, E exclusion, C conditional, L list conditional
+	Elements []int // element positions, 1-based
+}
+
+func (r Rule) String() string {
+	s := string(r.Kind)
+	for _, e := range r.Elements {
+		s += fmt.Sprintf("%02d", e)
+	}
+	return s
 }
 
 // Element is a simple element, a composite, or a component of a composite.

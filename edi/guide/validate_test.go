@@ -81,6 +81,8 @@ func TestValidatorFindsEachError(t *testing.T) {
 		{"segment over max use", "REF*EI*991234567", "REF*EI*991234567~\nREF*EI*991234568", "IK304=5", "REF", "2010AA", ""},
 		{"loop over max", "NM1*40*2*DEMO CLEARINGHOUSE*****46*DEMOCH", "NM1*40*2*DEMO CLEARINGHOUSE*****46*DEMOCH~\nNM1*40*2*AGAIN*****46*DEMOCH", "IK304=4", "NM1", "1000B", ""},
 		{"wrong qualifier", "NM1*PR*2*ACME", "NM1*XX*2*ACME", "IK403=7", "NM1", "2010BA", "NM101"},
+		{"paired elements (P0809)", "NM1*85*2*EXAMPLE FAMILY MEDICINE*****XX*1234567893", "NM1*85*2*EXAMPLE FAMILY MEDICINE*****XX", "IK403=2", "NM1", "2010AA", "NM109"},
+		{"paired elements (P0304)", "PER*IC*EDI DESK*TE*5555550100", "PER*IC*EDI DESK*TE", "IK403=2", "PER", "1000A", "PER04"},
 		{"HL parent", "HL*4*3*23*0", "HL*4*1*23*0", "IK403=7", "HL", "2000C", "HL02"},
 		{"HL numbering", "HL*3*1*22*1", "HL*7*1*22*1", "IK403=7", "HL", "2000B", "HL01"},
 	}

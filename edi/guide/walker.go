@@ -1,6 +1,7 @@
 package guide
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/claimflow/claimflow/edi/x12"
@@ -11,10 +12,11 @@ type frame struct {
 	loop    *Loop
 	usage   Usage // the loop's usage and repeat at this place
 	repeat  int
-	idx     int   // index of the last item matched, -1 before the first
-	counts  []int // occurrences of each item in this loop instance
-	hl      string
-	hl04    string
+	idx     int    // index of the last item matched, -1 before the first
+	counts  []int  // occurrences of each item in this loop instance
+	hl      []byte // HL01 of an HL loop (a copy kept in hlBuf)
+	hl04    byte   // HL04: '0', '1' or 0
+	hlBuf   [12]byte
 	childHL bool
 }
 
@@ -232,30 +234,37 @@ func (s *Segment) keyElement() *Element {
 func (w *walker) checkHL(seg *x12.Segment, loopID string) {
 	d := len(w.stack) - 1
 	f := &w.stack[d]
-	f.hl = string(w.p.element(1))
-	f.hl04 = string(w.p.element(4))
+	hl01 := w.p.element(1)
+	f.hl = append(f.hlBuf[:0], hl01...)
+	if len(f.hl) == 0 {
+		f.hl = append(f.hl, '?') // an HL without HL01 is still a level
+	}
+	f.hl04 = 0
+	if v := w.p.element(4); len(v) == 1 {
+		f.hl04 = v[0]
+	}
 	w.lastHL++
-	if f.hl != fmt.Sprint(w.lastHL) {
+	if n, ok := atoiBytes(hl01); !ok || n != w.lastHL {
 		e := w.errAt(loopID, "HL")
-		e.SegmentCode, e.ElementCode, e.Element, e.ElementRef, e.Value = SegElementErrors, ElemBadCode, 1, "628", f.hl
+		e.SegmentCode, e.ElementCode, e.Element, e.ElementRef, e.Value = SegElementErrors, ElemBadCode, 1, "628", string(hl01)
 		e.Msg = fmt.Sprintf("HL01 must number the levels 1, 2, 3 ... in order; %d was expected", w.lastHL)
 		w.report(e)
-		if n, ok := atoi(f.hl); ok {
+		if ok {
 			w.lastHL = n
 		}
 	}
-	parent := ""
+	var parent []byte
 	for p := d - 1; p >= 0; p-- {
-		if w.stack[p].hl != "" {
+		if w.stack[p].hl != nil {
 			parent = w.stack[p].hl
 			w.stack[p].childHL = true
 			break
 		}
 	}
-	if got := string(w.p.element(2)); got != parent {
+	if got := w.p.element(2); !bytes.Equal(got, parent) {
 		e := w.errAt(loopID, "HL")
-		e.SegmentCode, e.ElementCode, e.Element, e.ElementRef, e.Value = SegElementErrors, ElemBadCode, 2, "734", got
-		if parent == "" {
+		e.SegmentCode, e.ElementCode, e.Element, e.ElementRef, e.Value = SegElementErrors, ElemBadCode, 2, "734", string(got)
+		if parent == nil {
 			e.Msg = "HL02 names a parent level, but this level has none"
 		} else {
 			e.Msg = fmt.Sprintf("HL02 must name the enclosing level, HL %s", parent)
@@ -264,8 +273,8 @@ func (w *walker) checkHL(seg *x12.Segment, loopID string) {
 	}
 }
 
-func atoi(s string) (int, bool) {
-	if s == "" || len(s) > 9 {
+func atoiBytes(s []byte) (int, bool) {
+	if len(s) == 0 || len(s) > 9 {
 		return 0, false
 	}
 	n := 0
@@ -343,13 +352,13 @@ func (w *walker) closeTo(d int) {
 func (w *walker) closeFrame() {
 	f := &w.stack[len(w.stack)-1]
 	w.checkRequired(f)
-	if f.hl != "" {
+	if f.hl != nil {
 		switch {
-		case f.hl04 == "0" && f.childHL:
+		case f.hl04 == '0' && f.childHL:
 			e := w.errAt(f.loop.ID, "HL")
 			e.SegmentCode, e.Msg = SegElementErrors, fmt.Sprintf("HL %s says it has no child levels (HL04 = 0) but has some", f.hl)
 			w.report(e)
-		case f.hl04 == "1" && !f.childHL:
+		case f.hl04 == '1' && !f.childHL:
 			e := w.errAt(f.loop.ID, "HL")
 			e.SegmentCode, e.Msg = SegElementErrors, fmt.Sprintf("HL %s says it has child levels (HL04 = 1) but has none", f.hl)
 			w.report(e)

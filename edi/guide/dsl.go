@@ -563,6 +563,11 @@ func (p *guideParser) finishSegment() error {
 		return nil
 	}
 	p.seg, p.comp = nil, nil
+	for i, e := range s.Elements {
+		if e.Usage == Required && i+1 < 64 {
+			s.requiredMask |= 1 << uint(i+1)
+		}
+	}
 	switch s.ID {
 	case "DTP":
 		s.period = 1
@@ -687,7 +692,11 @@ func parseRule(t string) (Rule, error) {
 			return r, fmt.Errorf("syntax note %q: bad position", t)
 		}
 		r.Elements = append(r.Elements, p)
+		if p < 64 {
+			r.mask |= 1 << uint(p)
+		}
 	}
+	r.first = 1 << uint(r.Elements[0])
 	return r, nil
 }
 

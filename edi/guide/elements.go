@@ -3,6 +3,7 @@ package guide
 import (
 	"bytes"
 	"fmt"
+	"math/bits"
 
 	"github.com/claimflow/claimflow/edi/x12"
 )
@@ -64,8 +65,10 @@ func (ct *classTable) flags(v []byte) uint8 {
 
 // parsed is a segment split into elements, with the byte classes of each element.
 type parsed struct {
-	elems [][]byte // elems[0] is the segment id
-	flags []uint8  // flags[i] ORs the classes of the bytes of elems[i]
+	elems   [][]byte // elems[0] is the segment id
+	flags   []uint8  // flags[i] ORs the classes of the bytes of elems[i]
+	present uint64   // bit i set when element i is not empty (i < 64)
+	wide    bool     // more than 63 elements: present is incomplete
 }
 
 // element returns element i (1-based) or nil.
@@ -99,25 +102,40 @@ func (p *parsed) component(i, j int, d x12.Delimiters) []byte {
 	}
 }
 
-// parse splits seg into p in one pass over its bytes, classifying them as it goes.
+// parse splits seg into p in one pass over its bytes, classifying them as it goes,
+// and notes which elements are present (not empty). The inner loop makes no calls, so
+// the compiler keeps it in registers.
 func (p *parsed) parse(ct *classTable, seg *x12.Segment) {
 	raw := seg.Raw()
 	sep := seg.Delims.Element
+	class := &ct.class
 	elems, flags := p.elems[:0], p.flags[:0]
-	s := 0
-	var f uint8
-	for i, c := range raw {
-		if c == sep {
-			elems = append(elems, raw[s:i:i])
-			flags = append(flags, f)
-			f = 0
-			s = i + 1
-			continue
+	var present uint64
+	n := len(raw)
+	for i := 0; ; {
+		var f uint8
+		j := i
+		for j < n {
+			c := raw[j]
+			if c == sep {
+				break
+			}
+			f |= class[c]
+			j++
 		}
-		f |= ct.class[c]
+		if j > i && len(elems) < 64 {
+			present |= 1 << uint(len(elems))
+		}
+		elems = append(elems, raw[i:j:j])
+		flags = append(flags, f)
+		if j >= n {
+			break
+		}
+		i = j + 1
 	}
-	p.elems = append(elems, raw[s:len(raw):len(raw)])
-	p.flags = append(flags, f)
+	p.elems, p.flags = elems, flags
+	p.present = present
+	p.wide = len(elems) > 64
 }
 
 // checkElements checks the elements of a placed segment against its schema: usage,
@@ -149,14 +167,30 @@ func checkElements(ct *classTable, s *Segment, seg *x12.Segment, p *parsed, loop
 	}
 	d := seg.Delims
 	isISA := seg.ID == "ISA"
+	if !p.wide {
+		// Required elements that are absent, then only the elements that are present.
+		for m := s.requiredMask &^ p.present; m != 0; m &= m - 1 {
+			pos := bits.TrailingZeros64(m)
+			el := s.Elements[pos-1]
+			bad(el, pos, 0, 0, ElemMissing, nil, "%s (%s) is required but missing", el.Label, el.describe())
+		}
+	}
 	for idx, el := range s.Elements {
 		pos := idx + 1
+		if !p.wide {
+			if p.present&(1<<uint(pos)) == 0 {
+				if p.present>>uint(pos) == 0 {
+					break // nothing present after here
+				}
+				continue
+			}
+		}
 		var v []byte
 		if pos <= n {
 			v = elems[pos]
 		}
 		if len(v) == 0 {
-			if el.Usage == Required {
+			if el.Usage == Required && p.wide {
 				bad(el, pos, 0, 0, ElemMissing, nil, "%s (%s) is required but missing", el.Label, el.describe())
 			}
 			continue
@@ -233,8 +267,12 @@ func checkElements(ct *classTable, s *Segment, seg *x12.Segment, p *parsed, loop
 			}
 		}
 	}
-	for _, r := range s.Rules {
-		checkRule(r, s, p, seg.ID, bad)
+	for i := range s.Rules {
+		r := &s.Rules[i]
+		if m := p.present & r.mask; !p.wide && !r.violated(m) {
+			continue
+		}
+		checkRule(*r, s, p, seg.ID, bad)
 	}
 	if s.period != 0 && len(s.Elements) >= 2 {
 		checkPeriod(seg.ID, p, s, bad)

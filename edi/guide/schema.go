@@ -115,13 +115,35 @@ type Segment struct {
 	// Rules are the X12 syntax notes of the segment id (schemas/syntax.rules).
 	Rules []Rule
 
-	period uint8 // 1 DTP, 2 DTM, 3 DMG: a date format qualifier governs a date value
+	period       uint8  // 1 DTP, 2 DTM, 3 DMG: a date format qualifier governs a date value
+	requiredMask uint64 // bit i set when element i is required
 }
 
 // Rule is an X12 syntax note: a relational condition between elements of a segment.
 type Rule struct {
 	Kind     byte  // P paired, R required, E exclusion, C conditional, L list conditional
 	Elements []int // element positions, 1-based
+
+	mask  uint64 // the elements as bits
+	first uint64 // the first element's bit
+}
+
+// violated reports whether the present elements m (already limited to the rule's
+// elements) break the rule.
+func (r *Rule) violated(m uint64) bool {
+	switch r.Kind {
+	case 'P':
+		return m != 0 && m != r.mask
+	case 'R':
+		return m == 0
+	case 'E':
+		return m&(m-1) != 0
+	case 'C':
+		return m&r.first != 0 && m != r.mask
+	case 'L':
+		return m == r.first
+	}
+	return false
 }
 
 func (r Rule) String() string {

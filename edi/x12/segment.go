@@ -40,14 +40,18 @@ func (s *Segment) Elements() [][]byte {
 // splitElements appends the elements of raw, cut at sep. Segments are short, so a
 // plain loop beats a call to bytes.IndexByte per element.
 func splitElements(raw []byte, sep byte, elems [][]byte) [][]byte {
-	s := 0
-	for i, c := range raw {
-		if c == sep {
-			elems = append(elems, raw[s:i:i])
-			s = i + 1
+	n := len(raw)
+	for i := 0; ; {
+		j := i
+		for j < n && raw[j] != sep {
+			j++
 		}
+		elems = append(elems, raw[i:j:j])
+		if j >= n {
+			return elems
+		}
+		i = j + 1
 	}
-	return append(elems, raw[s:len(raw):len(raw)])
 }
 
 // Len is the number of elements (not counting the segment id).

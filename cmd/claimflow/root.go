@@ -21,6 +21,7 @@ command is given --show-phi.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newX12Command(), newCodesCommand())
+	root.AddCommand(newClaimsCommand())
 	return root
 }
 

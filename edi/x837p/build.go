@@ -126,10 +126,12 @@ func checkParty(role string, p Party) error {
 // provider and a payer, at most opt.ClaimsPerST each. seq gives the ISA13 numbers
 // (storage owns the real sequence: ISA13 must never repeat for a sender).
 //
-// Claims are written as given, with the defaults of billing.Claim.Normalize for
-// empty fields. Claims that cannot be written as a valid 837P (no lines, no
-// diagnosis, no coverage to bill, a required field empty...) are all reported in a
-// billing.Problems error, and nothing is written.
+// No claims, no output: Build then writes nothing at all. Claims are written as
+// given, with the defaults of billing.Claim.Normalize for empty fields. Claims that
+// cannot be written as a valid 837P (no lines, no diagnosis, no coverage to bill, a
+// required field empty...) are all reported in a billing.Problems error, and nothing
+// is written. Data holding a delimiter character is found only while writing: Build
+// then stops with a billing.Problems naming the field, and w may hold part of a file.
 func Build(claims []billing.Claim, opt BuildOptions, w io.Writer, seq x12.Sequence) (*Result, error) {
 	opt, err := opt.normalized()
 	if err != nil {
@@ -138,10 +140,7 @@ func Build(claims []billing.Claim, opt BuildOptions, w io.Writer, seq x12.Sequen
 	if seq == nil {
 		return nil, fmt.Errorf("%w: no interchange control number sequence", ErrOptions)
 	}
-	var probs billing.Problems
-	for i := range claims {
-		probs = checkClaim(probs, &claims[i], billing.ClaimPath(i))
-	}
+	groups, probs := group(claims, &opt)
 	if len(probs) > 0 {
 		return nil, probs
 	}
@@ -161,8 +160,13 @@ func Build(claims []billing.Claim, opt BuildOptions, w io.Writer, seq x12.Sequen
 		nlines += len(claims[i].Lines)
 	}
 	b.lineOrds = make([]int, 0, nlines)
-	for _, rg := range group(claims, &opt) {
+	for _, rg := range groups {
 		if err := b.interchange(rg); err != nil {
+			var we *x12.WriteError
+			if b.failed && b.failRef.Claim >= 0 && errors.As(err, &we) {
+				// Data the 837P cannot carry (a delimiter in a name): name the field.
+				return b.res, billing.Problems{{Path: b.failRef.path(we.SegmentID, we.Element, we.Component), Err: err}}
+			}
 			return b.res, fmt.Errorf("building 837P: %w", err)
 		}
 	}
@@ -179,6 +183,7 @@ type lastNumber struct {
 	last uint64
 }
 
+// Next gives the next interchange control number and remembers it.
 func (l *lastNumber) Next() (uint64, error) {
 	n, err := l.seq.Next()
 	l.last = n
@@ -187,6 +192,7 @@ func (l *lastNumber) Next() (uint64, error) {
 
 type sameNumber struct{ l *lastNumber }
 
+// Next repeats the interchange control number: GS06 = ISA13.
 func (s sameNumber) Next() (uint64, error) { return s.l.last, nil }
 
 func (l *lastNumber) same() x12.Sequence { return sameNumber{l} }
@@ -210,49 +216,83 @@ type receiverGroup struct {
 	claims   [][]int
 }
 
-// group orders the claims into interchanges (receivers) and, inside them, groups of
-// claims with the same billing provider and payer, each in the order of first
-// appearance.
-func group(claims []billing.Claim, opt *BuildOptions) []*receiverGroup {
+// quickKey picks the candidates for a claim's transaction-set group cheaply; the
+// full key then decides.
+type quickKey struct{ npi, taxID, payerID string }
+
+// group checks the claims (checkClaim) and orders them into interchanges (receivers)
+// and, inside them, groups of claims with the same billing provider and payer, each
+// in the order of first appearance. One pass does both: claims are large, and a
+// batch of them does not fit in a processor's cache.
+func group(claims []billing.Claim, opt *BuildOptions) ([]*receiverGroup, billing.Problems) {
 	var out []*receiverGroup
+	var probs billing.Problems
 	byRecv := map[Party]*receiverGroup{}
-	index := map[*receiverGroup]map[stKey]int{}
+	index := map[*receiverGroup]map[quickKey][]int{}
 	var lastRG *receiverGroup
-	var lastKey stKey
+	var key stKey
 	lastIdx := -1
 	for i := range claims {
 		c := &claims[i]
-		recv := opt.Receiver
-		if opt.ReceiverFor != nil {
-			recv = opt.ReceiverFor(c)
+		n := len(probs)
+		if probs = checkClaim(probs, c, i); len(probs) > n {
+			continue
 		}
-		rg := byRecv[recv]
-		if rg == nil {
-			rg = &receiverGroup{receiver: recv}
-			byRecv[recv] = rg
-			index[rg] = map[stKey]int{}
-			out = append(out, rg)
+		rg := lastRG
+		if rg == nil || opt.ReceiverFor != nil {
+			recv := opt.Receiver
+			if opt.ReceiverFor != nil {
+				recv = opt.ReceiverFor(c)
+			}
+			rg = byRecv[recv]
+			if rg == nil {
+				rg = &receiverGroup{receiver: recv}
+				byRecv[recv] = rg
+				index[rg] = map[quickKey][]int{}
+				out = append(out, rg)
+			}
 		}
 		k, _ := c.BilledCoverage()
-		key := stKey{billing: billingKey{provider: c.BillingProvider}, payer: c.Coverages[k].Payer}
-		if c.PayToAddress != nil {
-			key.billing.payTo, key.billing.hasPayTo = *c.PayToAddress, true
-		}
-		if rg == lastRG && key == lastKey {
+		payer := &c.Coverages[k].Payer
+		// The claims of a batch often share the billing provider and payer of the
+		// claim before them: compare in place before building a key.
+		if rg == lastRG && lastIdx >= 0 && sameGroup(&rg.keys[lastIdx], c, payer) {
 			rg.claims[lastIdx] = append(rg.claims[lastIdx], i)
 			continue
 		}
-		g, ok := index[rg][key]
-		if !ok {
+		key = stKey{billing: billingKey{provider: c.BillingProvider}, payer: *payer}
+		if c.PayToAddress != nil {
+			key.billing.payTo, key.billing.hasPayTo = *c.PayToAddress, true
+		}
+		qk := quickKey{c.BillingProvider.NPI, c.BillingProvider.TaxID, payer.ID}
+		g := -1
+		for _, cand := range index[rg][qk] {
+			if rg.keys[cand] == key {
+				g = cand
+				break
+			}
+		}
+		if g < 0 {
 			g = len(rg.keys)
-			index[rg][key] = g
+			index[rg][qk] = append(index[rg][qk], g)
 			rg.keys = append(rg.keys, key)
 			rg.claims = append(rg.claims, nil)
 		}
 		rg.claims[g] = append(rg.claims[g], i)
-		lastRG, lastKey, lastIdx = rg, key, g
+		lastRG, lastIdx = rg, g
 	}
-	return out
+	return out, probs
+}
+
+// sameGroup reports whether the claim belongs to the group with key k.
+func sameGroup(k *stKey, c *billing.Claim, payer *billing.Payer) bool {
+	if k.payer != *payer || k.billing.provider != c.BillingProvider {
+		return false
+	}
+	if c.PayToAddress == nil {
+		return !k.billing.hasPayTo
+	}
+	return k.billing.hasPayTo && k.billing.payTo == *c.PayToAddress
 }
 
 // builder writes the segments and records where each went.
@@ -263,6 +303,8 @@ type builder struct {
 	now    time.Time
 	res    *Result
 
+	failed   bool       // a segment failed to write
+	failRef  SegmentRef // what it belonged to
 	ctl      x12.Control
 	txn      *Transaction
 	ref      SegmentRef // what the next segment belongs to
@@ -339,7 +381,12 @@ func (b *builder) begin(id string) {
 	b.w.Begin(id)
 }
 
-func (b *builder) end() { b.w.End() }
+// end finishes a segment, remembering what the first segment that failed belonged to.
+func (b *builder) end() {
+	if err := b.w.End(); err != nil && !b.failed {
+		b.failed, b.failRef = true, b.ref
+	}
+}
 
 func (b *builder) elems(vs ...string) {
 	for _, v := range vs {
@@ -572,7 +619,7 @@ func (b *builder) claimInfo(i int, c *billing.Claim) {
 	}
 	b.end()
 
-	for f := fieldOnset; f <= fieldDischarge; f++ {
+	for f := fieldOnset; f <= fieldDischarge && c.Dates != (billing.Dates{}); f++ {
 		switch f {
 		case fieldDisabilityFrom:
 			b.disability(&c.Dates)
@@ -716,7 +763,7 @@ func (b *builder) cas(adj []billing.Adjustment) {
 		for e < len(adj) && e-s < 6 && adj[e].Group == adj[s].Group {
 			e++
 		}
-		b.ref.Item = int16(s)
+		b.ref.Item = int8(s)
 		b.begin("CAS")
 		w.Elem(adj[s].Group)
 		for _, a := range adj[s:e] {

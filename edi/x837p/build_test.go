@@ -247,3 +247,27 @@ func TestParseProblems(t *testing.T) {
 		t.Errorf("claims: %d", len(claims))
 	}
 }
+
+// TestBuildDelimiterInData checks that data holding a delimiter is refused with the
+// path of its field.
+func TestBuildDelimiterInData(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		edit func(c *billing.Claim)
+		want billing.Path
+	}{
+		{func(c *billing.Claim) { c.Patient.LastName = "O*BRIEN" }, "claims[0].patient.last_name"},
+		{func(c *billing.Claim) { c.Lines[1].Procedure.Modifiers[0] = "G~" }, "claims[0].lines[1].procedure"},
+		{func(c *billing.Claim) { c.ServiceFacility.Address.City = "A:B" }, "claims[0].service_facility.address.city"},
+	} {
+		claims := featureClaims()[:1]
+		f := *claims[0].ServiceFacility
+		claims[0].ServiceFacility = &f
+		tc.edit(&claims[0])
+		_, err := x837p.Build(claims, goldenOptions(), io.Discard, &x12.Counter{})
+		var probs billing.Problems
+		if !errors.As(err, &probs) || len(probs) != 1 || probs[0].Path != tc.want || !errors.Is(err, x12.ErrDelimiterInData) {
+			t.Errorf("want a problem at %s, got %v", tc.want, err)
+		}
+	}
+}

@@ -18,54 +18,61 @@ var (
 // checkClaim reports what keeps the claim from becoming a valid 837P: what the guide
 // requires (SNIP 1-2), not the business rules of the scrubber. Paths are made only for
 // problems found: a good claim costs no allocation.
-func checkClaim(probs billing.Problems, c *billing.Claim, p billing.Path) billing.Problems {
+func checkClaim(probs billing.Problems, c *billing.Claim, i int) billing.Problems {
+	var pp billing.Path
+	path := func() billing.Path {
+		if pp == "" {
+			pp = billing.ClaimPath(i)
+		}
+		return pp
+	}
 	bad := func(path billing.Path, err error, format string, args ...any) {
 		probs = append(probs, &billing.Problem{Path: path, Err: fmt.Errorf("%w: %s", err, fmt.Sprintf(format, args...))})
 	}
 	if c.PatientControlNumber == "" {
-		bad(p.Field("patient_control_number"), ErrRequired, "the patient control number (CLM01)")
+		bad(path().Field("patient_control_number"), ErrRequired, "the patient control number (CLM01)")
 	}
 	if c.PlaceOfService == "" {
-		bad(p.Field("place_of_service"), ErrRequired, "the place of service (CLM05-1)")
+		bad(path().Field("place_of_service"), ErrRequired, "the place of service (CLM05-1)")
 	}
 	if c.Frequency.ReplacesClaim() && c.OriginalPayerClaimNumber == "" {
-		bad(p.Field("original_payer_claim_number"), ErrRequired,
+		bad(path().Field("original_payer_claim_number"), ErrRequired,
 			"the payer's claim number of the claim replaced or voided (REF*F8, required with frequency 7 or 8)")
 	}
 	if len(c.RelatedCauses) > 2 {
-		bad(p.Field("related_causes"), ErrTooMany, "at most 2 related causes (CLM11)")
+		bad(path().Field("related_causes"), ErrTooMany, "at most 2 related causes (CLM11)")
 	}
 	if c.Dates != (billing.Dates{}) {
 		for f := fieldOnset; f <= fieldDischarge; f++ {
 			if d := *claimDate(&c.Dates, f); !d.IsZero() && !d.Valid() {
-				bad(p.Field(fieldPath[f]), ErrInvalid, "not a date")
+				bad(path().Field(fieldPath[f]), ErrInvalid, "not a date")
 			}
 		}
 	}
 	switch n := len(c.Diagnoses); {
 	case n == 0:
-		bad(p.Field("diagnoses"), ErrRequired, "at least one diagnosis (HI)")
+		bad(path().Field("diagnoses"), ErrRequired, "at least one diagnosis (HI)")
 	case n > 12:
-		bad(p.Field("diagnoses"), ErrTooMany, "at most 12 diagnoses, not %d", n)
+		bad(path().Field("diagnoses"), ErrTooMany, "at most 12 diagnoses, not %d", n)
 	}
 	for i, d := range c.Diagnoses {
 		if d.Code == "" {
-			bad(p.At("diagnoses", i).Field("code"), ErrRequired, "the diagnosis code")
+			bad(path().At("diagnoses", i).Field("code"), ErrRequired, "the diagnosis code")
 		}
 	}
 
 	bp := &c.BillingProvider
 	if bp.Name == "" {
-		bad(p.Field("billing_provider.name"), ErrRequired, "the billing provider's name (2010AA NM103)")
+		bad(path().Field("billing_provider.name"), ErrRequired, "the billing provider's name (2010AA NM103)")
 	}
 	if bp.TaxID == "" {
-		bad(p.Field("billing_provider.tax_id"), ErrRequired, "the billing provider's tax id (2010AA REF*EI)")
+		bad(path().Field("billing_provider.tax_id"), ErrRequired, "the billing provider's tax id (2010AA REF*EI)")
 	}
 	if bp.Address.Line1 == "" || bp.Address.City == "" {
-		bad(p.Field("billing_provider.address"), ErrRequired, "the billing provider's street address and city (2010AA N3, N4)")
+		bad(path().Field("billing_provider.address"), ErrRequired, "the billing provider's street address and city (2010AA N3, N4)")
 	}
 	if a := c.PayToAddress; a != nil && (a.Line1 == "" || a.City == "") {
-		bad(p.Field("pay_to_address"), ErrRequired, "the pay-to address and city (2010AB N3, N4)")
+		bad(path().Field("pay_to_address"), ErrRequired, "the pay-to address and city (2010AB N3, N4)")
 	}
 	for _, pr := range []struct {
 		name string
@@ -73,122 +80,122 @@ func checkClaim(probs billing.Problems, c *billing.Claim, p billing.Path) billin
 	}{{"referring_provider", c.ReferringProvider}, {"rendering_provider", c.RenderingProvider},
 		{"service_facility", c.ServiceFacility}, {"supervising_provider", c.SupervisingProvider}} {
 		if pr.p != nil && pr.p.Name == "" {
-			bad(p.Field(pr.name).Field("name"), ErrRequired, "the provider's name or last name (NM103)")
+			bad(path().Field(pr.name).Field("name"), ErrRequired, "the provider's name or last name (NM103)")
 		}
 	}
 	if f := c.ServiceFacility; f != nil && (f.Address.Line1 == "" || f.Address.City == "") {
-		bad(p.Field("service_facility.address"), ErrRequired, "the service facility's street address and city (2310C N3, N4)")
+		bad(path().Field("service_facility.address"), ErrRequired, "the service facility's street address and city (2310C N3, N4)")
 	}
 
 	if c.Patient.LastName == "" {
-		bad(p.Field("patient.last_name"), ErrRequired, "the patient's last name")
+		bad(path().Field("patient.last_name"), ErrRequired, "the patient's last name")
 	}
 	if d := c.Patient.BirthDate; !d.IsZero() && !d.Valid() {
-		bad(p.Field("patient.birth_date"), ErrInvalid, "not a date")
+		bad(path().Field("patient.birth_date"), ErrInvalid, "not a date")
 	}
 	billed, ok := c.BilledCoverage()
 	switch {
 	case !ok:
-		bad(p.Field("coverages"), ErrRequired, "a coverage without adjudication to bill the claim to")
+		bad(path().Field("coverages"), ErrRequired, "a coverage without adjudication to bill the claim to")
 	case !c.PatientIsSubscriber(billed):
 		if a := &c.Patient.Address; a.Line1 == "" || a.City == "" {
-			bad(p.Field("patient.address"), ErrRequired, "the patient's address (2010CA N3, N4: required when the patient is not the subscriber)")
+			bad(path().Field("patient.address"), ErrRequired, "the patient's address (2010CA N3, N4: required when the patient is not the subscriber)")
 		}
 		if c.Patient.BirthDate.IsZero() {
-			bad(p.Field("patient.birth_date"), ErrRequired, "the patient's birth date (2010CA DMG: required when the patient is not the subscriber)")
+			bad(path().Field("patient.birth_date"), ErrRequired, "the patient's birth date (2010CA DMG: required when the patient is not the subscriber)")
 		}
 	}
 	if len(c.Coverages) > 11 {
-		bad(p.Field("coverages"), ErrTooMany, "at most 10 other payers (2320)")
+		bad(path().Field("coverages"), ErrTooMany, "at most 10 other payers (2320)")
 	}
 	for k := range c.Coverages {
 		cov := &c.Coverages[k]
 		if cov.Payer.Name == "" || cov.Payer.ID == "" {
-			bad(p.At("coverages", k).Field("payer"), ErrRequired, "the payer's name and id")
+			bad(path().At("coverages", k).Field("payer"), ErrRequired, "the payer's name and id")
 		}
 		if cov.MemberID == "" {
-			bad(p.At("coverages", k).Field("member_id"), ErrRequired, "the subscriber's member id")
+			bad(path().At("coverages", k).Field("member_id"), ErrRequired, "the subscriber's member id")
 		}
 		if !cov.Subscriber.IsZero() {
 			if cov.Subscriber.LastName == "" {
-				bad(p.At("coverages", k).Field("subscriber.last_name"), ErrRequired, "the subscriber's last name")
+				bad(path().At("coverages", k).Field("subscriber.last_name"), ErrRequired, "the subscriber's last name")
 			}
 			if cov.Relationship == "" {
-				bad(p.At("coverages", k).Field("relationship"), ErrRequired, "the patient's relationship to the subscriber")
+				bad(path().At("coverages", k).Field("relationship"), ErrRequired, "the patient's relationship to the subscriber")
 			}
 			if d := cov.Subscriber.BirthDate; !d.IsZero() && !d.Valid() {
-				bad(p.At("coverages", k).Field("subscriber.birth_date"), ErrInvalid, "not a date")
+				bad(path().At("coverages", k).Field("subscriber.birth_date"), ErrInvalid, "not a date")
 			}
 			if cov.Relationship == billing.RelationshipSelf && cov.Subscriber != c.Patient {
-				bad(p.At("coverages", k).Field("subscriber"), ErrInvalid, "relationship 18 (self) with a subscriber who is not the patient")
+				bad(path().At("coverages", k).Field("subscriber"), ErrInvalid, "relationship 18 (self) with a subscriber who is not the patient")
 			}
 		}
 		if a := cov.Adjudication; a != nil {
-			probs = checkAdjudication(probs, c, a, p, k)
+			probs = checkAdjudication(probs, c, a, path, k)
 		}
 	}
 
 	switch n := len(c.Lines); {
 	case n == 0:
-		bad(p.Field("lines"), ErrRequired, "at least one service line")
+		bad(path().Field("lines"), ErrRequired, "at least one service line")
 	case n > 50:
-		bad(p.Field("lines"), ErrTooMany, "at most 50 service lines, not %d", n)
+		bad(path().Field("lines"), ErrTooMany, "at most 50 service lines, not %d", n)
 	}
 	for j := range c.Lines {
 		l := &c.Lines[j]
 		if l.Procedure.Code == "" {
-			bad(p.At("lines", j).Field("procedure.code"), ErrRequired, "the procedure code (SV101-2)")
+			bad(path().At("lines", j).Field("procedure.code"), ErrRequired, "the procedure code (SV101-2)")
 		}
 		if len(l.Procedure.Modifiers) > 4 {
-			bad(p.At("lines", j).Field("procedure.modifiers"), ErrTooMany, "at most 4 modifiers")
+			bad(path().At("lines", j).Field("procedure.modifiers"), ErrTooMany, "at most 4 modifiers")
 		}
 		if len(l.DiagnosisPointers) > 4 {
-			bad(p.At("lines", j).Field("diagnosis_pointers"), ErrTooMany, "at most 4 diagnosis pointers")
+			bad(path().At("lines", j).Field("diagnosis_pointers"), ErrTooMany, "at most 4 diagnosis pointers")
 		}
 		for n, v := range l.DiagnosisPointers {
 			if v < 1 || v > 12 {
-				bad(p.At("lines", j).At("diagnosis_pointers", n), ErrInvalid, "a diagnosis pointer is 1-12, not %d", v)
+				bad(path().At("lines", j).At("diagnosis_pointers", n), ErrInvalid, "a diagnosis pointer is 1-12, not %d", v)
 			}
 		}
 		sd := l.ServiceDates
 		switch {
 		case sd.From.IsZero():
-			bad(p.At("lines", j).Field("service_dates.from"), ErrRequired, "the date of service (DTP*472)")
+			bad(path().At("lines", j).Field("service_dates.from"), ErrRequired, "the date of service (DTP*472)")
 		case !sd.From.Valid():
-			bad(p.At("lines", j).Field("service_dates.from"), ErrInvalid, "not a date")
+			bad(path().At("lines", j).Field("service_dates.from"), ErrInvalid, "not a date")
 		case !sd.To.IsZero() && !sd.To.Valid():
-			bad(p.At("lines", j).Field("service_dates.to"), ErrInvalid, "not a date")
+			bad(path().At("lines", j).Field("service_dates.to"), ErrInvalid, "not a date")
 		case sd.To.Before(sd.From) && !sd.To.IsZero():
-			bad(p.At("lines", j).Field("service_dates.to"), ErrInvalid, "the last date of service is before the first")
+			bad(path().At("lines", j).Field("service_dates.to"), ErrInvalid, "the last date of service is before the first")
 		}
 		if id := l.ControlNumber; id != "" {
 			if len(id) > 30 {
-				bad(p.At("lines", j).Field("control_number"), ErrInvalid, "a line item control number has at most 30 characters")
+				bad(path().At("lines", j).Field("control_number"), ErrInvalid, "a line item control number has at most 30 characters")
 			}
 			for _, o := range c.Lines[:j] {
 				if o.ControlNumber == id {
-					bad(p.At("lines", j).Field("control_number"), ErrInvalid, "line item control numbers must be unique within the claim")
+					bad(path().At("lines", j).Field("control_number"), ErrInvalid, "line item control numbers must be unique within the claim")
 					break
 				}
 			}
 		}
 		if d := l.Drug; d != nil {
 			if d.NDC == "" {
-				bad(p.At("lines", j).Field("drug.ndc"), ErrRequired, "the national drug code (LIN03)")
+				bad(path().At("lines", j).Field("drug.ndc"), ErrRequired, "the national drug code (LIN03)")
 			}
 			if d.Quantity <= 0 {
-				bad(p.At("lines", j).Field("drug.quantity"), ErrRequired, "the drug quantity (CTP04)")
+				bad(path().At("lines", j).Field("drug.quantity"), ErrRequired, "the drug quantity (CTP04)")
 			}
 		}
 		if r := l.RenderingProvider; r != nil && r.Name == "" {
-			bad(p.At("lines", j).Field("rendering_provider.name"), ErrRequired, "the provider's name or last name (NM103)")
+			bad(path().At("lines", j).Field("rendering_provider.name"), ErrRequired, "the provider's name or last name (NM103)")
 		}
 	}
 	return probs
 }
 
-func checkAdjudication(probs billing.Problems, c *billing.Claim, a *billing.OtherPayerAdjudication, cp billing.Path, k int) billing.Problems {
-	path := func() billing.Path { return cp.At("coverages", k).Field("adjudication") }
+func checkAdjudication(probs billing.Problems, c *billing.Claim, a *billing.OtherPayerAdjudication, claimPath func() billing.Path, k int) billing.Problems {
+	path := func() billing.Path { return claimPath().At("coverages", k).Field("adjudication") }
 	bad := func(path billing.Path, err error, format string, args ...any) {
 		probs = append(probs, &billing.Problem{Path: path, Err: fmt.Errorf("%w: %s", err, fmt.Sprintf(format, args...))})
 	}

@@ -19,21 +19,21 @@ var (
 		TaxID: "123456789", TaxIDType: "SY",
 		Address: billing.Address{Line1: "77 RIVER RD", Line2: "SUITE 2", City: "SHELBYVILLE", State: "IL", PostalCode: "625650077"},
 	}
-	renderer    = billing.Provider{NPI: "1932104098", Name: "DEMO", FirstName: "CASEY", Taxonomy: "207Q00000X"}
-	referrer    = billing.Provider{NPI: "1111111112", Name: "REFERRER", FirstName: "MORGAN"}
-	supervisor  = billing.Provider{NPI: "4444444440", Name: "SUPERVISOR", FirstName: "DANA"}
-	lineDoctor  = billing.Provider{NPI: "5555555551", Name: "LINEDOC", FirstName: "SAM", Taxonomy: "207RC0000X"}
-	walkIn      = billing.Provider{NPI: "2222222228", Name: "SPRINGFIELD WALK-IN CLINIC", Address: billing.Address{Line1: "400 LAKE ST", City: "SPRINGFIELD", State: "IL", PostalCode: "627040400"}}
-	acme        = billing.Payer{Name: "ACME HEALTH PLAN", ID: "AHP01"}
-	medicare    = billing.Payer{Name: "EXAMPLE MEDICARE CONTRACTOR", ID: "MCR01"}
-	medigap     = billing.Payer{Name: "EXAMPLE MEDIGAP PLAN", ID: "MGP01"}
-	stateAid    = billing.Payer{Name: "EXAMPLE STATE MEDICAID", ID: "SMC01", Address: billing.Address{Line1: "1 CAPITOL SQ", City: "SPRINGFIELD", State: "IL", PostalCode: "627060001"}}
-	alex        = billing.Person{LastName: "SAMPLE", FirstName: "ALEX", MiddleName: "J", BirthDate: day(1980, 1, 15), Gender: "F", Address: billing.Address{Line1: "45 OAK AVE", City: "SPRINGFIELD", State: "IL", PostalCode: "627025678"}}
-	jordan      = billing.Person{LastName: "EXAMPLE", FirstName: "JORDAN", BirthDate: day(1975, 5, 20), Gender: "M", Address: billing.Address{Line1: "9 ELM ST", City: "SPRINGFIELD", State: "IL", PostalCode: "627031111"}}
-	taylor      = billing.Person{LastName: "EXAMPLE", FirstName: "TAYLOR", BirthDate: day(2015, 8, 8), Gender: "F", Address: jordan.Address}
-	riley       = billing.Person{LastName: "EXAMPLE", FirstName: "RILEY", Suffix: "III", BirthDate: day(1977, 11, 2), Gender: "U", Address: jordan.Address}
-	pat         = billing.Person{LastName: "SENIOR", FirstName: "PAT", BirthDate: day(1950, 2, 28), Gender: "M", Address: billing.Address{Line1: "12 PINE RD", City: "SPRINGFIELD", State: "IL", PostalCode: "627050012"}}
-	fixedTime = time.Date(2025, time.March, 10, 9, 30, 0, 0, time.UTC)
+	renderer   = billing.Provider{NPI: "1932104098", Name: "DEMO", FirstName: "CASEY", Taxonomy: "207Q00000X"}
+	referrer   = billing.Provider{NPI: "1111111112", Name: "REFERRER", FirstName: "MORGAN"}
+	supervisor = billing.Provider{NPI: "4444444440", Name: "SUPERVISOR", FirstName: "DANA"}
+	lineDoctor = billing.Provider{NPI: "5555555551", Name: "LINEDOC", FirstName: "SAM", Taxonomy: "207RC0000X"}
+	walkIn     = billing.Provider{NPI: "2222222228", Name: "SPRINGFIELD WALK-IN CLINIC", Address: billing.Address{Line1: "400 LAKE ST", City: "SPRINGFIELD", State: "IL", PostalCode: "627040400"}}
+	acme       = billing.Payer{Name: "ACME HEALTH PLAN", ID: "AHP01"}
+	medicare   = billing.Payer{Name: "EXAMPLE MEDICARE CONTRACTOR", ID: "MCR01"}
+	medigap    = billing.Payer{Name: "EXAMPLE MEDIGAP PLAN", ID: "MGP01"}
+	stateAid   = billing.Payer{Name: "EXAMPLE STATE MEDICAID", ID: "SMC01", Address: billing.Address{Line1: "1 CAPITOL SQ", City: "SPRINGFIELD", State: "IL", PostalCode: "627060001"}}
+	alex       = billing.Person{LastName: "SAMPLE", FirstName: "ALEX", MiddleName: "J", BirthDate: day(1980, 1, 15), Gender: "F", Address: billing.Address{Line1: "45 OAK AVE", City: "SPRINGFIELD", State: "IL", PostalCode: "627025678"}}
+	jordan     = billing.Person{LastName: "EXAMPLE", FirstName: "JORDAN", BirthDate: day(1975, 5, 20), Gender: "M", Address: billing.Address{Line1: "9 ELM ST", City: "SPRINGFIELD", State: "IL", PostalCode: "627031111"}}
+	taylor     = billing.Person{LastName: "EXAMPLE", FirstName: "TAYLOR", BirthDate: day(2015, 8, 8), Gender: "F", Address: jordan.Address}
+	riley      = billing.Person{LastName: "EXAMPLE", FirstName: "RILEY", Suffix: "III", BirthDate: day(1977, 11, 2), Gender: "U", Address: jordan.Address}
+	pat        = billing.Person{LastName: "SENIOR", FirstName: "PAT", BirthDate: day(1950, 2, 28), Gender: "M", Address: billing.Address{Line1: "12 PINE RD", City: "SPRINGFIELD", State: "IL", PostalCode: "627050012"}}
+	fixedTime  = time.Date(2025, time.March, 10, 9, 30, 0, 0, time.UTC)
 )
 
 func day(y int, m time.Month, d int) billing.Date { return billing.NewDate(y, m, d) }

@@ -41,10 +41,10 @@ type Transaction struct {
 type SegmentRef struct {
 	Claim int32   // index of the claim; -1 for the transaction set's header and trailer
 	Line  int16   // index of the line in the claim's Lines; -1 outside loop 2400
+	Adj   int16   // in loop 2430: index in the coverage's Adjudication.Lines
 	Other int8    // index in Coverages of the coverage of loops 2000B, 2320-2330 and 2430; -1 otherwise
 	Loop  Loop    // the loop holding the segment
-	Adj   int16   // in loop 2430: index in the coverage's Adjudication.Lines
-	Item  int16   // for CAS: index of the segment's first adjustment
+	Item  int8    // for CAS: index of the segment's first adjustment
 	field fieldID // for qualified segments (DTP, REF, AMT, NTE): which field
 }
 

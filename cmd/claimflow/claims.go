@@ -27,7 +27,7 @@ billing/SCHEMA.md, CSV with one row per service line (the columns are in the sam
 document), and 837P 005010X222A1 files exported by other systems. The form is told
 from the content: JSON starts with [ or {, X12 with ISA, anything else is CSV.`,
 	}
-	cmd.AddCommand(newClaimsImportCommand(), newClaimsBuildCommand())
+	cmd.AddCommand(newClaimsImportCommand(), newClaimsBuildCommand(), newClaimsCheckCommand())
 	return cmd
 }
 

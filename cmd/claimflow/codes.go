@@ -33,7 +33,7 @@ them the scrubber checks code formats only. CPT is AMA-licensed: claimflow never
 			}
 			out := cmd.OutOrStdout()
 			for _, s := range sums {
-				fmt.Fprintf(out, "%s: %s %s, %d codes\n", s.Path, s.Kind, s.Release, s.Codes)
+				fmt.Fprintf(out, "%s: %s, %d codes\n", s.Path, s.Release, s.Codes)
 			}
 			fmt.Fprintf(out, "code store: %s\n", store)
 			return nil

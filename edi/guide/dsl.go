@@ -636,6 +636,22 @@ func (g *Guide) index() error {
 	for id := range g.segIDs {
 		g.idNum[id] = len(g.idNum)
 	}
+	for id, n := range g.idNum {
+		k := packID(id)
+		if k == 0 {
+			continue
+		}
+		for h := idHash(k); ; h++ {
+			slot := &g.idTable[h&(idTableSize-1)]
+			if slot.num == 0 {
+				slot.key, slot.num = k, int32(n+1)
+				break
+			}
+		}
+	}
+	if len(g.idNum) > idTableSize/2 {
+		return fmt.Errorf("guide %s has %d segment ids; the id table holds %d", g.Name, len(g.idNum), idTableSize/2)
+	}
 	g.Root.indexIDs(g.idNum)
 	for _, l := range g.loops {
 		l.indexIDs(g.idNum)

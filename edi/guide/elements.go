@@ -63,26 +63,65 @@ func (ct *classTable) flags(v []byte) uint8 {
 	return f
 }
 
-// parsed is a segment split into elements, with the byte classes of each element.
+// maxFast is the number of elements the fixed arrays of parsed hold; a segment with
+// more takes the slow path (wide).
+const maxFast = 64
+
+// parsed is a segment split into elements, with the byte classes of each element. It
+// keeps offsets in fixed arrays rather than slices, so that splitting allocates and
+// stores nothing per element but two small numbers.
 type parsed struct {
-	elems   [][]byte // elems[0] is the segment id
-	flags   []uint8  // flags[i] ORs the classes of the bytes of elems[i]
-	present uint64   // bit i set when element i is not empty (i < 64)
-	wide    bool     // more than 63 elements: present is incomplete
+	raw     []byte
+	n       int             // number of elements, the segment id included
+	start   [maxFast]uint32 // element i is raw[start[i]:end[i]]
+	end     [maxFast]uint32 //
+	flags   [maxFast]uint8  // flags[i] ORs the classes of the bytes of element i
+	present uint64          // bit i set when element i is not empty
+	wide    bool            // more than maxFast elements: use more
+	more    [][]byte        // all elements, only when wide
+	moreF   []uint8         // their flags, only when wide
+}
+
+// count is the number of elements, not counting the segment id.
+func (p *parsed) count() int {
+	if p.wide {
+		return len(p.more) - 1
+	}
+	return p.n - 1
 }
 
 // element returns element i (1-based) or nil.
 func (p *parsed) element(i int) []byte {
-	if i < 1 || i >= len(p.elems) {
+	if p.wide {
+		if i < 1 || i >= len(p.more) {
+			return nil
+		}
+		return p.more[i]
+	}
+	if i < 1 || i >= p.n {
 		return nil
 	}
-	return p.elems[i]
+	return p.raw[p.start[i]:p.end[i]:p.end[i]]
+}
+
+// flag returns the byte classes of element i.
+func (p *parsed) flag(i int) uint8 {
+	if p.wide {
+		if i < len(p.moreF) {
+			return p.moreF[i]
+		}
+		return 0
+	}
+	if i < p.n {
+		return p.flags[i]
+	}
+	return 0
 }
 
 // component returns component j of the first repetition of element i.
 func (p *parsed) component(i, j int, d x12.Delimiters) []byte {
 	v := p.element(i)
-	if d.Repetition != 0 && i < len(p.flags) && p.flags[i]&cRep != 0 {
+	if d.Repetition != 0 && p.flag(i)&cRep != 0 {
 		if k := bytes.IndexByte(v, d.Repetition); k >= 0 {
 			v = v[:k]
 		}
@@ -107,11 +146,12 @@ func (p *parsed) component(i, j int, d x12.Delimiters) []byte {
 // the compiler keeps it in registers.
 func (p *parsed) parse(ct *classTable, seg *x12.Segment) {
 	raw := seg.Raw()
+	p.raw = raw
 	sep := seg.Delims.Element
 	class := &ct.class
-	elems, flags := p.elems[:0], p.flags[:0]
 	var present uint64
 	n := len(raw)
+	k := 0
 	for i := 0; ; {
 		var f uint8
 		j := i
@@ -123,19 +163,39 @@ func (p *parsed) parse(ct *classTable, seg *x12.Segment) {
 			f |= class[c]
 			j++
 		}
-		if j > i && len(elems) < 64 {
-			present |= 1 << uint(len(elems))
+		if k == maxFast {
+			p.parseWide(ct, seg)
+			return
 		}
-		elems = append(elems, raw[i:j:j])
-		flags = append(flags, f)
+		p.start[k], p.end[k], p.flags[k] = uint32(i), uint32(j), f
+		if j > i {
+			present |= 1 << uint(k)
+		}
+		k++
 		if j >= n {
 			break
 		}
 		i = j + 1
 	}
-	p.elems, p.flags = elems, flags
+	p.n = k
 	p.present = present
-	p.wide = len(elems) > 64
+	p.wide = false
+}
+
+// parseWide is parse for a segment of more than maxFast elements.
+func (p *parsed) parseWide(ct *classTable, seg *x12.Segment) {
+	p.wide = true
+	p.more = p.more[:0]
+	p.moreF = p.moreF[:0]
+	p.present = 0
+	for i, e := range seg.Elements() {
+		p.more = append(p.more, e)
+		p.moreF = append(p.moreF, ct.flags(e))
+		if len(e) > 0 && i < 64 {
+			p.present |= 1 << uint(i)
+		}
+	}
+	p.n = len(p.more)
 }
 
 // checkElements checks the elements of a placed segment against its schema: usage,
@@ -155,12 +215,11 @@ func checkElements(ct *classTable, s *Segment, seg *x12.Segment, p *parsed, loop
 		e.Msg = fmt.Sprintf(format, args...)
 		report(e)
 	}
-	elems := p.elems
-	n := len(elems) - 1
+	n := p.count()
 	if n > len(s.Elements) {
 		for i := len(s.Elements) + 1; i <= n; i++ {
-			if len(elems[i]) > 0 {
-				bad(nil, i, 0, 0, ElemTooMany, elems[i], "%s has %d elements; the guide defines %d", seg.ID, n, len(s.Elements))
+			if v := p.element(i); len(v) > 0 {
+				bad(nil, i, 0, 0, ElemTooMany, v, "%s has %d elements; the guide defines %d", seg.ID, n, len(s.Elements))
 				break
 			}
 		}
@@ -175,22 +234,27 @@ func checkElements(ct *classTable, s *Segment, seg *x12.Segment, p *parsed, loop
 			bad(el, pos, 0, 0, ElemMissing, nil, "%s (%s) is required but missing", el.Label, el.describe())
 		}
 	}
-	for idx, el := range s.Elements {
-		pos := idx + 1
+	limit := len(s.Elements)
+	if n < limit {
+		limit = n
+	}
+	next := p.present &^ 1
+	for pos := 1; pos <= limit; pos++ {
 		if !p.wide {
-			if p.present&(1<<uint(pos)) == 0 {
-				if p.present>>uint(pos) == 0 {
-					break // nothing present after here
-				}
-				continue
+			// Jump to the next present element.
+			m := next >> uint(pos)
+			if m == 0 {
+				break
+			}
+			pos += bits.TrailingZeros64(m)
+			if pos > limit {
+				break
 			}
 		}
-		var v []byte
-		if pos <= n {
-			v = elems[pos]
-		}
+		el := s.Elements[pos-1]
+		v := p.element(pos)
 		if len(v) == 0 {
-			if el.Usage == Required && p.wide {
+			if el.Usage == Required {
 				bad(el, pos, 0, 0, ElemMissing, nil, "%s (%s) is required but missing", el.Label, el.describe())
 			}
 			continue
@@ -199,12 +263,29 @@ func checkElements(ct *classTable, s *Segment, seg *x12.Segment, p *parsed, loop
 			bad(el, pos, 0, 0, ElemNotUsedPresent, v, "%s is marked not used in this guide but has a value", el.Label)
 			continue
 		}
-		f := p.flags[pos]
+		f := p.flag(pos)
 		if isISA {
 			f &^= cComp | cRep
 		}
 		if f&(cComp|cRep) == 0 && !el.IsComposite() {
-			// The common case: a simple element with one value.
+			// The common case: a simple element with one value. Good values of the
+			// usual kinds pass here without a call.
+			if len(v) >= el.Min && len(v) <= el.Max {
+				switch el.kind {
+				case kindAN:
+					if f&cBad == 0 {
+						continue
+					}
+				case kindID:
+					if el.HasCode(v) {
+						continue
+					}
+				case kindNum, kindR:
+					if f == cDigit {
+						continue
+					}
+				}
+			}
 			if code, msg := checkValueFlags(el, v, f); code != "" {
 				bad(el, pos, 0, 0, code, v, "%s %s", el.Label, msg)
 			}

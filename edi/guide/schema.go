@@ -60,6 +60,7 @@ type Guide struct {
 	segIDs   map[string]bool     // every segment id that appears in the guide
 	segments map[string]*Segment // for CONTROL: by segment id
 	idNum    map[string]int      // a number for each segment id of the guide
+	idTable  [idTableSize]idSlot // idNum as an open-addressed table keyed by packed ids
 }
 
 // Loop is a loop of the guide (or the transaction set itself, as Guide.Root).
@@ -211,6 +212,48 @@ func (e *Element) HasCode(v []byte) bool {
 		}
 	}
 	return false
+}
+
+// idTableSize is the number of slots of Guide.idTable.
+const idTableSize = 512
+
+// idSlot maps a packed segment id to its number (num is the number + 1; 0 is empty).
+type idSlot struct {
+	key uint32
+	num int32
+}
+
+// packID packs a segment id of one to three bytes, with its length, into an integer; 0
+// for anything else.
+func packID(id string) uint32 {
+	if len(id) == 0 || len(id) > 3 {
+		return 0
+	}
+	k := uint32(len(id))
+	for i := 0; i < len(id); i++ {
+		k = k<<8 | uint32(id[i])
+	}
+	return k
+}
+
+func idHash(k uint32) uint32 { return (k * 2654435761) >> 23 }
+
+// segNum returns the number of a segment id of the guide.
+func (g *Guide) segNum(id string) (int, bool) {
+	k := packID(id)
+	if k == 0 {
+		n, ok := g.idNum[id]
+		return n, ok
+	}
+	for h := idHash(k); ; h++ {
+		s := &g.idTable[h&(idTableSize-1)]
+		if s.num == 0 {
+			return 0, false
+		}
+		if s.key == k {
+			return int(s.num - 1), true
+		}
+	}
 }
 
 // maxPacked is the longest code that packCode packs.

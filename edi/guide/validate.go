@@ -111,6 +111,9 @@ func (c *Checker) Segment(seg *x12.Segment) error {
 // drainEnvelope turns the envelope checker's new findings into errors.
 func (c *Checker) drainEnvelope() {
 	all := c.env.Errors()
+	if len(all) == c.envSeen {
+		return
+	}
 	for _, ee := range all[c.envSeen:] {
 		e := &Error{
 			Offset: ee.Offset, Line: ee.Line, Ordinal: ee.Ordinal, STOrdinal: ee.STOrdinal,

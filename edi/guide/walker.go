@@ -129,7 +129,7 @@ func (w *walker) segment(seg *x12.Segment) {
 	w.seg = seg
 	w.ct = classesFor(w.ct, seg.Delims)
 	w.p.parse(w.ct, seg)
-	num, ok := w.g.idNum[seg.ID]
+	num, ok := w.g.segNum(seg.ID)
 	if !ok {
 		w.unplaced(seg)
 		return

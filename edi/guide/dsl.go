@@ -324,15 +324,16 @@ func (p *guideParser) statement(toks []string) error {
 		p.g.Root = &Loop{ID: "HEADER", Name: "Header", Usage: Required, Repeat: 1}
 		p.stack = []*Loop{p.g.Root}
 		return nil
-	case "loop":
+	case "loop", "use":
 		if err := p.needGuide(); err != nil {
 			return err
 		}
 		if err := p.finishSegment(); err != nil {
 			return err
 		}
-		if len(toks) != 5 {
-			return p.errf(`want: loop <id> <usage> <repeat> "<name>"`)
+		want := map[string]int{"loop": 5, "use": 4}[toks[0]]
+		if len(toks) != want {
+			return p.errf(`want: loop <id> <usage> <repeat> "<name>", or use <loop id> <usage> <repeat>`)
 		}
 		u, err := parseUsage(toks[2])
 		if err != nil {
@@ -342,36 +343,19 @@ func (p *guideParser) statement(toks []string) error {
 		if err != nil {
 			return p.errf("%v", err)
 		}
-		name, _ := unquote(toks[4])
 		parent := p.stack[len(p.stack)-1]
+		if toks[0] == "use" {
+			l := p.findLoop(p.g.Root, toks[1])
+			if l == nil {
+				return p.errf("use %s: no such loop defined before", toks[1])
+			}
+			parent.Items = append(parent.Items, Item{Loop: l, Usage: u, Repeat: rep})
+			return nil
+		}
+		name, _ := unquote(toks[4])
 		l := &Loop{ID: toks[1], Name: name, Usage: u, Repeat: rep, Parent: parent}
 		parent.Items = append(parent.Items, Item{Loop: l, Usage: u, Repeat: rep})
 		p.stack = append(p.stack, l)
-		return nil
-	case "use":
-		if err := p.needGuide(); err != nil {
-			return err
-		}
-		if err := p.finishSegment(); err != nil {
-			return err
-		}
-		if len(toks) != 4 {
-			return p.errf("want: use <loop id> <usage> <repeat>")
-		}
-		u, err := parseUsage(toks[2])
-		if err != nil {
-			return p.errf("%v", err)
-		}
-		rep, err := parseRepeat(toks[3])
-		if err != nil {
-			return p.errf("%v", err)
-		}
-		l := p.findLoop(p.g.Root, toks[1])
-		if l == nil {
-			return p.errf("use %s: no such loop defined before", toks[1])
-		}
-		parent := p.stack[len(p.stack)-1]
-		parent.Items = append(parent.Items, Item{Loop: l, Usage: u, Repeat: rep})
 		return nil
 	case "end":
 		if err := p.finishSegment(); err != nil {

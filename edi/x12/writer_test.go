@@ -73,20 +73,7 @@ func TestWriterEnvelopes(t *testing.T) {
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}
 	// What the writer wrote passes the envelope checks.
-	var c EnvelopeChecker
-	r := NewReader(strings.NewReader(out))
-	for {
-		s, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Check(s)
-	}
-	c.Finish()
-	for _, e := range c.Errors() {
+	for _, e := range checkEnvelopes(t, out) {
 		t.Errorf("envelope error: %v", e)
 	}
 }

@@ -121,3 +121,16 @@ func TestHelpExplainsCommands(t *testing.T) {
 		t.Fatalf("help: %d %q", code, out)
 	}
 }
+
+func TestBenchRuns(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := runCLI(t, "bench", "--size", "1", "--claims", "200", "--rounds", "1", "--data-dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"X12 reader", "parse + validate 835", "837P build", "scrub (no code sets"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -20,7 +20,7 @@ command is given --show-phi.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newX12Command(), newCodesCommand())
+	root.AddCommand(newX12Command(), newCodesCommand(), newBenchCommand())
 	root.AddCommand(newClaimsCommand())
 	return root
 }

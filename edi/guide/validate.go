@@ -73,12 +73,15 @@ func (c *Checker) report(e *Error) {
 
 // Segment checks the next segment of the stream.
 func (c *Checker) Segment(seg *x12.Segment) error {
+	if seg.ID == "ISA" {
+		// A new interchange: what the checks find in its ISA belongs to it.
+		c.endTransaction(seg)
+		c.isa, c.gs = seg.Clone(), nil
+	}
 	c.env.Check(seg)
 	c.drainEnvelope()
 	switch seg.ID {
 	case "ISA":
-		c.endTransaction(seg)
-		c.isa, c.gs = seg.Clone(), nil
 		c.checkControl(seg)
 	case "IEA", "TA1":
 		c.endTransaction(seg)

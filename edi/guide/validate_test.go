@@ -170,3 +170,21 @@ func TestTreeFloatsClaimUnderPatient(t *testing.T) {
 		t.Errorf("walked %d segments, want 59 (ST..SE)", count)
 	}
 }
+
+// TestSecondInterchangeErrorsNameIt: a bad ISA after an earlier interchange is reported
+// with its own control number.
+func TestSecondInterchangeErrorsNameIt(t *testing.T) {
+	t.Parallel()
+	base := string(fixtures.Sample("837p-basic.x12"))
+	second := strings.ReplaceAll(base, "000000101", "000000102")
+	second = strings.Replace(second, "*ZZ*CLAIMFLOWDEMO  *", "*ZZ*CLAIMFLOWDEMO *", 1) // ISA06 one short
+	errs := validate(t, base+second)
+	if len(errs) == 0 {
+		t.Fatal("the short ISA06 was not reported")
+	}
+	for _, e := range errs {
+		if e.Interchange != "000000102" {
+			t.Errorf("error names interchange %q, want 000000102: %v", e.Interchange, e)
+		}
+	}
+}

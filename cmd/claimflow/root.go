@@ -22,6 +22,7 @@ command is given --show-phi.`,
 	}
 	root.AddCommand(newX12Command(), newCodesCommand(), newBenchCommand())
 	root.AddCommand(newClaimsCommand())
+	root.AddCommand(newConnectorsCommand())
 	return root
 }
 

@@ -23,6 +23,7 @@ command is given --show-phi.`,
 	root.AddCommand(newX12Command(), newCodesCommand(), newBenchCommand())
 	root.AddCommand(newClaimsCommand())
 	root.AddCommand(newConnectorsCommand())
+	root.AddCommand(newSimulateCommand())
 	return root
 }
 

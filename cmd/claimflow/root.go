@@ -24,6 +24,7 @@ command is given --show-phi.`,
 	root.AddCommand(newClaimsCommand())
 	root.AddCommand(newConnectorsCommand())
 	root.AddCommand(newSimulateCommand())
+	root.AddCommand(newMigrateCommand())
 	return root
 }
 

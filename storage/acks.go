@@ -1,0 +1,94 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Ack is one acknowledgement: a TA1 for an interchange, a 999 for a transaction
+// set, or a 277CA status for a claim.
+type Ack struct {
+	ID int64
+	// Key makes storing idempotent: the inbound file's hash and the answer's position
+	// in it, for instance. Required.
+	Key           string
+	InboundFileID int64
+	Kind          string // ta1, 999 or 277ca
+	SubmissionID  int64
+	ClaimID       int64
+	ISA13         string
+	GS06          string
+	ST02          string
+	PCN           string
+	// Status is TA104 (A, E, R), IK501/AK901 (A, E, R...) or the 277CA STC
+	// category:status (A1:20, A7:562).
+	Status string
+	// Codes are the error or status codes (TA105, IK3/IK4 codes, STC codes).
+	Codes []string
+	// Detail is JSON: what a person needs to see, without PHI values.
+	Detail     json.RawMessage
+	ReceivedAt time.Time
+}
+
+// InsertAck stores an acknowledgement and returns its id; when one with the same key
+// is stored already it writes nothing and returns that one's id with isNew false.
+func (c *Conn) InsertAck(ctx context.Context, a Ack) (id int64, isNew bool, err error) {
+	if a.Key == "" {
+		return 0, false, fmt.Errorf("storing acknowledgement: %w: no key", ErrInvalid)
+	}
+	detail := string(a.Detail)
+	if detail == "" {
+		detail = "{}"
+	}
+	err = c.inTx(ctx, func(w *Conn) error {
+		var err error
+		id, isNew, err = w.insertID(ctx, `INSERT INTO acknowledgements (ack_key, inbound_file_id, kind, submission_id,
+				claim_id, isa13, gs06, st02, pcn, status, codes, detail, received_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ack_key) DO NOTHING RETURNING id`,
+			a.Key, idArg(a.InboundFileID), a.Kind, idArg(a.SubmissionID), idArg(a.ClaimID), a.ISA13, a.GS06, a.ST02,
+			a.PCN, a.Status, stringsArg(a.Codes), detail, w.st.now())
+		if err != nil || isNew {
+			return err
+		}
+		return w.queryRow(ctx, "SELECT id FROM acknowledgements WHERE ack_key = ?", a.Key).Scan(&id)
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("storing %s acknowledgement %s: %w", a.Kind, a.Key, err)
+	}
+	return id, isNew, nil
+}
+
+// AckFilter selects acknowledgements: by submission or by claim.
+type AckFilter struct {
+	SubmissionID int64
+	ClaimID      int64
+}
+
+// Acks returns the acknowledgements the filter selects, in the order received.
+func (c *Conn) Acks(ctx context.Context, f AckFilter) ([]Ack, error) {
+	where, arg := "submission_id = ?", f.SubmissionID
+	if f.ClaimID != 0 {
+		where, arg = "claim_id = ?", f.ClaimID
+	}
+	rows, err := c.query(ctx, `SELECT id, ack_key, inbound_file_id, kind, submission_id, claim_id, isa13, gs06, st02, pcn,
+			status, codes, detail, received_at
+		FROM acknowledgements WHERE `+where+" ORDER BY id", arg)
+	if err != nil {
+		return nil, fmt.Errorf("reading acknowledgements: %w", err)
+	}
+	defer rows.Close()
+	var list []Ack
+	for rows.Next() {
+		var a Ack
+		var detail []byte
+		if err := rows.Scan(&a.ID, &a.Key, idDest{&a.InboundFileID}, &a.Kind, idDest{&a.SubmissionID}, idDest{&a.ClaimID},
+			&a.ISA13, &a.GS06, &a.ST02, &a.PCN, &a.Status, jsonDest{&a.Codes}, &detail, timeDest{&a.ReceivedAt}); err != nil {
+			return nil, fmt.Errorf("reading acknowledgements: %w", err)
+		}
+		a.Detail = json.RawMessage(detail)
+		list = append(list, a)
+	}
+	return list, rows.Err()
+}

@@ -1,0 +1,117 @@
+package storagetest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+	"time"
+
+	"github.com/claimflow/claimflow/edi/x837p"
+	"github.com/claimflow/claimflow/storage"
+)
+
+var _ = register(
+	test{"Submissions", testSubmissions},
+	test{"InboundFiles", testInboundFiles},
+	test{"Acks", testAcks},
+)
+
+func testSubmissions(t *testing.T, h *harness) {
+	ctx := t.Context()
+	st := h.Store(t)
+	f := newFixture(t, st)
+	c1 := f.addClaim(t, "S1", f.patient1, f.payerA, day(2025, 1, 6), 100, 200)
+	c2 := f.addClaim(t, "S2", f.patient2, f.payerA, day(2025, 1, 6), 300)
+	sub := storage.Submission{Clearinghouse: "sim", FileName: "claims-000000101.x12", SHA256: "ab12", ISA13: "000000101", Size: 1234,
+		Claims: []storage.SubmittedClaim{
+			{ClaimID: c1.ID, Trace: x837p.Trace{PatientControlNumber: "S1", ISA13: "000000101", GS06: "101", ST02: "0001", CLM: 20, Lines: []int{35, 40}}},
+			{ClaimID: c2.ID, Trace: x837p.Trace{PatientControlNumber: "S2", ISA13: "000000101", GS06: "101", ST02: "0002", CLM: 20, Lines: []int{33}}},
+		}}
+	id := get[int64](t)(st.InsertSubmission(ctx, sub))
+	got := get[storage.Submission](t)(st.SubmissionByISA13(ctx, "sim", "000000101"))
+	if got.ID != id || got.Status != storage.SubmissionCreated || got.Size != 1234 || len(got.Claims) != 2 {
+		t.Fatalf("submission: %+v", got)
+	}
+	equal(t, "traces", got.Claims, sub.Claims)
+	st2 := get[[]storage.SubmittedClaim](t)(st.SubmittedClaims(ctx, id, "101", "0002"))
+	if len(st2) != 1 || st2[0].ClaimID != c2.ID || st2[0].Trace.CLM != 20 {
+		t.Fatalf("claims of ST 0002: %+v", st2)
+	}
+	_, err := st.InsertSubmission(ctx, storage.Submission{Clearinghouse: "sim", FileName: "again", SHA256: "ab12", ISA13: "000000102"})
+	isErr(t, "same file twice", err, storage.ErrDuplicate)
+	_, err = st.InsertSubmission(ctx, storage.Submission{Clearinghouse: "sim", FileName: "again", SHA256: "cd34", ISA13: "000000101"})
+	isErr(t, "same ISA13 twice", err, storage.ErrDuplicate)
+	if ids := get[[]int64](t)(st.ClaimSubmissions(ctx, c1.ID)); len(ids) != 1 || ids[0] != id {
+		t.Fatalf("submissions of claim: %v", ids)
+	}
+
+	must(t, st.MarkSubmission(ctx, id, storage.SubmissionTransmitted))
+	got = get[storage.Submission](t)(st.Submission(ctx, id))
+	if got.Status != storage.SubmissionTransmitted || got.TransmittedAt.IsZero() {
+		t.Fatalf("transmitted: %+v", got)
+	}
+	later := time.Now().Add(time.Hour)
+	if ids := get[[]int64](t)(st.SubmissionsAwaitingAck(ctx, later)); len(ids) != 1 {
+		t.Fatalf("awaiting acknowledgement: %v", ids)
+	}
+	_, _ = get2(t)(st.InsertAck(ctx, storage.Ack{Key: "ta1/1", Kind: "ta1", SubmissionID: id, ISA13: "000000101", Status: "A"}))
+	if ids := get[[]int64](t)(st.SubmissionsAwaitingAck(ctx, later)); len(ids) != 0 {
+		t.Fatalf("awaiting acknowledgement after a TA1: %v", ids)
+	}
+	isErr(t, "marking a missing submission", st.MarkSubmission(ctx, id+10, storage.SubmissionFailed), storage.ErrNotFound)
+}
+
+func testInboundFiles(t *testing.T, h *harness) {
+	ctx := t.Context()
+	st := h.Store(t)
+	// Bytes kept exactly: NUL, invalid UTF-8, CR LF, trailing spaces.
+	content := []byte("ISA*00*          *00*\x00\xff\xfe\r\n~  ")
+	id, isNew := get2(t)(st.InsertInboundFile(ctx, storage.InboundFile{Source: "sim", Name: "a.835", Kind: "835", Content: content}))
+	id2, isNew2 := get2(t)(st.InsertInboundFile(ctx, storage.InboundFile{Source: "other", Name: "copy.835", Content: content}))
+	if !isNew || isNew2 || id2 != id {
+		t.Fatalf("same file twice: %d %v, %d %v", id, isNew, id2, isNew2)
+	}
+	got := get[storage.InboundFile](t)(st.InboundFile(ctx, id))
+	sum := sha256.Sum256(content)
+	if !bytes.Equal(got.Content, content) || got.SHA256 != hex.EncodeToString(sum[:]) || got.Status != storage.InboundNew ||
+		got.Size != int64(len(content)) || got.Kind != "835" || got.ReceivedAt.IsZero() {
+		t.Fatalf("inbound file: %+v", got)
+	}
+	empty, _ := get2(t)(st.InsertInboundFile(ctx, storage.InboundFile{Source: "sim", Name: "empty", Content: nil}))
+	if e := get[storage.InboundFile](t)(st.InboundFile(ctx, empty)); e.Content == nil || len(e.Content) != 0 || e.Kind != "unknown" {
+		t.Fatalf("empty file: %+v", e)
+	}
+	must(t, st.SetInboundKind(ctx, empty, "999"))
+	must(t, st.QuarantineInbound(ctx, id, "BPR02 does not balance"))
+	must(t, st.MarkInboundProcessed(ctx, empty))
+	q := get[[]storage.InboundFile](t)(st.InboundFiles(ctx, storage.InboundQuarantined, 0, 10))
+	if len(q) != 1 || q[0].Reason != "BPR02 does not balance" || q[0].Content != nil || q[0].ProcessedAt.IsZero() {
+		t.Fatalf("quarantined: %+v", q)
+	}
+	if p := get[[]storage.InboundFile](t)(st.InboundFiles(ctx, storage.InboundProcessed, 0, 10)); len(p) != 1 || p[0].Kind != "999" {
+		t.Fatalf("processed: %+v", p)
+	}
+	isErr(t, "missing file", st.MarkInboundProcessed(ctx, 999), storage.ErrNotFound)
+}
+
+func testAcks(t *testing.T, h *harness) {
+	ctx := t.Context()
+	st := h.Store(t)
+	f := newFixture(t, st)
+	c := f.addClaim(t, "K1", f.patient1, f.payerA, day(2025, 1, 6), 100)
+	fid, _ := get2(t)(st.InsertInboundFile(ctx, storage.InboundFile{Source: "sim", Name: "x.277", Kind: "277ca", Content: []byte("277")}))
+	a := storage.Ack{Key: "277/x/1", InboundFileID: fid, Kind: "277ca", ClaimID: c.ID, PCN: "K1", Status: "A7:562",
+		Codes: []string{"A7:562:85"}, Detail: []byte(`{"field":"claims[0].billing_provider.npi"}`)}
+	id, isNew := get2(t)(st.InsertAck(ctx, a))
+	id2, isNew2 := get2(t)(st.InsertAck(ctx, a))
+	if !isNew || isNew2 || id != id2 {
+		t.Fatal("acknowledgement stored twice")
+	}
+	list := get[[]storage.Ack](t)(st.Acks(ctx, storage.AckFilter{ClaimID: c.ID}))
+	if len(list) != 1 || list[0].Status != "A7:562" || len(list[0].Codes) != 1 || list[0].InboundFileID != fid {
+		t.Fatalf("acks: %+v", list)
+	}
+	_, _, err := st.InsertAck(ctx, storage.Ack{Kind: "999"})
+	isErr(t, "ack without key", err, storage.ErrInvalid)
+}

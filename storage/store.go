@@ -1,0 +1,356 @@
+package storage
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"  // the "postgres" database/sql driver
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+// Store is an open database. Its methods (those of the embedded Conn) are safe for
+// concurrent use; each write runs in a transaction of its own. Use InTx to make
+// several writes atomic.
+type Store struct {
+	Conn
+
+	driver  Driver
+	d       *dialect
+	db      *sqlx.DB // PostgreSQL: the pool; SQLite: the single writer connection
+	rdb     *sqlx.DB // readers: SQLite's read-only pool; PostgreSQL: db
+	now     func() time.Time
+	display string // where the database is, without a password
+	// bulkWorkers is how many connections PostClaimPayments writes with at once.
+	bulkWorkers int
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Option changes how Open opens a store.
+type Option func(*options)
+
+type options struct {
+	migrate     bool
+	skipCheck   bool
+	clock       func() time.Time
+	maxConns    int
+	bulkWorkers int
+}
+
+// MigrateOnOpen makes Open apply pending migrations instead of refusing an outdated
+// schema. Meant for tests, the demo and the embedded default; production runs
+// `claimflow migrate up` as a deliberate step.
+func MigrateOnOpen() Option { return func(o *options) { o.migrate = true } }
+
+// SkipSchemaCheck makes Open accept any schema version: for `claimflow migrate`,
+// which reports and changes it.
+func SkipSchemaCheck() Option { return func(o *options) { o.skipCheck = true } }
+
+// WithClock sets where the store reads the time it stamps rows with (default
+// time.Now); the store keeps microseconds, in UTC.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+
+// WithMaxConns caps the PostgreSQL pool (default 16) or SQLite's read-only pool
+// (default 4); SQLite always has one writer connection.
+func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
+
+// WithBulkWorkers sets how many PostgreSQL connections PostClaimPayments writes with
+// at once (default 2); SQLite always writes with one.
+func WithBulkWorkers(n int) Option { return func(o *options) { o.bulkWorkers = n } }
+
+// Open opens the database at dsn and checks that its schema is the one this binary
+// was built for (ErrSchemaOutdated, ErrSchemaTooNew otherwise, unless an Option says
+// otherwise):
+//
+//   - postgres://user@host:5432/db?sslmode=disable (or postgresql://): PostgreSQL 15
+//     or newer. Parameters lib/pq does not know are sent as run-time settings, so
+//     &search_path=claimflow puts the tables in that schema.
+//   - sqlite:///var/lib/claimflow/claimflow.db, sqlite:relative.db or a plain file
+//     path: SQLite, created when missing, in WAL mode with foreign keys on.
+//
+// Passwords belong in the environment (CLAIMFLOW_DATABASE_URL), not on command lines.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	o := options{clock: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	o.bulkWorkers = cmp.Or(o.bulkWorkers, 2)
+	s := &Store{now: func() time.Time { return o.clock().UTC().Truncate(time.Microsecond) }, bulkWorkers: o.bulkWorkers}
+	s.Conn.st = s
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		err = s.openPostgres(ctx, dsn, o)
+	case dsn == "":
+		return nil, fmt.Errorf("opening database: %w: no database URL", ErrInvalid)
+	default:
+		err = s.openSQLite(ctx, dsn, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if o.skipCheck {
+		return s, nil
+	}
+	if err := s.checkSchema(ctx, o.migrate); err != nil {
+		s.Close(ctx)
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) openPostgres(ctx context.Context, dsn string, o options) error {
+	s.driver, s.d = Postgres, dialects[Postgres]
+	s.display = dsn
+	if u, err := url.Parse(dsn); err == nil {
+		s.display = u.Redacted()
+	}
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return fmt.Errorf("opening database %s: %w", s.display, err)
+	}
+	n := o.maxConns
+	if n <= 0 {
+		n = 16
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return fmt.Errorf("connecting to database %s: %w", s.display, err)
+	}
+	s.db, s.rdb = db, db
+	return nil
+}
+
+// sqlitePath returns the file a SQLite URL or path names.
+func sqlitePath(dsn string) (string, error) {
+	p := dsn
+	switch {
+	case strings.HasPrefix(p, "sqlite://"):
+		p = strings.TrimPrefix(p, "sqlite://")
+	case strings.HasPrefix(p, "sqlite:"):
+		p = strings.TrimPrefix(p, "sqlite:")
+	case strings.Contains(p, "://"):
+		return "", fmt.Errorf("%w: database URL scheme: want postgres:// or sqlite://", ErrInvalid)
+	}
+	if p == "" || strings.ContainsAny(p, "?#") || p == ":memory:" {
+		return "", fmt.Errorf("%w: SQLite database must be a file path without parameters", ErrInvalid)
+	}
+	return filepath.Clean(p), nil
+}
+
+func (s *Store) openSQLite(ctx context.Context, dsn string, o options) error {
+	s.driver, s.d = SQLite, dialects[SQLite]
+	path, err := sqlitePath(dsn)
+	if err != nil {
+		return fmt.Errorf("opening database %q: %w", dsn, err)
+	}
+	s.display = "sqlite://" + path
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("opening database %s: %w", s.display, err)
+		}
+	}
+	// WAL lets readers run beside the writer; busy_timeout makes another process's
+	// writer wait instead of failing; _txlock=immediate takes the write lock at BEGIN
+	// so that a transaction never fails half-way on an upgrade from read to write.
+	// synchronous NORMAL is durable in WAL mode except for the last transactions
+	// before a power loss (never corrupt); statement journals stay in memory.
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=page_size(16384)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)"
+	w, err := sqlx.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return fmt.Errorf("opening database %s: %w", s.display, err)
+	}
+	// One writer connection: concurrent writers queue in the pool instead of failing
+	// with SQLITE_BUSY.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return fmt.Errorf("opening database %s: %w", s.display, err)
+	}
+	r, err := sqlx.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("opening database %s: %w", s.display, err)
+	}
+	n := o.maxConns
+	if n <= 0 {
+		n = 4
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	s.db, s.rdb = w, r
+	return nil
+}
+
+// String returns where the database is, without its password.
+func (s *Store) String() string { return s.display }
+
+// Close closes the database; it is safe to call more than once. It returns when the
+// connections are closed or ctx is done, whichever comes first.
+func (s *Store) Close(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.closeOnce.Do(func() {
+			err := s.db.Close()
+			if s.rdb != s.db {
+				err = errors.Join(err, s.rdb.Close())
+			}
+			if err != nil {
+				s.closeErr = fmt.Errorf("closing database %s: %w", s.display, err)
+			}
+		})
+		close(done)
+	}()
+	select {
+	case <-done:
+		return s.closeErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// DB returns the underlying pool, for what the store does not offer (reports,
+// diagnostics). On SQLite it is the single writer connection. Keep SQL in this
+// package; this is an escape hatch, not an API.
+func (s *Store) DB() *sql.DB { return s.db.DB }
+
+// Tx is a database transaction: the same methods as a Store, run inside it. It is
+// not safe for concurrent use.
+type Tx struct {
+	Conn
+}
+
+// maxAttempts is how many times InTx runs a transaction that PostgreSQL aborted for
+// a serialization failure or a deadlock.
+const maxAttempts = 5
+
+// InTx runs fn in a transaction, committed when fn returns nil and rolled back
+// otherwise. On SQLite the transaction holds the write lock from its start; on
+// PostgreSQL it runs at READ COMMITTED and methods that read-modify-write lock the
+// rows they change (SELECT ... FOR UPDATE). When PostgreSQL aborts the transaction
+// for a deadlock or a serialization failure, InTx runs fn again (up to 5 times), so
+// fn must not have effects outside the transaction.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.runTx(ctx, fn)
+		if err == nil || attempt == maxAttempts || !isRetryable(err) {
+			return err
+		}
+		select {
+		case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	stx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning transaction: %w", err)
+	}
+	tx := &Tx{Conn{st: s, tx: stx}}
+	defer func() {
+		if p := recover(); p != nil {
+			stx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		stx.Rollback()
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("committing transaction: %w", err)
+	}
+	return nil
+}
+
+// Conn holds every aggregate's methods; Store and Tx embed it. On a Store a write
+// runs in a transaction of its own and a read on the read pool; on a Tx both run in
+// that transaction.
+type Conn struct {
+	st *Store
+	tx *sqlx.Tx // nil outside a transaction
+}
+
+// inTx runs fn with a Conn bound to a transaction: c's own, or a new one.
+func (c *Conn) inTx(ctx context.Context, fn func(w *Conn) error) error {
+	if c.tx != nil {
+		return fn(c)
+	}
+	return c.st.InTx(ctx, func(tx *Tx) error { return fn(&tx.Conn) })
+}
+
+func (c *Conn) reader() sqlx.ExtContext {
+	if c.tx != nil {
+		return c.tx
+	}
+	return c.st.rdb
+}
+
+// exec runs a statement; c must be in a transaction (see inTx).
+func (c *Conn) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return c.tx.ExecContext(ctx, c.st.d.rebind(q), args...)
+}
+
+func (c *Conn) queryRow(ctx context.Context, q string, args ...any) *sqlx.Row {
+	return c.reader().QueryRowxContext(ctx, c.st.d.rebind(q), args...)
+}
+
+func (c *Conn) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return c.reader().QueryContext(ctx, c.st.d.rebind(q), args...)
+}
+
+// insertID runs an INSERT ... RETURNING id; it reports ok false when ON CONFLICT DO
+// NOTHING skipped the row.
+func (c *Conn) insertID(ctx context.Context, q string, args ...any) (id int64, ok bool, err error) {
+	err = c.tx.QueryRowContext(ctx, c.st.d.rebind(q), args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, classify(err)
+	}
+	return id, true, nil
+}
+
+// lock locks the row of table with the id against concurrent writers until the
+// transaction ends (PostgreSQL; SQLite's writer holds the whole database) and reports
+// ErrNotFound when there is none.
+func (c *Conn) lock(ctx context.Context, table string, id int64) error {
+	var got int64
+	err := c.tx.QueryRowContext(ctx, c.st.d.rebind("SELECT id FROM "+table+" WHERE id = ?"+c.st.d.forUpdate), id).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s %d: %w", strings.TrimSuffix(table, "s"), id, ErrNotFound)
+	}
+	return err
+}
+
+// Driver returns the engine the connection runs on.
+func (c *Conn) Driver() Driver { return c.st.driver }
+
+func notFound(err error, what string, key any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s %v: %w", what, key, ErrNotFound)
+	}
+	return err
+}

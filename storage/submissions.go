@@ -1,0 +1,178 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/claimflow/claimflow/edi/x837p"
+)
+
+// SubmissionStatus is where a submitted file is.
+type SubmissionStatus string
+
+// The submission statuses.
+const (
+	SubmissionCreated     SubmissionStatus = "created"
+	SubmissionTransmitted SubmissionStatus = "transmitted"
+	SubmissionFailed      SubmissionStatus = "failed"
+)
+
+// Submission is one 837P file sent (or to send) to a clearinghouse.
+type Submission struct {
+	ID            int64
+	Clearinghouse string
+	FileName      string
+	SHA256        string // hex, unique
+	ISA13         string // interchange control number, unique per clearinghouse
+	Size          int64
+	Status        SubmissionStatus
+	CreatedAt     time.Time
+	TransmittedAt time.Time
+	// Claims say where each claim is in the file.
+	Claims []SubmittedClaim
+}
+
+// SubmittedClaim places one claim in a submission: the x837p.Trace that Build
+// returned for it, with the claim's id.
+type SubmittedClaim struct {
+	ClaimID int64
+	Trace   x837p.Trace
+}
+
+// InsertSubmission stores a submission with the claims it holds and returns its id.
+// A file's hash and a clearinghouse's ISA13 are unique (ErrDuplicate).
+func (c *Conn) InsertSubmission(ctx context.Context, s Submission) (int64, error) {
+	if s.Status == "" {
+		s.Status = SubmissionCreated
+	}
+	var id int64
+	err := c.inTx(ctx, func(w *Conn) error {
+		var err error
+		id, _, err = w.insertID(ctx, `INSERT INTO submissions (clearinghouse, file_name, sha256, isa13, size, status,
+				created_at, transmitted_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, s.Clearinghouse, s.FileName, s.SHA256, s.ISA13, s.Size,
+			string(s.Status), w.st.now(), timeArg(s.TransmittedAt))
+		if err != nil {
+			return err
+		}
+		for _, sc := range s.Claims {
+			if _, err := w.exec(ctx, `INSERT INTO submission_claims (submission_id, claim_id, gs06, st02, clm_ordinal, line_ordinals)
+				VALUES (?, ?, ?, ?, ?, ?)`, id, sc.ClaimID, sc.Trace.GS06, sc.Trace.ST02, sc.Trace.CLM,
+				intsArg(sc.Trace.Lines)); err != nil {
+				return classify(err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("storing submission %s: %w", s.FileName, err)
+	}
+	return id, nil
+}
+
+func intsArg(v []int) string {
+	if v == nil {
+		v = []int{}
+	}
+	s, _ := jsonArg(v)
+	return s
+}
+
+// MarkSubmission records a submission's new status; transmitted stamps the time.
+func (c *Conn) MarkSubmission(ctx context.Context, id int64, status SubmissionStatus) error {
+	err := c.inTx(ctx, func(w *Conn) error {
+		var at any
+		if status == SubmissionTransmitted {
+			at = w.st.now()
+		}
+		res, err := w.exec(ctx, "UPDATE submissions SET status = ?, transmitted_at = COALESCE(?, transmitted_at) WHERE id = ?",
+			string(status), at, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("marking submission %d %s: %w", id, status, err)
+	}
+	return nil
+}
+
+// Submission returns the submission with the id, with its claims.
+func (c *Conn) Submission(ctx context.Context, id int64) (Submission, error) {
+	return c.submission(ctx, "id = ?", id)
+}
+
+// SubmissionByISA13 returns the submission a TA1 answers: the clearinghouse's file
+// with the interchange control number.
+func (c *Conn) SubmissionByISA13(ctx context.Context, clearinghouse, isa13 string) (Submission, error) {
+	return c.submission(ctx, "clearinghouse = ? AND isa13 = ?", clearinghouse, isa13)
+}
+
+func (c *Conn) submission(ctx context.Context, where string, args ...any) (Submission, error) {
+	var s Submission
+	var status string
+	err := c.queryRow(ctx, `SELECT id, clearinghouse, file_name, sha256, isa13, size, status, created_at, transmitted_at
+		FROM submissions WHERE `+where, args...).Scan(&s.ID, &s.Clearinghouse, &s.FileName, &s.SHA256, &s.ISA13, &s.Size,
+		&status, timeDest{&s.CreatedAt}, timeDest{&s.TransmittedAt})
+	if err != nil {
+		return s, fmt.Errorf("reading submission: %w", notFound(err, "submission", args[len(args)-1]))
+	}
+	s.Status = SubmissionStatus(status)
+	s.Claims, err = c.SubmittedClaims(ctx, s.ID, "", "")
+	return s, err
+}
+
+// SubmittedClaims returns the claims of a submission, in file order; with gs06 and
+// st02, only those of that transaction set (what a 999 answers).
+func (c *Conn) SubmittedClaims(ctx context.Context, submissionID int64, gs06, st02 string) ([]SubmittedClaim, error) {
+	q := `SELECT sc.claim_id, c.pcn, s.isa13, sc.gs06, sc.st02, sc.clm_ordinal, sc.line_ordinals
+		FROM submission_claims sc JOIN submissions s ON s.id = sc.submission_id JOIN claims c ON c.id = sc.claim_id
+		WHERE sc.submission_id = ?`
+	args := []any{submissionID}
+	if gs06 != "" || st02 != "" {
+		q += " AND sc.gs06 = ? AND sc.st02 = ?"
+		args = append(args, gs06, st02)
+	}
+	rows, err := c.query(ctx, q+" ORDER BY sc.gs06, sc.st02, sc.clm_ordinal", args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading claims of submission %d: %w", submissionID, err)
+	}
+	defer rows.Close()
+	var list []SubmittedClaim
+	for rows.Next() {
+		var sc SubmittedClaim
+		t := &sc.Trace
+		if err := rows.Scan(&sc.ClaimID, &t.PatientControlNumber, &t.ISA13, &t.GS06, &t.ST02, &t.CLM, jsonDest{&t.Lines}); err != nil {
+			return nil, fmt.Errorf("reading claims of submission %d: %w", submissionID, err)
+		}
+		list = append(list, sc)
+	}
+	return list, rows.Err()
+}
+
+// ClaimSubmissions returns the ids of the submissions that carried a claim, oldest first.
+func (c *Conn) ClaimSubmissions(ctx context.Context, claimID int64) ([]int64, error) {
+	rows, err := c.query(ctx, "SELECT submission_id FROM submission_claims WHERE claim_id = ? ORDER BY submission_id", claimID)
+	if err != nil {
+		return nil, fmt.Errorf("reading submissions of claim %d: %w", claimID, err)
+	}
+	return scanIDs(rows)
+}
+
+// SubmissionsAwaitingAck returns the transmitted submissions sent before a time
+// that no acknowledgement answers yet: for the missing-acknowledgement alarm.
+func (c *Conn) SubmissionsAwaitingAck(ctx context.Context, sentBefore time.Time) ([]int64, error) {
+	rows, err := c.query(ctx, `SELECT s.id FROM submissions s
+		WHERE s.status = 'transmitted' AND s.transmitted_at < ?
+			AND NOT EXISTS (SELECT 1 FROM acknowledgements a WHERE a.submission_id = s.id)
+		ORDER BY s.id`, sentBefore.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("listing submissions awaiting acknowledgement: %w", err)
+	}
+	return scanIDs(rows)
+}

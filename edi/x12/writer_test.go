@@ -144,3 +144,33 @@ func TestCents(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvelopeOpen(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	env := Envelope{SenderID: "CLAIMFLOW", ReceiverID: "PARTNER", Interchanges: &Counter{N: 6}, Time: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), Test: true}
+	w, err := env.Open(&buf, "FA", "005010X231A1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.BeginTransaction("999", "005010X231A1")
+	w.Segment("AK1", "HC", "1", "005010X222A1")
+	w.EndTransaction()
+	if err := w.EndEnvelope(); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "*ZZ*CLAIMFLOW      *ZZ*PARTNER        *260102*0304*^*00501*000000007*0*T*:~GS*FA*CLAIMFLOW*PARTNER*20260102*0304*1*X*005010X231A1~") {
+		t.Errorf("envelope: %s", out)
+	}
+	for _, e := range checkEnvelopes(t, out) {
+		t.Errorf("envelope error: %v", e)
+	}
+	isa := NewSegment(DefaultDelimiters, "ISA", "00", "", "00", "", "ZZ", "CLAIMFLOW      ", "ZZ", "PARTNER        ", "260102", "0304", "^", "00501", "000000007", "0", "T", ":")
+	if o := OriginOf(isa, nil, "0001"); o.SenderID != "CLAIMFLOW" || o.ReceiverID != "PARTNER" || o.ISA13 != "000000007" || !o.Test || o.ST02 != "0001" {
+		t.Errorf("origin: %+v", o)
+	}
+	if _, err := (&Envelope{}).Open(&buf, "FA", "X"); !errors.Is(err, ErrEnvelopeConfig) {
+		t.Errorf("no sequence: %v", err)
+	}
+}

@@ -19,7 +19,7 @@ func Build(w io.Writer, env Envelope, acks ...Ack) error {
 	if len(acks) == 0 {
 		return fmt.Errorf("building 277CA: %w: no acknowledgment to send", ErrEnvelope)
 	}
-	xw, err := env.begin(w, "HN", Version)
+	xw, err := env.Open(w, "HN", Version)
 	if err != nil {
 		return fmt.Errorf("building 277CA: %w", err)
 	}
@@ -31,7 +31,7 @@ func Build(w io.Writer, env Envelope, acks ...Ack) error {
 		b := builder{w: xw}
 		b.ack(&acks[i], now)
 	}
-	if err := end(xw); err != nil {
+	if err := xw.EndEnvelope(); err != nil {
 		return fmt.Errorf("building 277CA: %w", err)
 	}
 	return nil

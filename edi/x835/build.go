@@ -22,7 +22,7 @@ func Build(w io.Writer, env Envelope, rems ...Remittance) error {
 	if len(rems) == 0 {
 		return fmt.Errorf("building 835: %w: no remittance to send", ErrEnvelope)
 	}
-	xw, err := env.begin(w, "HP", Version)
+	xw, err := env.Open(w, "HP", Version)
 	if err != nil {
 		return fmt.Errorf("building 835: %w", err)
 	}
@@ -30,7 +30,7 @@ func Build(w io.Writer, env Envelope, rems ...Remittance) error {
 		b := builder{w: xw}
 		b.remittance(&rems[i])
 	}
-	if err := end(xw); err != nil {
+	if err := xw.EndEnvelope(); err != nil {
 		return fmt.Errorf("building 835: %w", err)
 	}
 	return nil

@@ -16,14 +16,14 @@ func Build(w io.Writer, env Envelope, acks ...Ack) error {
 	if len(acks) == 0 {
 		return fmt.Errorf("building 999: %w: no acknowledgment to send", ErrEnvelope)
 	}
-	xw, err := env.begin(w, "FA", Version)
+	xw, err := env.Open(w, "FA", Version)
 	if err != nil {
 		return fmt.Errorf("building 999: %w", err)
 	}
 	for i := range acks {
 		writeAck(xw, &acks[i])
 	}
-	if err := end(xw); err != nil {
+	if err := xw.EndEnvelope(); err != nil {
 		return fmt.Errorf("building 999: %w", err)
 	}
 	return nil

@@ -25,6 +25,7 @@ command is given --show-phi.`,
 	root.AddCommand(newConnectorsCommand())
 	root.AddCommand(newSimulateCommand())
 	root.AddCommand(newMigrateCommand())
+	root.AddCommand(newConfigCommand())
 	return root
 }
 

@@ -134,3 +134,20 @@ func TestBenchRuns(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigCheck(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte("data_dir: "+dir+"\nclearinghouses:\n  availity:\n    schedule:\n      submit: \"0 20 * * *\"\n"), 0o600)
+	code, out, errOut := runCLI(t, "config", "check", "--config", good)
+	if code != 0 || !strings.Contains(out, "0 20 * * *") {
+		t.Fatalf("good config: exit %d\n%s%s", code, out, errOut)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("clearinghouses:\n  availity:\n    schedule:\n      submit: \"61 25 * * *\"\n"), 0o600)
+	code, out, errOut = runCLI(t, "config", "check", "--config", bad)
+	if code != 1 || !strings.Contains(out+errOut, "submit") {
+		t.Fatalf("bad cron accepted: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -155,3 +155,30 @@ func store(ctx context.Context, c Connector, dir string, f RemoteFile) (string, 
 	}
 	return path, sum, nil
 }
+
+// CopyHashing copies r to w, checking ctx between chunks, and returns the count and
+// the hex sha256 of the bytes: what a transport reports in a Receipt.
+func CopyHashing(ctx context.Context, w io.Writer, r io.Reader) (int64, string, error) {
+	h := sha256.New()
+	buf := make([]byte, 64<<10)
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, "", err
+		}
+		m, rerr := r.Read(buf)
+		if m > 0 {
+			h.Write(buf[:m])
+			if _, err := w.Write(buf[:m]); err != nil {
+				return n, "", err
+			}
+			n += int64(m)
+		}
+		if rerr == io.EOF {
+			return n, hex.EncodeToString(h.Sum(nil)), nil
+		}
+		if rerr != nil {
+			return n, "", rerr
+		}
+	}
+}

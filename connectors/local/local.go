@@ -9,8 +9,6 @@ package local
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -102,7 +100,7 @@ func (c *Connector) Upload(ctx context.Context, name string, r io.Reader, size i
 	if err != nil {
 		return rec, fmt.Errorf("uploading %s: %w", name, err)
 	}
-	n, sum, err := copyHashing(ctx, f, r)
+	n, sum, err := connectors.CopyHashing(ctx, f, r)
 	if err == nil && n != size {
 		err = fmt.Errorf("read %d bytes, expected %d", n, size)
 	}
@@ -144,7 +142,7 @@ func (c *Connector) Upload(ctx context.Context, name string, r io.Reader, size i
 // earlier completes the receipt of a file already in place: r is read (locally) for
 // its size and sha256, nothing is written.
 func earlier(ctx context.Context, rec connectors.Receipt, r io.Reader, size int64) (connectors.Receipt, error) {
-	n, sum, err := copyHashing(ctx, io.Discard, r)
+	n, sum, err := connectors.CopyHashing(ctx, io.Discard, r)
 	if err != nil {
 		return rec, fmt.Errorf("uploading %s: %w", rec.Name, err)
 	}
@@ -227,7 +225,7 @@ func (c *Connector) Fetch(ctx context.Context, f connectors.RemoteFile, w io.Wri
 		return fmt.Errorf("fetching %s: %w", f.Path, err)
 	}
 	defer src.Close()
-	n, _, err := copyHashing(ctx, w, src)
+	n, _, err := connectors.CopyHashing(ctx, w, src)
 	if err != nil {
 		return fmt.Errorf("fetching %s: %w", f.Path, err)
 	}
@@ -267,33 +265,6 @@ func (c *Connector) Done(ctx context.Context, f connectors.RemoteFile) error {
 
 // Close implements [connectors.Connector]; there is nothing to release.
 func (c *Connector) Close(context.Context) error { return nil }
-
-// copyHashing copies r to w, checking ctx between chunks, and returns the count and
-// the hex sha256 of the bytes.
-func copyHashing(ctx context.Context, w io.Writer, r io.Reader) (int64, string, error) {
-	h := sha256.New()
-	buf := make([]byte, 64<<10)
-	var n int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return n, "", err
-		}
-		m, rerr := r.Read(buf)
-		if m > 0 {
-			h.Write(buf[:m])
-			if _, err := w.Write(buf[:m]); err != nil {
-				return n, "", err
-			}
-			n += int64(m)
-		}
-		if rerr == io.EOF {
-			return n, hex.EncodeToString(h.Sum(nil)), nil
-		}
-		if rerr != nil {
-			return n, "", rerr
-		}
-	}
-}
 
 func syncDir(dir string) error {
 	d, err := os.Open(dir)

@@ -15,8 +15,6 @@ package sftp
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -433,7 +431,7 @@ func (c *Client) upload(ctx context.Context, sf *pkgsftp.Client, name, remote st
 			return rec, fmt.Errorf("%s has %d bytes, ours %d: %w", remote, fi.Size(), size, connectors.ErrExists)
 		}
 		// An earlier attempt got as far as the rename: nothing to send.
-		n, sum, err := copyHashing(ctx, io.Discard, r)
+		n, sum, err := connectors.CopyHashing(ctx, io.Discard, r)
 		if err != nil {
 			return rec, err
 		}
@@ -456,7 +454,7 @@ func (c *Client) upload(ctx context.Context, sf *pkgsftp.Client, name, remote st
 	if err != nil {
 		return rec, fmt.Errorf("creating %s: %w", tmp, err)
 	}
-	n, sum, err := copyHashing(ctx, f, r)
+	n, sum, err := connectors.CopyHashing(ctx, f, r)
 	if err == nil && n != size {
 		err = fmt.Errorf("read %d bytes, expected %d", n, size)
 	}
@@ -577,7 +575,7 @@ func (c *Client) Fetch(ctx context.Context, f connectors.RemoteFile, w io.Writer
 			return err
 		}
 		defer src.Close()
-		n, _, err := copyHashing(ctx, localWriter{w}, src)
+		n, _, err := connectors.CopyHashing(ctx, localWriter{w}, src)
 		if err != nil {
 			return err
 		}
@@ -644,33 +642,6 @@ func (c *Client) Close(context.Context) error {
 		s.close()
 	}
 	return nil
-}
-
-// copyHashing copies r to w, checking ctx between chunks, and returns the count and
-// the hex sha256 of the bytes.
-func copyHashing(ctx context.Context, w io.Writer, r io.Reader) (int64, string, error) {
-	h := sha256.New()
-	buf := make([]byte, 64<<10)
-	var n int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return n, "", err
-		}
-		m, rerr := r.Read(buf)
-		if m > 0 {
-			h.Write(buf[:m])
-			if _, err := w.Write(buf[:m]); err != nil {
-				return n, "", err
-			}
-			n += int64(m)
-		}
-		if rerr == io.EOF {
-			return n, hex.EncodeToString(h.Sum(nil)), nil
-		}
-		if rerr != nil {
-			return n, "", rerr
-		}
-	}
 }
 
 // localError is a failure of our own side of a copy (the file being uploaded, the

@@ -3,6 +3,7 @@ package x277ca_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/claimflow/claimflow/internal/x12test"
 	"os"
 	"reflect"
 	"strings"
@@ -312,64 +313,7 @@ func TestCorpus(t *testing.T) {
 }
 
 // bodyDiff returns the segments of a's transaction sets (envelopes excluded) that b
-// does not have in the same order, rendered with * : ^ delimiters.
+// does not have in the same order, numbers compared by value.
 func bodyDiff(a, b []byte) []string {
-	x, y := body(a), body(b)
-	var lost []string
-	j := 0
-	for _, s := range x {
-		k := j
-		for k < len(y) && y[k] != s {
-			k++
-		}
-		if k == len(y) {
-			lost = append(lost, s)
-			continue
-		}
-		j = k + 1
-	}
-	return lost
-}
-
-func body(data []byte) []string {
-	var out []string
-	rd := x12.NewReader(bytes.NewReader(data))
-	for {
-		seg, err := rd.Next()
-		if err != nil {
-			return out
-		}
-		switch seg.ID {
-		case "ISA", "IEA", "GS", "GE", "ST", "SE":
-			continue
-		}
-		var sb strings.Builder
-		sb.WriteString(seg.ID)
-		for i := 1; i <= seg.Len(); i++ {
-			sb.WriteByte('*')
-			for r := 1; r <= max(seg.Repetitions(i), 1); r++ {
-				if r > 1 {
-					sb.WriteByte('^')
-				}
-				for c := 1; c <= max(seg.Components(i, r), 1); c++ {
-					if c > 1 {
-						sb.WriteByte(':')
-					}
-					sb.WriteString(number(string(seg.RepComponent(i, r, c))))
-				}
-			}
-		}
-		out = append(out, strings.TrimRight(sb.String(), "*:"))
-	}
-}
-
-// number writes a decimal number in its shortest form ("125.0" is "125"), so that
-// the comparison looks at values, not at how they were written.
-func number(v string) string {
-	i := strings.IndexByte(v, '.')
-	if i < 0 || strings.Trim(v, "-0123456789.") != "" || strings.Count(v, ".") != 1 {
-		return v
-	}
-	v = strings.TrimRight(v, "0")
-	return strings.TrimSuffix(v, ".")
+	return x12test.Lost(x12test.Body(a, x12test.Number, nil), x12test.Body(b, x12test.Number, nil))
 }

@@ -2,6 +2,7 @@ package x835_test
 
 import (
 	"bytes"
+	"github.com/claimflow/claimflow/internal/x12test"
 	"os"
 	"strings"
 	"testing"
@@ -80,79 +81,23 @@ func TestCorpus(t *testing.T) {
 }
 
 // bodyDiff returns the segments of a's transaction sets (envelopes excluded) that b
-// does not have in the same order, rendered with * : ^ delimiters and numbers in
-// their shortest form.
+// does not have in the same order, numbers compared by value and adjustments one a
+// line (how adjustments are cut into CAS and PLB segments is form).
 func bodyDiff(a, b []byte) []string {
-	x, y := body(a), body(b)
-	var lost []string
-	j := 0
-	for _, s := range x {
-		k := j
-		for k < len(y) && y[k] != s {
-			k++
-		}
-		if k == len(y) {
-			lost = append(lost, s)
-			continue
-		}
-		j = k + 1
-	}
-	return lost
-}
-
-func body(data []byte) []string {
-	var out []string
-	rd := x12.NewReader(bytes.NewReader(data))
-	for {
-		seg, err := rd.Next()
-		if err != nil {
-			return out
-		}
-		switch seg.ID {
-		case "ISA", "IEA", "GS", "GE", "ST", "SE":
-			continue
-		}
-		if seg.ID == "CAS" || seg.ID == "PLB" {
-			// One adjustment a line: how adjustments are cut into segments is form.
-			out = append(out, adjustments(seg)...)
-			continue
-		}
-		var sb strings.Builder
-		sb.WriteString(seg.ID)
-		for i := 1; i <= seg.Len(); i++ {
-			sb.WriteByte('*')
-			for r := 1; r <= max(seg.Repetitions(i), 1); r++ {
-				if r > 1 {
-					sb.WriteByte('^')
-				}
-				for c := 1; c <= max(seg.Components(i, r), 1); c++ {
-					if c > 1 {
-						sb.WriteByte(':')
-					}
-					sb.WriteString(number(string(seg.RepComponent(i, r, c))))
-				}
-			}
-		}
-		out = append(out, strings.TrimRight(sb.String(), "*:"))
-	}
-}
-
-// number writes a decimal number in its shortest form ("125.0" is "125").
-func number(v string) string {
-	if strings.Count(v, ".") != 1 || strings.Trim(v, "-0123456789.") != "" {
-		return v
-	}
-	return strings.TrimSuffix(strings.TrimRight(v, "0"), ".")
+	return x12test.Lost(x12test.Body(a, x12test.Number, adjustments), x12test.Body(b, x12test.Number, adjustments))
 }
 
 // adjustments renders the adjustments of a CAS ("CAS*CO*45*50*") or a PLB
 // ("PLB*id*date*L6:ref*-2.15") one by one.
 func adjustments(seg *x12.Segment) []string {
-	var out []string
+	if seg.ID != "CAS" && seg.ID != "PLB" {
+		return nil
+	}
+	out := []string{}
 	if seg.ID == "CAS" {
 		for el := 2; el <= 17; el += 3 {
 			if seg.Has(el) || seg.Has(el+1) {
-				out = append(out, strings.Join([]string{"CAS", seg.Value(1), seg.Value(el), number(seg.Value(el + 1)), seg.Value(el + 2)}, "*"))
+				out = append(out, strings.Join([]string{"CAS", seg.Value(1), seg.Value(el), x12test.Number(seg.Value(el + 1)), seg.Value(el + 2)}, "*"))
 			}
 		}
 		return out
@@ -163,7 +108,7 @@ func adjustments(seg *x12.Segment) []string {
 			if ref := seg.Component(el, 2); len(ref) > 0 {
 				id += ":" + string(ref)
 			}
-			out = append(out, strings.Join([]string{"PLB", seg.Value(1), seg.Value(2), id, number(seg.Value(el + 1))}, "*"))
+			out = append(out, strings.Join([]string{"PLB", seg.Value(1), seg.Value(2), id, x12test.Number(seg.Value(el + 1))}, "*"))
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package x999_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/claimflow/claimflow/internal/x12test"
 	"os"
 	"reflect"
 	"strings"
@@ -353,53 +354,8 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
-// bodyDiff returns the segments of a's transaction sets (ST and SE excluded) that b
-// does not have in the same order, rendered with * : ^ delimiters.
+// bodyDiff returns the segments of a's transaction sets (envelopes excluded) that b
+// does not have in the same order.
 func bodyDiff(a, b []byte) []string {
-	body := func(data []byte) []string {
-		var out []string
-		rd := x12.NewReader(bytes.NewReader(data))
-		for {
-			seg, err := rd.Next()
-			if err != nil {
-				return out
-			}
-			switch seg.ID {
-			case "ISA", "IEA", "GS", "GE", "ST", "SE":
-				continue
-			}
-			var sb strings.Builder
-			sb.WriteString(seg.ID)
-			for i := 1; i <= seg.Len(); i++ {
-				sb.WriteByte('*')
-				for r := 1; r <= max(seg.Repetitions(i), 1); r++ {
-					if r > 1 {
-						sb.WriteByte('^')
-					}
-					for c := 1; c <= max(seg.Components(i, r), 1); c++ {
-						if c > 1 {
-							sb.WriteByte(':')
-						}
-						sb.Write(seg.RepComponent(i, r, c))
-					}
-				}
-			}
-			out = append(out, strings.TrimRight(sb.String(), "*:"))
-		}
-	}
-	x, y := body(a), body(b)
-	var lost []string
-	j := 0
-	for _, s := range x {
-		k := j
-		for k < len(y) && y[k] != s {
-			k++
-		}
-		if k == len(y) {
-			lost = append(lost, s)
-			continue
-		}
-		j = k + 1
-	}
-	return lost
+	return x12test.Lost(x12test.Body(a, nil, nil), x12test.Body(b, nil, nil))
 }

@@ -16,9 +16,10 @@ var factories struct {
 	m map[bus.Stage]Factory
 }
 
-// register makes f the factory of stage s; each stage's file registers itself
-// from init, so that the list of stages lives with the stages.
-func register(s bus.Stage, f Factory) {
+// Register makes f the factory of stage s. Each stage registers itself from an init
+// function in its own package, so that the list of stages lives with the stages;
+// a program runs the stages whose packages it imports (pipeline/all imports every one).
+func Register(s bus.Stage, f Factory) {
 	factories.Lock()
 	defer factories.Unlock()
 	if factories.m == nil {

@@ -28,6 +28,7 @@ document), and 837P 005010X222A1 files exported by other systems. The form is to
 from the content: JSON starts with [ or {, X12 with ISA, anything else is CSV.`,
 	}
 	cmd.AddCommand(newClaimsImportCommand(), newClaimsBuildCommand(), newClaimsCheckCommand())
+	cmd.AddCommand(newClaimsEditCommand())
 	return cmd
 }
 

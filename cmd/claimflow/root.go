@@ -26,6 +26,7 @@ command is given --show-phi.`,
 	root.AddCommand(newSimulateCommand())
 	root.AddCommand(newMigrateCommand())
 	root.AddCommand(newConfigCommand())
+	root.AddCommand(newQueueCommand())
 	return root
 }
 

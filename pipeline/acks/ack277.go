@@ -1,0 +1,347 @@
+package acks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/claimflow/claimflow/billing"
+	"github.com/claimflow/claimflow/edi/codes"
+	"github.com/claimflow/claimflow/edi/x277ca"
+	"github.com/claimflow/claimflow/storage"
+)
+
+// stcDetail is one decoded STC of a stored 277CA answer. STC12 free text is left
+// out: it may quote patient data.
+type stcDetail struct {
+	Line          int      `json:"line,omitempty"` // 1-based; 0 for the claim
+	ControlNumber string   `json:"line_control_number,omitempty"`
+	Codes         []string `json:"codes"`
+	Action        string   `json:"action,omitempty"`
+	Text          string   `json:"text"`
+	Rejected      bool     `json:"rejected,omitempty"`
+}
+
+// claim277Detail is what a stored 277CA claim answer says, without patient data.
+type claim277Detail struct {
+	Source           string      `json:"source"` // clearinghouse or payer
+	SourceID         string      `json:"source_id,omitempty"`
+	BatchID          string      `json:"batch_id,omitempty"`
+	Statuses         []stcDetail `json:"statuses"`
+	PayerClaimNumber string      `json:"payer_claim_number,omitempty"`
+	Note             string      `json:"note,omitempty"`
+}
+
+// sourceOf tells the clearinghouse's acknowledgements from the payer's.
+type sourceOf struct {
+	name               string
+	cause              storage.Cause
+	accepted, rejected storage.ClaimState
+}
+
+var (
+	fromClearinghouse = sourceOf{"clearinghouse", storage.Cause277CAClearinghouse, storage.StateClearinghouseAccepted, storage.StateClearinghouseRejected}
+	fromPayer         = sourceOf{"payer", storage.Cause277CAPayer, storage.StatePayerAccepted, storage.StatePayerRejected}
+)
+
+// rejectedCategory reports whether a category turns the claim back: A3, A6, A7 and
+// A8 are rejections, and A4 (not found) means the claim is not in the payer's
+// system either: it must be sent again.
+func rejectedCategory(c string) bool {
+	switch c {
+	case "A3", "A4", "A6", "A7", "A8":
+		return true
+	}
+	return false
+}
+
+func acceptedCategory(c string) bool {
+	switch c {
+	case "A0", "A1", "A2", "A5":
+		return true
+	}
+	return false
+}
+
+// composite writes a status as category:status:entity.
+func composite(c x277ca.StatusCode) string {
+	s := c.Category
+	if c.Code != "" || c.Entity != "" {
+		s += ":" + c.Code
+	}
+	if c.Entity != "" {
+		s += ":" + c.Entity
+	}
+	return s
+}
+
+// decode turns an STC into its detail: every composite (STC01, STC10, STC11) in words.
+func decode(s *x277ca.Status, line int, control string) stcDetail {
+	d := stcDetail{Line: line, ControlNumber: control, Action: s.Action}
+	var texts []string
+	for _, c := range s.Codes() {
+		d.Codes = append(d.Codes, composite(c))
+		texts = append(texts, composite(c)+" "+codes.DescribeStatus(c.Category, c.Code, c.Entity))
+		if rejectedCategory(c.Category) {
+			d.Rejected = true
+		}
+	}
+	d.Text = strings.Join(texts, "; ")
+	return d
+}
+
+// apply277 applies each claim status of each 277CA.
+func (a *applier) apply277(ctx context.Context, acks []x277ca.Ack) error {
+	for ai := range acks {
+		ack := &acks[ai]
+		src := fromClearinghouse
+		if ack.InformationSource.Code == x277ca.SourcePayer {
+			src = fromPayer
+		}
+		subID, err := a.batchSubmission(ctx, ack.Submitter.Trace)
+		if err != nil {
+			return err
+		}
+		if err := a.levelRejections(ctx, ack, ai, src); err != nil {
+			return err
+		}
+		for pi := range ack.Providers {
+			for ci := range ack.Providers[pi].Claims {
+				pos := fmt.Sprintf("277ca/%d/%d/%d", ai, pi, ci)
+				if err := a.claim277(ctx, ack, &ack.Providers[pi].Claims[ci], src, subID, pos); err != nil {
+					return fmt.Errorf("applying 277CA answer %s: %w", pos, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// batchSubmission finds the submission a 277CA answers from its 2200B TRN02, our
+// BHT03 (ISA13 followed by ST02); 0 when it names none we know.
+func (a *applier) batchSubmission(ctx context.Context, trace string) (int64, error) {
+	const isa13Len = 9
+	if len(trace) < isa13Len {
+		return 0, nil
+	}
+	sub, err := a.tx.SubmissionByISA13(ctx, a.file.Source, trace[:isa13Len])
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil
+	}
+	return sub.ID, err
+}
+
+// levelRejections queues an exception for a batch or a provider that the 277CA
+// rejects as a whole: no claim of it is answered one by one.
+func (a *applier) levelRejections(ctx context.Context, ack *x277ca.Ack, ai int, src sourceOf) error {
+	check := func(level string, statuses []x277ca.Status) error {
+		for si := range statuses {
+			d := decode(&statuses[si], 0, "")
+			if !d.Rejected {
+				continue
+			}
+			key := fmt.Sprintf("277ca:%s:%s:%s:%s", a.file.SHA256, strconv.Itoa(ai), level, strconv.Itoa(si))
+			if err := a.exception(ctx, key, append([]string{"277CA"}, d.Codes...),
+				fmt.Sprintf("277CA from the %s in inbound file %d rejects %s: %s.", src.name, a.file.ID, level, d.Text)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := check("the batch "+ack.Submitter.Trace, ack.Submitter.Statuses); err != nil {
+		return err
+	}
+	for pi := range ack.Providers {
+		p := &ack.Providers[pi]
+		if len(p.Claims) == 0 {
+			if err := check("billing provider "+p.Entity.ID, p.Statuses); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim, src sourceOf, subID int64, pos string) error {
+	detail := claim277Detail{Source: src.name, SourceID: ack.InformationSource.ID, BatchID: ack.Submitter.Trace,
+		PayerClaimNumber: c.PayerClaimNumber}
+	cl, err := a.tx.ClaimByPCN(ctx, c.PCN)
+	if errors.Is(err, storage.ErrNotFound) {
+		for si := range c.Statuses {
+			detail.Statuses = append(detail.Statuses, decode(&c.Statuses[si], 0, ""))
+		}
+		isNew, err := a.store(ctx, storage.Ack{Key: a.key(pos), Kind: Kind277CA, SubmissionID: subID, PCN: c.PCN,
+			Status: firstStatus(c), Codes: allCodes(detail.Statuses)}, detail)
+		if err != nil || !isNew {
+			return err
+		}
+		return a.exception(ctx, "277ca:unknown:"+a.file.Source+":"+c.PCN+":"+src.name, []string{"277CA"},
+			fmt.Sprintf("277CA from the %s in inbound file %d answers patient control number %s, which is no claim of claimflow's.",
+				src.name, a.file.ID, c.PCN))
+	}
+	if err != nil {
+		return err
+	}
+	// Decode the claim's statuses and its lines'.
+	var claimRejected, claimAccepted, anyClaimStatus bool
+	for si := range c.Statuses {
+		d := decode(&c.Statuses[si], 0, "")
+		detail.Statuses = append(detail.Statuses, d)
+		anyClaimStatus = true
+		claimRejected = claimRejected || d.Rejected
+		claimAccepted = claimAccepted || (!d.Rejected && acceptedCategory(c.Statuses[si].Category))
+	}
+	type lineRejection struct {
+		line int
+		d    stcDetail
+		sc   x277ca.StatusCode
+	}
+	var lineRejections []lineRejection
+	for li := range c.Lines {
+		l := &c.Lines[li]
+		idx := lineIndex(&cl, l.LineControlNumber)
+		for si := range l.Statuses {
+			d := decode(&l.Statuses[si], idx+1, l.LineControlNumber)
+			detail.Statuses = append(detail.Statuses, d)
+			if d.Rejected {
+				lineRejections = append(lineRejections, lineRejection{idx, d, firstRejected(&l.Statuses[si])})
+			} else if !anyClaimStatus && acceptedCategory(l.Statuses[si].Category) {
+				claimAccepted = true
+			}
+		}
+	}
+	if !anyClaimStatus && len(lineRejections) > 0 && !claimAccepted {
+		claimRejected = true // every line turned back, and nothing said of the claim
+	}
+	current, err := a.current(ctx, cl.ID, subID)
+	if err != nil {
+		return err
+	}
+	if !current {
+		detail.Note = "answers an earlier submission of the claim: not applied"
+	}
+	isNew, err := a.store(ctx, storage.Ack{Key: a.key(pos), Kind: Kind277CA, SubmissionID: subID, ClaimID: cl.ID, PCN: c.PCN,
+		Status: firstStatus(c), Codes: allCodes(detail.Statuses)}, detail)
+	if err != nil || !isNew {
+		return err
+	}
+	if !current {
+		a.res.Skipped++
+		return nil
+	}
+	note := moveNote{InboundFileID: a.file.ID, Answer: pos, Status: firstStatus(c), Codes: allCodes(detail.Statuses)}
+	switch {
+	case claimRejected:
+		note.Text = texts(detail.Statuses)
+		if _, err := a.move(ctx, cl.ID, src.rejected, src.cause, note); err != nil {
+			return err
+		}
+		for si := range c.Statuses {
+			if d := detail.Statuses[si]; d.Rejected {
+				field := statusField(&cl.Claim, firstRejected(&c.Statuses[si]), -1)
+				if err := a.rejection277(ctx, &cl, src, subID, d, field, "claim"); err != nil {
+					return err
+				}
+			}
+		}
+	case claimAccepted:
+		note.Text = texts(detail.Statuses)
+		if _, err := a.move(ctx, cl.ID, src.accepted, src.cause, note); err != nil {
+			return err
+		}
+		if c.PayerClaimNumber != "" && c.PayerClaimNumber != cl.PayerClaimNumber {
+			if err := a.tx.SetClaimPayer(ctx, cl.ID, cl.PayerID, c.PayerClaimNumber); err != nil {
+				return err
+			}
+		}
+	default:
+		// A status that neither accepts nor rejects (pending, not found by a search):
+		// kept as an acknowledgement, the claim stays where it is.
+		return nil
+	}
+	for _, lr := range lineRejections {
+		what := "service line " + strconv.Itoa(lr.line+1)
+		if lr.line < 0 {
+			what = "a service line claimflow cannot find (REF*FJ " + lr.d.ControlNumber + ")"
+		}
+		if err := a.rejection277(ctx, &cl, src, subID, lr.d, statusField(&cl.Claim, lr.sc, lr.line), what); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rejection277 queues a 277CA rejection for a person, once per claim, submission,
+// source and status.
+func (a *applier) rejection277(ctx context.Context, cl *storage.Claim, src sourceOf, subID int64, d stcDetail, field billing.Path, what string) error {
+	msg := fmt.Sprintf("277CA: the %s rejected %s of claim %s: %s.", src.name, what, cl.PatientControlNumber, d.Text)
+	if field != "" {
+		msg += " Fix " + field.String() + " and send the claim again (as new, frequency 1)."
+	} else {
+		msg += " Fix the claim and send it again (as new, frequency 1)."
+	}
+	return a.queue(ctx, storage.WorkItem{
+		Kind:     storage.WorkRejection,
+		DedupKey: fmt.Sprintf("277ca:%d:%d:%s:%d:%s", subID, cl.ID, src.name, d.Line, strings.Join(d.Codes, ",")),
+		ClaimID:  cl.ID,
+		Codes:    append([]string{"277CA"}, d.Codes...),
+		Field:    field.String(),
+		Message:  msg,
+	})
+}
+
+// lineIndex finds a line by its control number (REF*FJ = our REF*6R); -1 when none.
+func lineIndex(cl *storage.Claim, control string) int {
+	for i := range cl.Lines {
+		if control != "" && cl.Lines[i].ControlNumber == control {
+			return i
+		}
+	}
+	return -1
+}
+
+// firstRejected returns the STC's first rejecting composite (STC01 if none is).
+func firstRejected(s *x277ca.Status) x277ca.StatusCode {
+	for _, c := range s.Codes() {
+		if rejectedCategory(c.Category) && c.Code != "21" {
+			return c // 21 "missing or invalid" only says another code names the data
+		}
+	}
+	for _, c := range s.Codes() {
+		if rejectedCategory(c.Category) {
+			return c
+		}
+	}
+	return s.StatusCode
+}
+
+// firstStatus is the claim's first status as category:status (A7:562).
+func firstStatus(c *x277ca.Claim) string {
+	if len(c.Statuses) > 0 {
+		return c.Statuses[0].Category + ":" + c.Statuses[0].Code
+	}
+	for _, l := range c.Lines {
+		if len(l.Statuses) > 0 {
+			return l.Statuses[0].Category + ":" + l.Statuses[0].Code
+		}
+	}
+	return ""
+}
+
+func allCodes(ds []stcDetail) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Codes...)
+	}
+	return out
+}
+
+func texts(ds []stcDetail) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = d.Text
+	}
+	return strings.Join(parts, "; ")
+}

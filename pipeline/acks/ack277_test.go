@@ -1,0 +1,197 @@
+package acks_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/claimflow/claimflow/connectors/profile"
+	"github.com/claimflow/claimflow/connectors/simulator"
+	"github.com/claimflow/claimflow/edi/x12"
+	"github.com/claimflow/claimflow/edi/x277ca"
+	"github.com/claimflow/claimflow/internal/testenv"
+	"github.com/claimflow/claimflow/storage"
+)
+
+// TestClaimAcknowledgements: the clearinghouse's 277CA rejects a claim whose billing
+// NPI fails its check digit (A7:562:85, field billing_provider.npi) and passes the
+// others; the payer's 277CA rejects the claim of an unknown member (A3:33 with
+// A7:164:IL, field coverages[0].member_id) and accepts the rest with their payer
+// claim numbers (REF*1K). Claim states tell the clearinghouse's answers from the
+// payer's; applying everything again changes nothing.
+func TestClaimAcknowledgements(t *testing.T) {
+	t.Parallel()
+	const badNPI, unknownMember = 0, 1
+	claims := fixtureClaims(t, 16, 4)
+	claims[badNPI].BillingProvider.NPI = "1234567890" // check digit 3 would be right
+	claims[unknownMember].Coverages[0].MemberID = "ZZ0001"
+	rules := simulator.DefaultRules()
+	w := newWorld(t, testenv.SQLite(t), claims, 501, 10, &rules)
+	rs, err := w.sim.Process(w.sub.FileName, w.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []int64
+	for _, r := range rs {
+		files = append(files, w.receive(r))
+	}
+	ch, err := w.sim.Flush(simulator.StageClearinghouse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, w.receive(response(t, ch, profile.Kind277CA)))
+	for _, id := range files {
+		w.apply(id)
+	}
+	w.wantStates(storage.StateClearinghouseRejected, storage.StateClearinghouseAccepted, storage.StateClearinghouseAccepted,
+		storage.StateClearinghouseAccepted)
+	items := w.work(storage.WorkRejection)
+	if len(items) != 1 || items[0].ClaimID != w.ids[badNPI] || items[0].Field != "billing_provider.npi" {
+		t.Fatalf("rejections %+v, want the billing NPI of claim %d", items, w.ids[badNPI])
+	}
+	for _, s := range []string{"clearinghouse", "A7:562:85", "National Provider Identifier", "billing provider"} {
+		if !strings.Contains(items[0].Message, s) {
+			t.Errorf("message %q lacks %q", items[0].Message, s)
+		}
+	}
+
+	rest, err := w.sim.Flush(simulator.StageRemittance)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n277 := 0
+	for _, r := range rest {
+		if r.Kind == profile.Kind277CA {
+			n277++
+			id := w.receive(r)
+			files = append(files, id)
+			w.apply(id)
+		}
+	}
+	if n277 == 0 {
+		t.Fatal("no payer 277CA")
+	}
+	w.wantStates(storage.StateClearinghouseRejected, storage.StatePayerRejected, storage.StatePayerAccepted, storage.StatePayerAccepted)
+	items = w.work(storage.WorkRejection)
+	if len(items) != 2 || items[1].ClaimID != w.ids[unknownMember] || items[1].Field != "coverages[0].member_id" ||
+		!strings.Contains(items[1].Message, "the payer rejected") || !strings.Contains(items[1].Message, "A7:164:IL") {
+		t.Fatalf("rejections %+v, want the member id of claim %d from the payer", items, w.ids[unknownMember])
+	}
+	for i := 2; i < 4; i++ {
+		c, err := w.st.Claim(w.ctx, w.ids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.PayerClaimNumber == "" {
+			t.Errorf("claim %d: no payer claim number kept", i)
+		}
+		acks, err := w.st.Acks(w.ctx, storage.AckFilter{ClaimID: w.ids[i]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(acks) != 2 || !strings.Contains(string(acks[0].Detail), "clearinghouse") || !strings.Contains(string(acks[1].Detail), "payer") {
+			t.Errorf("claim %d acknowledgements %+v, want the clearinghouse's then the payer's", i, acks)
+		}
+	}
+	hist, _ := w.st.ClaimHistory(w.ctx, w.ids[2])
+	if last := hist[len(hist)-1]; last.Cause != storage.Cause277CAPayer {
+		t.Errorf("last cause %s, want %s", last.Cause, storage.Cause277CAPayer)
+	}
+
+	before := w.snapshot()
+	for _, id := range files {
+		if res := w.apply(id); !res.Done {
+			t.Errorf("file %d applied twice: %+v", id, res)
+		}
+	}
+	if after := w.snapshot(); !after.equal(before) {
+		t.Errorf("applying again changed %+v into %+v", before, after)
+	}
+}
+
+// TestLineRejection: a payer accepts a claim but rejects one of its lines (2220D
+// STC, REF*FJ our line control number): the claim is payer-accepted, and the line's
+// rejection is queued with the line's field.
+func TestLineRejection(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, testenv.SQLite(t), fixtureClaims(t, 17, 1), 601, 10, nil)
+	cl := w.claims[0]
+	line := len(cl.Lines) - 1
+	ack := x277ca.Ack{
+		BatchID: "PR1", Created: clock(),
+		InformationSource: x277ca.Entity{Code: x277ca.SourcePayer, Type: "2", Name: "TEST PAYER", IDQualifier: "PI", ID: "PAYER1"},
+		Receipt:           x277ca.Receipt{Trace: "PR0001", Received: clock(), Processed: clock()},
+		Submitter: x277ca.Submitter{Entity: x277ca.Entity{Type: "2", Name: "CLAIMFLOW TEST", IDQualifier: "46", ID: "CFTEST"},
+			Trace: w.res.Transactions[0].BatchID,
+			Statuses: []x277ca.Status{{StatusCode: x277ca.StatusCode{Category: "A1", Code: "19", Entity: "PR"}, Date: clock(),
+				Action: x277ca.ActionAccept, Charge: int64(cl.Charge)}}},
+		Providers: []x277ca.Provider{{
+			Entity: x277ca.Entity{Type: "2", Name: "PROVIDER", IDQualifier: "XX", ID: cl.BillingProvider.NPI},
+			Claims: []x277ca.Claim{{
+				Patient: x277ca.Entity{Type: "1", Name: "DOE", First: "J", IDQualifier: "MI", ID: "M1"},
+				PCN:     cl.PatientControlNumber, PayerClaimNumber: "ICN123",
+				Statuses: []x277ca.Status{{StatusCode: x277ca.StatusCode{Category: "A2", Code: "20"}, Date: clock(),
+					Action: x277ca.ActionAccept, Charge: int64(cl.Charge)}},
+				ServiceDates: x277ca.Period{From: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)},
+				Lines: []x277ca.Line{{
+					Procedure:         x277ca.Procedure{Qualifier: "HC", Code: cl.Lines[line].Procedure.Code},
+					Charge:            int64(cl.Lines[line].Charge),
+					Statuses:          []x277ca.Status{{StatusCode: x277ca.StatusCode{Category: "A7", Code: "454"}, Action: x277ca.ActionReject}},
+					LineControlNumber: cl.Lines[line].ControlNumber,
+					ServiceDates:      x277ca.Period{From: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)},
+				}},
+			}},
+		}},
+	}
+	var buf bytes.Buffer
+	if err := x277ca.Build(&buf, x277ca.Envelope{SenderID: "PAYER1", ReceiverID: "CFTEST", Time: clock(), Test: true,
+		Interchanges: &x12.Counter{N: 900}}, ack); err != nil {
+		t.Fatal(err)
+	}
+	w.apply(w.receiveBytes("payer.277", "277ca", buf.Bytes()))
+	w.wantStates(storage.StatePayerAccepted)
+	items := w.work(storage.WorkRejection)
+	want := "lines[" + itoa(int64(line)) + "].procedure.code"
+	if len(items) != 1 || items[0].Field != want || !strings.Contains(items[0].Message, "service line "+itoa(int64(line+1))) {
+		t.Fatalf("rejections %+v, want one for %s", items, want)
+	}
+	if c, _ := w.st.Claim(w.ctx, w.ids[0]); c.PayerClaimNumber != "ICN123" {
+		t.Errorf("payer claim number %q, want ICN123", c.PayerClaimNumber)
+	}
+}
+
+// TestQuarantineTruncated: a 999 cut in the middle is quarantined whole with the
+// reason and an exception; no claim moves, no acknowledgement is stored.
+func TestQuarantineTruncated(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, testenv.SQLite(t), fixtureClaims(t, 18, 3), 701, 1, nil)
+	rs, err := w.sim.Process(w.sub.FileName, w.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := response(t, rs, profile.Kind999).Data
+	id := w.receiveBytes("cut.999", "999", data[:len(data)/2])
+	res := w.apply(id)
+	if !res.Quarantined || res.WorkItems != 1 || res.Moved != 0 {
+		t.Errorf("%+v, want quarantined with one exception", res)
+	}
+	f, err := w.st.InboundFile(w.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Status != storage.InboundQuarantined || f.Reason == "" {
+		t.Errorf("file %s %q, want quarantined with a reason", f.Status, f.Reason)
+	}
+	w.wantStates(storage.StateTransmitted, storage.StateTransmitted, storage.StateTransmitted)
+	if acks, _ := w.st.Acks(w.ctx, storage.AckFilter{SubmissionID: w.sub.ID}); len(acks) != 0 {
+		t.Errorf("%d acknowledgements stored from a quarantined file", len(acks))
+	}
+	ex := w.work(storage.WorkException)
+	if len(ex) != 1 || !strings.Contains(ex[0].Message, "quarantined") {
+		t.Errorf("exceptions %+v", ex)
+	}
+	if res := w.apply(id); !res.Done {
+		t.Errorf("quarantined file applied again: %+v", res)
+	}
+}

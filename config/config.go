@@ -333,12 +333,19 @@ func (l *loader) applyOne(key, env string, doc map[string]*yamlValue, def string
 				l.fail(key, l.at(v.line), fmt.Errorf("both %s and %s_file set", key, key))
 				return
 			}
-			s, err := readSecret(l.resolve(v.text))
-			if err != nil {
-				l.fail(key+"_file", l.at(v.line), err)
-				return
+			// A variable overrides the file: the file is not read, so a deployment
+			// may leave the configured path absent when it sets the variable.
+			_, byEnv := l.env[env]
+			_, byEnvFile := l.env[env+"_FILE"]
+			if !byEnv && !byEnvFile {
+				s, err := readSecret(l.resolve(v.text))
+				if err != nil {
+					l.fail(key+"_file", l.at(v.line), err)
+					return
+				}
+				value = s
 			}
-			value, source, fromFileLiteral = s, l.at(v.line), false
+			source, fromFileLiteral = l.at(v.line), false
 		}
 		if fromFileLiteral && !literalOK && value != "" {
 			l.fail(key, source, fmt.Errorf("a secret is not written in the configuration file; set %s, %s_FILE or %s_file", env, env, key))

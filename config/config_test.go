@@ -374,6 +374,17 @@ func TestSecretFiles(t *testing.T) {
 	if fe := fieldErr(t, err, "database.url"); !strings.Contains(fe.Error(), "reading secret") {
 		t.Errorf("missing: %v", fe)
 	}
+	// A variable overrides a key_file in the file, which is then not read: a
+	// deployment may keep the file's path absent.
+	cfgFile := writeFile(t, dir, "claimflow.yaml", "database:\n  url_file: "+filepath.Join(dir, "absent")+"\n")
+	c, err = Load(cfgFile, env("CLAIMFLOW_DATABASE_URL_FILE="+dbFile))
+	if err != nil || c.Database.URL != "sqlite:///var/lib/claimflow/claimflow.db" {
+		t.Fatalf("variable over url_file: %q, %v", c.Database.URL, err)
+	}
+	_, err = Load(cfgFile, env())
+	if fe := fieldErr(t, err, "database.url_file"); !strings.Contains(fe.Error(), "reading secret") {
+		t.Errorf("url_file absent without a variable: %v", fe)
+	}
 	// A non-secret has no _FILE variant: it is an unknown variable.
 	c, err = Load("", env("CLAIMFLOW_LOG_LEVEL_FILE="+pass))
 	if err != nil || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "CLAIMFLOW_LOG_LEVEL_FILE") {

@@ -17,7 +17,16 @@
 //     deductible (PR-1), coinsurance (PR-2) and copay (PR-3), denials with a CARC and an
 //     LQ*HE remark, now and then a reversal (CLP02 22) of an earlier payment with its
 //     correction, prompt-pay interest (AMT*I, PLB L6) and a forwarded balance (PLB FB)
-//     when a payment would be negative.
+//     when a payment would be negative;
+//  5. for a claim billed to a secondary or tertiary payer (2320 loops carrying the
+//     earlier payers' adjudication), an 835 under standard coordination of benefits:
+//     CLP02 2 or 3; OA-23 for what the earlier payers paid or wrote off (charge −
+//     remaining patient liability, from 2430/2320 AMT*EAF, else their PR
+//     adjustments); of the remaining liability it pays at most its own allowed
+//     amount minus the earlier payments (CO-45 the excess), keeping
+//     Rules.SecondaryCoinsurancePercent for the patient (PR-2, CLP05); with
+//     Rules.CrossoverRate (default 0) a primary forwards the claim to the next payer
+//     (CLP02 19, NM1*TT, MOA MA18), whose 835 follows in the next run.
 //
 // Everything it writes passes guide.Validate with no error, and every 835 passes
 // x835.Balance. Its choices come from [Rules] and a seed: the same uploads (bytes and

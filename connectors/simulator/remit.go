@@ -39,6 +39,8 @@ type remitGroup struct {
 	payer   billing.Payer
 	payee   billing.Provider
 	claims  []*pendingClaim
+
+	forwarded []*pendingClaim // claims passed on to the next payer (crossover)
 }
 
 // flushRemittance writes the 835s: one file per payer and trading partner, one
@@ -81,10 +83,12 @@ func (s *Server) flushRemittance() ([]Response, error) {
 		g.claims = append(g.claims, pc)
 	}
 	var out []Response
+	var forwarded []*pendingClaim
 	for _, f := range files {
 		var rems []x835.Remittance
 		for _, g := range f.groups {
 			rems = append(rems, s.remittance(g, run, now))
+			forwarded = append(forwarded, g.forwarded...)
 		}
 		isa13 := fmt.Sprintf("%09d", s.st.LastISA13%999999999+1)
 		var buf bytes.Buffer
@@ -103,7 +107,8 @@ func (s *Server) flushRemittance() ([]Response, error) {
 		}
 		out = append(out, r)
 	}
-	s.st.Remit = nil
+	// Claims forwarded to the next payer (crossover) wait for the next run.
+	s.st.Remit = forwarded
 	// Only recent payments are reversed: the history stays small.
 	s.st.Paid = slices.DeleteFunc(s.st.Paid, func(p *payment) bool { return p.Reversed })
 	if n := len(s.st.Paid); n > maxPaid {
@@ -159,6 +164,9 @@ func (s *Server) remittance(g *remitGroup, run string, now time.Time) x835.Remit
 	var plb []x835.PLBAdjustment
 	for _, pc := range g.claims {
 		cp, ded, dedKey := s.adjudicate(pc, now)
+		if fwd := s.crossover(&cp, pc, now); fwd != nil {
+			g.forwarded = append(g.forwarded, fwd)
+		}
 		if r := s.rng("interest", pc.Record.ICN); cp.Paid > 0 && r.Float64() < s.rules.InterestRate {
 			interest := int64(math.Round(float64(cp.Paid) * s.rules.InterestPercent / 100))
 			if interest < 1 {
@@ -240,8 +248,9 @@ func filingIndicator(sbr09 string) string {
 
 // adjudicate prices a claim: the allowed amount from the fee schedule (CO-45 the
 // rest), then deductible (PR-1), copay (PR-3) and coinsurance (PR-2), or a denial of
-// every line. It returns the claim payment, the deductible applied and the key of
-// the member's deductible.
+// every line; a claim billed after earlier payers is priced by adjudicateCOB. It
+// returns the claim payment, the deductible applied and the key of the member's
+// deductible.
 func (s *Server) adjudicate(pc *pendingClaim, now time.Time) (x835.ClaimPayment, int64, string) {
 	rules := &s.rules
 	rec := &pc.Record
@@ -270,6 +279,11 @@ func (s *Server) adjudicate(pc *pendingClaim, now time.Time) (x835.ClaimPayment,
 		}
 	}
 	dedKey := cov.MemberID + "|" + strconv.Itoa(now.Year())
+	if priors := priorPayers(c); len(priors) > 0 {
+		cp.Status = cobStatus(cov, len(priors))
+		s.adjudicateCOB(&cp, c, priors, denial)
+		return cp, 0, dedKey
+	}
 	deductible := rules.Deductible
 	if v, ok := rules.DeductibleRemaining[cov.MemberID]; ok {
 		deductible = v
@@ -408,8 +422,22 @@ func (s *Server) reverse(p *payment, now time.Time) (x835.ClaimPayment, x835.Cla
 		corr.Paid, corr.PatientResponsibility = 0, 0
 		for i := range corr.Lines {
 			l := &corr.Lines[i]
+			// A secondary's correction keeps the earlier payers' share (OA-23) and
+			// denies the rest.
+			var prior []x835.Adjustment
+			denied := l.Charge
+			for _, a := range l.Adjustments {
+				if a.Group == x835.GroupOther && a.Reason == reasonPriorPayer {
+					prior = append(prior, a)
+					denied -= a.Amount
+				}
+			}
 			l.Paid, l.Amounts, l.Remarks = 0, nil, nil
-			l.Adjustments = []x835.Adjustment{{Group: orDefault(d.Group, "CO"), Reason: d.Reason, Amount: l.Charge}}
+			l.Adjustments = nil
+			if denied != 0 || len(prior) == 0 {
+				l.Adjustments = []x835.Adjustment{{Group: orDefault(d.Group, "CO"), Reason: d.Reason, Amount: denied}}
+			}
+			l.Adjustments = append(l.Adjustments, prior...)
 			if d.Remark != "" {
 				l.Remarks = []x835.Remark{{Qualifier: "HE", Code: d.Remark}}
 			}

@@ -63,6 +63,16 @@ type Rules struct {
 	// CoinsurancePercent of what is left after deductible and copay is the patient's
 	// (PR-2, rounded to the cent).
 	CoinsurancePercent int `yaml:"coinsurance_percent" json:"coinsurance_percent"`
+	// SecondaryCoinsurancePercent is, on a claim billed to a secondary or later payer,
+	// the share of what that payer covers of the patient's remaining liability that it
+	// leaves to the patient (PR-2, rounded to the cent); 0 covers it in full. Such a
+	// payer applies no deductible or copay of its own (see adjudicateCOB).
+	SecondaryCoinsurancePercent int `yaml:"secondary_coinsurance_percent" json:"secondary_coinsurance_percent"`
+	// CrossoverRate is the chance that a payer forwards a claim it adjudicated as
+	// primary to the next payer the claim names (CLP02 19, NM1*TT that payer, MOA
+	// MA18), which then sends its own 835 (CLP02 2) in the next remittance run; 0, the
+	// default, never forwards: the provider bills the secondary itself.
+	CrossoverRate float64 `yaml:"crossover_rate" json:"crossover_rate"`
 	// Denials are tried in order for each claim: the first that draws denies every
 	// line of the claim, which is then paid nothing.
 	Denials []Denial `yaml:"denials" json:"denials"`
@@ -143,6 +153,9 @@ func (r *Rules) Validate() error {
 	if r.CoinsurancePercent < 0 || r.CoinsurancePercent > 100 {
 		bad("coinsurance_percent %d: want 0-100", r.CoinsurancePercent)
 	}
+	if r.SecondaryCoinsurancePercent < 0 || r.SecondaryCoinsurancePercent > 100 {
+		bad("secondary_coinsurance_percent %d: want 0-100", r.SecondaryCoinsurancePercent)
+	}
 	if r.Deductible < 0 || r.Copay < 0 {
 		bad("deductible and copay must not be negative")
 	}
@@ -151,7 +164,7 @@ func (r *Rules) Validate() error {
 			bad("deductible_remaining %s: negative", m)
 		}
 	}
-	for _, rate := range []float64{r.ReversalRate, r.InterestRate} {
+	for _, rate := range []float64{r.ReversalRate, r.InterestRate, r.CrossoverRate} {
 		if rate < 0 || rate > 1 {
 			bad("rate %v: want 0-1", rate)
 		}

@@ -132,8 +132,10 @@ func buildTransitions() map[ClaimState][]ClaimState {
 		// Forwarded (crossover): do not bill the secondary; wait for its 835.
 		StateForwarded: {StatePaid, StatePartiallyPaid, StateDenied, StatePatientBilled, StateClosed,
 			StateWrittenOff, StateReversed},
-		// A secondary claim goes through the acknowledgements again.
-		StateSecondaryBilled: {StateTransmitted, StateEnvelopeAccepted, StateEnvelopeRejected, StateSyntaxAccepted,
+		// A secondary claim is batched like a validated one (or held when it fails
+		// the coordination-of-benefits edits) and goes through the acknowledgements
+		// again.
+		StateSecondaryBilled: {StateBatched, StateHeld, StateTransmitted, StateEnvelopeAccepted, StateEnvelopeRejected, StateSyntaxAccepted,
 			StateSyntaxRejected, StateClearinghouseAccepted, StateClearinghouseRejected, StatePayerAccepted,
 			StatePayerRejected, StatePaid, StatePartiallyPaid, StateDenied, StateForwarded, StatePatientBilled,
 			StateClosed, StateWrittenOff},

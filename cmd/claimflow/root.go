@@ -27,6 +27,7 @@ command is given --show-phi.`,
 	root.AddCommand(newMigrateCommand())
 	root.AddCommand(newConfigCommand())
 	root.AddCommand(newQueueCommand())
+	root.AddCommand(newSecondaryCommand())
 	return root
 }
 

@@ -1,0 +1,239 @@
+package secondary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/claimflow/claimflow/billing"
+	"github.com/claimflow/claimflow/billing/cob"
+	"github.com/claimflow/claimflow/billing/scrub"
+	"github.com/claimflow/claimflow/pipeline"
+	"github.com/claimflow/claimflow/storage"
+)
+
+// Action is what the stage does with a claim.
+type Action string
+
+// The actions.
+const (
+	// ActionNone: nothing to do now (the claim moved on already, is not
+	// adjudicated, or its balance stays with the payer, as a denial does).
+	ActionNone Action = "none"
+	// ActionCrossedOver: the payer forwarded the claim to the next payer itself;
+	// that payer's 835 will come without a claim from us.
+	ActionCrossedOver Action = "crossed-over"
+	// ActionBillNext: the claim goes to the next coverage (secondary-billed).
+	ActionBillNext Action = "bill-next"
+	// ActionHold: the claim for the next payer fails the coordination-of-benefits
+	// rules; it is held with rejection work items.
+	ActionHold Action = "hold"
+	// ActionPatient: no coverage is left and the patient owes the rest.
+	ActionPatient Action = "patient-billed"
+	// ActionClose: nothing is left to collect.
+	ActionClose Action = "close"
+)
+
+// Plan is what the stage would do with one claim, and why.
+type Plan struct {
+	ClaimID int64  // our id of the claim
+	PCN     string // CLM01
+	// State is the claim's state when planned.
+	State storage.ClaimState
+	// Action is what the stage does (or did) with the claim.
+	Action Action
+	// Reason says why, in plain words, without PHI.
+	Reason string
+	// PayerID is the payer billed now (our id), whose decision moves the claim on.
+	PayerID int64
+	// Payment is that payer's claim payment; nil when none was needed.
+	Payment *storage.ClaimPayment
+	// Balance is the claim's balance before the plan (insurance, patient).
+	Balance storage.Balance
+	// Claim is the claim for the next payer (ActionBillNext, ActionHold).
+	Claim billing.Claim
+	// Next is the index of the coverage billed next, -1 when none.
+	Next int
+	// NextPayerID is our id of the next coverage's payer; 0 when that payer is
+	// not in the payer list (the claim is then held).
+	NextPayerID int64
+	// Findings are the scrubber's findings on Claim, with paths relative to it
+	// ("coverages[0].adjudication.paid_amount").
+	Findings []scrub.Finding
+	// Transfers are the ledger entries that move the balance to the next payer.
+	Transfers []storage.Entry
+}
+
+// Moved returns the amount the plan moves to the next payer.
+func (p *Plan) Moved() billing.Money {
+	var t billing.Money
+	for _, e := range p.Transfers {
+		if e.Amount > 0 {
+			t += e.Amount
+		}
+	}
+	return t
+}
+
+// Plan decides, from what conn holds, what the stage does with the claim; it
+// writes nothing. Errors wrapping bus.ErrPoison (through pipeline.Poison) say
+// the claim can never be moved on as stored; others are transient.
+func (s *Stage) Plan(ctx context.Context, conn *storage.Conn, claimID int64) (*Plan, error) {
+	cl, err := conn.Claim(ctx, claimID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, pipeline.Poison(err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{ClaimID: cl.ID, PCN: cl.PatientControlNumber, State: cl.State, Action: ActionNone, PayerID: cl.PayerID, Next: -1}
+	switch cl.State {
+	case storage.StateForwarded:
+		p.Action, p.Reason = ActionCrossedOver, "the payer forwarded the claim to the next payer (crossover): do not bill it too"
+		return p, nil
+	case storage.StateDenied:
+		p.Reason = "denied: the denial queue decides (correct, appeal or bill on)"
+		return p, nil
+	case storage.StatePaid, storage.StatePartiallyPaid:
+	default:
+		p.Reason = "state " + string(cl.State) + ": not waiting to move on (moved on already, or not adjudicated)"
+		return p, nil
+	}
+	k, ok := cl.BilledCoverage()
+	if !ok {
+		return nil, pipeline.Poison(fmt.Errorf("claim %d: every coverage carries an adjudication, so no payer is billed now", claimID))
+	}
+	if cl.PayerID != 0 {
+		// The payer billed now must be the coverage the claim is billed to, or its
+		// decision would be sent as another payer's.
+		payer, err := conn.Payer(ctx, cl.PayerID)
+		if err != nil {
+			return nil, err
+		}
+		if id := cl.Coverages[k].Payer.ID; payer.PayerID != id {
+			return nil, pipeline.Poison(fmt.Errorf("claim %d is billed to payer %s but its coverage %d is payer %s: fix the claim's payer or coverages",
+				claimID, payer.PayerID, k+1, id))
+		}
+	}
+	pay, date, err := payerPayment(ctx, conn, &cl, k)
+	if err != nil {
+		return nil, err
+	}
+	p.Payment = pay
+	if date.IsZero() {
+		// DTP*573 is required: an 835 without payment and production dates
+		// is dated the day the claim moves on.
+		date = billing.DateOf(s.env.Now())
+	}
+	if cob.CrossedOver(pay.Status) {
+		p.Action, p.Reason = ActionCrossedOver, "CLP02 "+pay.Status+": the payer forwarded the claim to the next payer (crossover)"
+		return p, nil
+	}
+	// One read of the claim's ledger serves the balance and the transfers.
+	entries, err := conn.Entries(ctx, storage.EntryFilter{ClaimID: claimID})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		switch e.Bucket {
+		case storage.BucketInsurance:
+			p.Balance.Insurance += e.Amount
+		case storage.BucketPatient:
+			p.Balance.Patient += e.Amount
+		case storage.BucketProvider:
+			p.Balance.Provider += e.Amount
+		}
+	}
+	if k+1 >= len(cl.Coverages) {
+		s.lastPayer(p)
+		return p, nil
+	}
+	payment := toCOB(&cl, pay, date)
+	next, n, err := cob.Next(&cl.Claim, &payment)
+	if err != nil {
+		return nil, pipeline.Poison(fmt.Errorf("claim %d: %w", claimID, err))
+	}
+	p.Claim, p.Next = next, n
+	cov := &next.Coverages[n]
+	switch payer, err := conn.PayerByPayerID(ctx, cov.Payer.ID); {
+	case err == nil:
+		p.NextPayerID = payer.ID
+	case errors.Is(err, storage.ErrNotFound):
+	default:
+		return nil, err
+	}
+	if p.NextPayerID != 0 {
+		p.Transfers = transfers(entries, &cl, pay, n, p.NextPayerID, date)
+		if p.Moved() == 0 {
+			if p.Balance.Total() == 0 {
+				p.Action, p.Reason = ActionClose, "the payer settled the claim: nothing is left for the next payer"
+			} else {
+				p.Reason = "nothing owed to move to the next payer (balance " + p.Balance.Total().String() + ")"
+			}
+			p.Claim, p.Next, p.Transfers = billing.Claim{}, -1, nil
+			return p, nil
+		}
+	}
+	if err := s.check(ctx, p, n); err != nil {
+		return nil, err
+	}
+	if p.Action == ActionHold {
+		p.Reason = "the claim for the next payer fails the coordination-of-benefits rules"
+		return p, nil
+	}
+	p.Action = ActionBillNext
+	p.Reason = fmt.Sprintf("%s left after payer %s: billed to coverage %d (SBR01 %s, payer %s)",
+		p.Moved(), payerIDOf(&cl.Claim, k), n+1, responsibility(cov, n), cov.Payer.ID)
+	return p, nil
+}
+
+// lastPayer decides for a claim whose last coverage adjudicated it: the patient
+// owes the patient part; a claim with nothing left is closed.
+func (s *Stage) lastPayer(p *Plan) {
+	switch b := p.Balance; {
+	case b.Patient > 0:
+		p.Action, p.Reason = ActionPatient, "no further coverage: the patient owes "+b.Patient.String()
+	case b.Total() == 0:
+		p.Action, p.Reason = ActionClose, "no further coverage and nothing left"
+	default:
+		p.Reason = "no further coverage; the balance " + b.Total().String() + " is not the patient's (still with the payer, or a credit)"
+	}
+}
+
+// check runs the coordination-of-benefits rules on the claim for the next payer
+// and holds it on an error. A next payer missing from the payer list is an error
+// too: the claim cannot be routed.
+func (s *Stage) check(ctx context.Context, p *Plan, n int) error {
+	rep, err := s.scrub.CheckOne(ctx, &p.Claim)
+	if err != nil {
+		return fmt.Errorf("checking claim %d for its next payer: %w", p.ClaimID, err)
+	}
+	prefix := string(billing.ClaimPath(0)) + "."
+	for _, f := range rep.Findings {
+		f.Field = billing.Path(strings.TrimPrefix(string(f.Field), prefix))
+		p.Findings = append(p.Findings, f)
+		if f.Severity == scrub.Error {
+			p.Action = ActionHold
+		}
+	}
+	if p.NextPayerID == 0 {
+		id := p.Claim.Coverages[n].Payer.ID
+		p.Findings = append(p.Findings, scrub.Finding{
+			PCN: p.PCN, Line: -1, Field: billing.Path("").At("coverages", n).Field("payer").Field("id"),
+			X12: "2010BB NM109", Rule: "next-payer-known", Severity: scrub.Error,
+			Message: "The next payer " + id + " is not in the payer list: add it (with its clearinghouse) and send the claim again.",
+		})
+		p.Action = ActionHold
+	}
+	return nil
+}
+
+func payerIDOf(c *billing.Claim, k int) string { return c.Coverages[k].Payer.ID }
+
+func responsibility(cov *billing.Coverage, n int) string {
+	if cov.Responsibility != "" {
+		return cov.Responsibility
+	}
+	return billing.ResponsibilityAt(n)
+}

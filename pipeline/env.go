@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
+	"github.com/claimflow/claimflow/billing/scrub"
 	"github.com/claimflow/claimflow/config"
 	"github.com/claimflow/claimflow/connectors"
 	"github.com/claimflow/claimflow/connectors/profile"
+	"github.com/claimflow/claimflow/edi/codes"
+	"github.com/claimflow/claimflow/edi/x837p"
 	"github.com/claimflow/claimflow/pipeline/bus"
 	"github.com/claimflow/claimflow/storage"
 )
@@ -31,19 +35,56 @@ type Env struct {
 	// Observer, when set, wraps every handler the runner starts (metrics).
 	Observer Observer
 
+	// DefaultClearinghouse takes the claims of payers that name no clearinghouse
+	// (see storage.Conn.ClaimsToBatch); when empty and there is one clearinghouse,
+	// that one does.
+	DefaultClearinghouse string
+	// Submitter is us in the 837P files: 1000A name, ETIN (NM109) and EDI contact.
+	// The interchange ids (ISA05/06, GS02) come from each clearinghouse profile's
+	// envelope when it sets them, else from Submitter.ID.
+	Submitter x837p.Party
+	// MaxClaimsPerFile caps the claims of one 837P file; DefaultMaxClaimsPerFile when 0.
+	MaxClaimsPerFile int
+	// ClaimsPerST caps the claims of one transaction set; x837p.DefaultClaimsPerST when 0.
+	ClaimsPerST int
+	// Codes are the code sets the scrubber checks against. When nil, the scrubber
+	// opens DataDir's store (codes.StorePath) at first use, and checks code formats
+	// only when there is none.
+	Codes *codes.Set
+	// PayerRules are the payers' own edits (SNIP 7) the scrubber applies.
+	PayerRules scrub.PayerRules
+
 	kick func() // wakes the relay after a commit that wrote outbox rows
+
+	scrubMu  sync.Mutex
+	scrubber *scrub.Scrubber
+
+	// beforeUploadRecord, when set (tests only, through export_test.go), runs after a
+	// file reached the clearinghouse and before the upload is recorded: the crash
+	// point of the restart test.
+	beforeUploadRecord func(submissionID int64)
 }
+
+// DefaultMaxClaimsPerFile is how many claims an 837P file holds at most unless
+// Env.MaxClaimsPerFile says otherwise.
+const DefaultMaxClaimsPerFile = 5000
 
 // Clearinghouse is one clearinghouse claimflow exchanges files with.
 type Clearinghouse struct {
 	Name    string
 	Profile profile.Profile
-	// Open connects to it; the stages call it once per run and close what it returns
-	// when it is an io.Closer.
+	// Open connects to it; the stages call it once per run (per file for the submit
+	// stage, once for all pending files in SubmitPending) and Close what it returns.
 	Open func(ctx context.Context) (connectors.Connector, error)
 	// Ledger remembers what was sent and fetched, so that a crash between an upload
-	// and its record never sends a file twice.
+	// and its record never sends a file twice. The submit and fetch stages keep
+	// their records in the store's TransferLedger whatever this holds, so that the
+	// record and its consequences (a submission transmitted, an inbound file stored)
+	// commit together; ClearinghousesFromConfig sets it to that ledger.
 	Ledger connectors.Ledger
+	// Prefix is what the profile's upload name template calls {{.Prefix}} (the
+	// connection's prefix); "CLAIMFLOW" when empty.
+	Prefix string
 	// Schedule and Alarms come from the configuration.
 	Schedule config.Schedule
 	Alarms   config.Alarms

@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +17,8 @@ import (
 	"github.com/claimflow/claimflow/edi/guide"
 	"github.com/claimflow/claimflow/edi/x12"
 	"github.com/claimflow/claimflow/edi/x837p"
+	"github.com/claimflow/claimflow/pipeline"
+	"github.com/claimflow/claimflow/pipeline/bus"
 	"github.com/spf13/cobra"
 )
 
@@ -174,7 +178,7 @@ func traceErrors(data []byte, res *x837p.Result) (billing.Problems, error) {
 }
 
 func newClaimsImportCommand() *cobra.Command {
-	var out string
+	var out, database, dataDir string
 	var showPHI bool
 	cmd := &cobra.Command{
 		Use:   "import FILE...",
@@ -189,8 +193,13 @@ with the path of the field to fix, as claims[2].lines[0].procedure.code. Busines
 It prints, for each file, its form and how many claims and lines it holds with their
 total charge. Problem messages show the bad values only with --show-phi.
 
-claimflow has no claim storage yet: with --out FILE the normalized claims of all the
-files are written there as JSON in the import format; without it nothing is kept.
+The claims are stored in the database (--database, $CLAIMFLOW_DATABASE_URL, or the
+SQLite file of the data directory once "claimflow migrate up" created it) as drafts
+with their patients, payers and providers, and scrubbed at once: each is validated
+(ready for the next "claimflow submit") or held, with its problems in the rejection
+queue. A claim whose patient control number is stored already is not stored again.
+With --out FILE the normalized claims of all the files are also written there as
+JSON in the import format.
 
 Exit status: 0 when every claim is good, 1 when problems were found, 2 when a file
 could not be read.`,
@@ -233,13 +242,59 @@ could not be read.`,
 				nprob += len(probs)
 				all = append(all, src.claims...)
 			}
-			if out == "" {
-				fmt.Fprintln(w, "claimflow has no claim storage yet: nothing was kept (use --out FILE to write the normalized claims as JSON)")
-			} else {
+			if out != "" {
 				if err := writeFileAtomic(out, func(f io.Writer) error { return billing.WriteJSON(f, all) }); err != nil {
 					return err
 				}
 				fmt.Fprintf(w, "%s: %d normalized claims written\n", out, len(all))
+			}
+			dsn := databaseURL(database, dataDir)
+			if database == "" && os.Getenv(databaseEnv) == "" {
+				if _, err := os.Stat(sqliteFile(dsn)); errors.Is(err, os.ErrNotExist) {
+					fmt.Fprintf(w, "no claim storage at %s: nothing was stored (run `claimflow migrate up` to create it, or give --database)\n", sqliteFile(dsn))
+					if nprob > 0 {
+						return findings(nprob)
+					}
+					return nil
+				}
+			}
+			if len(all) > 0 {
+				warnPasswordFlag(cmd.ErrOrStderr(), database)
+				st, err := openDatabase(cmd.Context(), database, dataDir)
+				if err != nil {
+					return err
+				}
+				defer st.Close(context.Background())
+				top, err := bus.NewTopology(bus.DefaultNamespace)
+				if err != nil {
+					return err
+				}
+				env := &pipeline.Env{Store: st, Topology: top, DataDir: dataDir,
+					Logger: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))}
+				res, err := pipeline.IntakeClaims(cmd.Context(), env, all, "claims import")
+				if err != nil {
+					return fmt.Errorf("storing the claims in %s: %w", st, err)
+				}
+				before := make(map[int]bool, len(res.Existing))
+				for _, i := range res.Existing {
+					before[i] = true
+				}
+				var fresh []int64
+				for i, id := range res.IDs {
+					if !before[i] {
+						fresh = append(fresh, id)
+					}
+				}
+				var validated, held int
+				for start := 0; start < len(fresh); start += pipeline.IntakeChunk {
+					sr, err := pipeline.Scrub(cmd.Context(), env, fresh[start:min(start+pipeline.IntakeChunk, len(fresh))])
+					if err != nil {
+						return fmt.Errorf("scrubbing the stored claims: %w", err)
+					}
+					validated, held = validated+len(sr.Validated), held+len(sr.Held)
+				}
+				fmt.Fprintf(w, "%s: %d claims stored, %d stored before; scrubbed: %d validated, %d held (see the rejection queue)\n",
+					st, res.New(), len(res.Existing), validated, held)
 			}
 			if nprob > 0 {
 				return findings(nprob)
@@ -249,6 +304,8 @@ could not be read.`,
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write the normalized claims to this file as JSON")
 	cmd.Flags().BoolVar(&showPHI, "show-phi", false, "show the bad values in problem messages (they may be patient data)")
+	cmd.Flags().StringVar(&database, "database", "", "database URL (default $"+databaseEnv+", else the SQLite file in the data directory)")
+	cmd.Flags().StringVar(&dataDir, "data-dir", defaultDataDir(), "claimflow data directory ($CLAIMFLOW_DATA_DIR)")
 	return cmd
 }
 

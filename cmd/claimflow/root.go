@@ -28,6 +28,8 @@ command is given --show-phi.`,
 	root.AddCommand(newConfigCommand())
 	root.AddCommand(newQueueCommand())
 	root.AddCommand(newSecondaryCommand())
+	root.AddCommand(newSubmitCommand())
+	root.AddCommand(newFetchCommand())
 	return root
 }
 

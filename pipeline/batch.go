@@ -1,0 +1,454 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/claimflow/claimflow/billing"
+	"github.com/claimflow/claimflow/connectors/profile"
+	"github.com/claimflow/claimflow/edi/x12"
+	"github.com/claimflow/claimflow/edi/x837p"
+	"github.com/claimflow/claimflow/pipeline/bus"
+	"github.com/claimflow/claimflow/storage"
+)
+
+func init() {
+	Register(bus.Batch, func(env *Env) (bus.Handler, error) {
+		return bus.HandlerFunc(func(ctx context.Context, m bus.Message) error {
+			var w ClearinghouseWork
+			if err := Decode(m, &w); err != nil {
+				return err
+			}
+			_, err := Batch(ctx, env, w.Clearinghouse)
+			return err
+		}), nil
+	})
+}
+
+// BatchedFile is one 837P file Batch built and stored.
+type BatchedFile struct {
+	SubmissionID  int64
+	Clearinghouse string
+	Name          string // the upload name, from the profile
+	ISA13         string
+	Claims        int
+	Bytes         int64
+}
+
+// errNothingToBatch ends Batch's loop (and rolls back the control number taken).
+var errNothingToBatch = errors.New("no claim to batch")
+
+// Batch builds the 837P files of a clearinghouse's ready claims (validated, or
+// re-billed to a later payer: see storage.Conn.ClaimsToBatch) until none is left,
+// each file in one transaction that
+//
+//   - takes the next ISA13 of our sender at the clearinghouse from the database
+//     sequence (locked until the end of the transaction, so concurrent batchers
+//     take turns, and a file that is not stored gives its number back);
+//   - builds one interchange of at most Env.MaxClaimsPerFile claims for one receiver
+//     (the clearinghouse, or a payer's own receiver id on its route), the payer ids
+//     replaced by the payer's id at the clearinghouse when its route has one;
+//   - stores the submission with the file's bytes and every claim's trace (ISA13,
+//     GS06, ST02 and segment ordinals, what a 999 answers);
+//   - moves the claims to batched, and emits the file's submit work.
+//
+// Claims the 837P cannot carry are held with a rejection work item naming the field
+// (re-billed claims, which cannot be held, get an exception work item), and the
+// others go on. It returns the files built.
+func Batch(ctx context.Context, env *Env, clearinghouse string) ([]BatchedFile, error) {
+	ch, err := env.Clearinghouse(clearinghouse)
+	if err != nil {
+		return nil, err
+	}
+	b, err := newBatcher(env, ch)
+	if err != nil {
+		return nil, err
+	}
+	var files []BatchedFile
+	for {
+		f, err := b.one(ctx)
+		switch {
+		case errors.Is(err, errNothingToBatch):
+			return files, nil
+		case err != nil:
+			return files, err
+		case f != nil:
+			files = append(files, *f)
+			env.Log().Info("837P file built", "clearinghouse", ch.Name, "submission", f.SubmissionID, "file", f.Name,
+				"isa13", f.ISA13, "claims", f.Claims, "bytes", f.Bytes)
+		}
+	}
+}
+
+// batcher builds one clearinghouse's files.
+type batcher struct {
+	env       *Env
+	ch        *Clearinghouse
+	submitter x837p.Party
+	receiver  x837p.Party
+	sender    string // ISA05:ISA06, the control number sequence's key
+	max       int
+	defaultCH string         // where claims of payers without a clearinghouse go
+	skip      map[int64]bool // claims that cannot be built nor held, left out of this run
+	seq       int
+}
+
+func newBatcher(env *Env, ch *Clearinghouse) (*batcher, error) {
+	p := ch.Profile
+	sub := env.Submitter
+	if sub.ID == "" && p.Envelope.ISA06 == "" {
+		return nil, Poison(fmt.Errorf("batching for %s: no submitter id: set Env.Submitter or the profile's envelope.isa06", ch.Name))
+	}
+	if sub.Contact.Phone == "" && sub.Contact.Email == "" {
+		return nil, Poison(fmt.Errorf("batching for %s: the submitter has no EDI contact (1000A PER): set Env.Submitter's phone or e-mail", ch.Name))
+	}
+	if sub.Name == "" {
+		sub.Name = "CLAIMFLOW"
+	}
+	if sub.ID == "" {
+		sub.ID = p.Envelope.ISA06
+	}
+	if p.Envelope.ISA05 != "" {
+		sub.InterchangeQualifier = p.Envelope.ISA05
+	}
+	if p.Envelope.ISA06 != "" {
+		sub.InterchangeID = p.Envelope.ISA06
+	}
+	if p.Envelope.GS02 != "" {
+		sub.ApplicationCode = p.Envelope.GS02
+	}
+	recvID := p.Envelope.ISA08
+	if recvID == "" {
+		recvID = p.Envelope.GS03
+	}
+	if recvID == "" {
+		recvID = idFromName(ch.Name)
+	}
+	name := strings.ToUpper(p.Title)
+	if name == "" {
+		name = strings.ToUpper(ch.Name)
+	}
+	recv := x837p.Party{Name: name, ID: recvID, InterchangeQualifier: p.Envelope.ISA07, ApplicationCode: p.Envelope.GS03}
+	senderQual := sub.InterchangeQualifier
+	if senderQual == "" {
+		senderQual = "ZZ"
+	}
+	senderID := sub.InterchangeID
+	if senderID == "" {
+		senderID = sub.ID
+	}
+	defaultCH := env.DefaultClearinghouse
+	if defaultCH == "" && len(env.Clearinghouses) == 1 {
+		defaultCH = ch.Name // the only clearinghouse takes every claim
+	}
+	max := env.MaxClaimsPerFile
+	if max <= 0 {
+		max = DefaultMaxClaimsPerFile
+	}
+	return &batcher{env: env, ch: ch, submitter: sub, receiver: recv, sender: senderQual + ":" + senderID, max: max,
+		defaultCH: defaultCH, skip: map[int64]bool{}}, nil
+}
+
+// idFromName makes a receiver id from a clearinghouse's name, for profiles that do
+// not give one: its letters and digits, upper-cased, at most 15.
+func idFromName(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(name) {
+		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) && b.Len() < 15 {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "CLEARINGHOUSE"
+	}
+	return b.String()
+}
+
+// unbuildable is returned from the file transaction when claims cannot be written
+// as 837P: the transaction rolls back (giving the control number back) and they are
+// held in a transaction of their own.
+type unbuildable struct {
+	claims []storage.Claim
+	probs  billing.Problems
+}
+
+func (u *unbuildable) Error() string {
+	return fmt.Sprintf("%d claims cannot be written as 837P", len(u.claims))
+}
+
+// one builds and stores one file; it returns nil and no error when it held claims
+// instead, and errNothingToBatch when no claim is ready.
+func (b *batcher) one(ctx context.Context) (*BatchedFile, error) {
+	var file *BatchedFile
+	err := b.env.InTx(ctx, func(tx *storage.Tx) error {
+		file = nil
+		n, err := tx.NextControlNumber(ctx, b.ch.Name, b.sender)
+		if err != nil {
+			return err
+		}
+		claims, recv, err := b.ready(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if len(claims) == 0 {
+			return errNothingToBatch
+		}
+		bcs := make([]billing.Claim, len(claims))
+		for i := range claims {
+			bcs[i] = claims[i].Claim
+		}
+		if err := b.routePayerIDs(ctx, tx, claims, bcs); err != nil {
+			return err
+		}
+		now := b.env.Now()
+		var buf bytes.Buffer
+		res, err := x837p.Build(bcs, x837p.BuildOptions{
+			Submitter: b.submitter, Receiver: recv, Test: b.ch.Profile.Usage != "P", AckRequested: true,
+			ClaimsPerST: b.env.ClaimsPerST, Now: func() time.Time { return now },
+		}, &buf, &x12.Counter{N: n - 1})
+		var probs billing.Problems
+		switch {
+		case errors.As(err, &probs):
+			return &unbuildable{claims: claims, probs: probs}
+		case errors.Is(err, x837p.ErrOptions):
+			return Poison(fmt.Errorf("building an 837P for %s: %w", b.ch.Name, err))
+		case err != nil:
+			return fmt.Errorf("building an 837P for %s: %w", b.ch.Name, err)
+		}
+		isa13 := fmt.Sprintf("%09d", n)
+		b.seq++
+		prefix := b.ch.Prefix
+		if prefix == "" {
+			prefix = "CLAIMFLOW"
+		}
+		name, err := b.ch.Profile.FileName(profile.NameData{Prefix: prefix, Time: now, ISA13: isa13, Seq: b.seq})
+		if err != nil {
+			return Poison(fmt.Errorf("naming the 837P file for %s: %w", b.ch.Name, err))
+		}
+		content := buf.Bytes()
+		sum := sha256.Sum256(content)
+		sub := storage.Submission{Clearinghouse: b.ch.Name, FileName: name, SHA256: hex.EncodeToString(sum[:]),
+			ISA13: isa13, Size: int64(len(content))}
+		for i, tr := range res.Claims {
+			sub.Claims = append(sub.Claims, storage.SubmittedClaim{ClaimID: claims[i].ID, Trace: tr})
+		}
+		id, err := tx.InsertSubmission(ctx, sub)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetSubmissionFile(ctx, id, content); err != nil {
+			return err
+		}
+		ev := storage.Event{Cause: storage.CauseSystem, Actor: "batch",
+			Detail: map[string]any{"submission": id, "isa13": isa13, "clearinghouse": b.ch.Name}}
+		for i := range claims {
+			if !storage.CanTransition(claims[i].State, storage.StateBatched) {
+				// A re-billed claim the transition table keeps in secondary-billed until
+				// it is transmitted; the created submission keeps it from other batches.
+				continue
+			}
+			if err := tx.TransitionClaim(ctx, claims[i].ID, storage.StateBatched, ev); err != nil {
+				return fmt.Errorf("batching claim %d into submission %d: %w", claims[i].ID, id, err)
+			}
+		}
+		if err := b.env.Emit(ctx, tx, bus.Submit, SubmissionWork{SubmissionID: id}); err != nil {
+			return err
+		}
+		file = &BatchedFile{SubmissionID: id, Clearinghouse: b.ch.Name, Name: name, ISA13: isa13, Claims: len(claims), Bytes: sub.Size}
+		return nil
+	})
+	var u *unbuildable
+	if errors.As(err, &u) {
+		return nil, b.hold(ctx, u)
+	}
+	return file, err
+}
+
+// ready returns the next claims to build, all for one receiver, with that receiver.
+func (b *batcher) ready(ctx context.Context, tx *storage.Tx) ([]storage.Claim, x837p.Party, error) {
+	recv := b.receiver
+	var claims []storage.Claim
+	first := ""
+	payers := map[int64]storage.Payer{}
+	for after := int64(0); len(claims) < b.max; {
+		ids, err := tx.ClaimsToBatch(ctx, b.ch.Name, b.defaultCH, after, b.max)
+		if err != nil {
+			return nil, recv, err
+		}
+		if len(ids) == 0 {
+			break
+		}
+		after = ids[len(ids)-1]
+		ids = slices.DeleteFunc(ids, func(id int64) bool { return b.skip[id] })
+		page, err := tx.ClaimsWithoutLines(ctx, ids)
+		if err != nil {
+			return nil, recv, fmt.Errorf("reading claims to batch: %w", err)
+		}
+		for _, c := range page {
+			if len(claims) == b.max {
+				break
+			}
+			r, err := b.receiverOf(ctx, tx, c.PayerID, payers)
+			if err != nil {
+				return nil, recv, err
+			}
+			if first == "" {
+				first = r
+			}
+			if r != first {
+				continue // another file
+			}
+			claims = append(claims, c)
+		}
+	}
+	if first != "" && first != b.receiver.ID {
+		recv.ID, recv.InterchangeID, recv.ApplicationCode = first, "", ""
+	}
+	return claims, recv, nil
+}
+
+// receiverOf returns the receiver id a claim's file goes to: its payer's route's
+// receiver at this clearinghouse, else the clearinghouse's.
+func (b *batcher) receiverOf(ctx context.Context, tx *storage.Tx, payerID int64, payers map[int64]storage.Payer) (string, error) {
+	if payerID == 0 {
+		return b.receiver.ID, nil
+	}
+	p, err := b.payer(ctx, tx, payerID, payers)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range p.Routes {
+		if r.Clearinghouse == b.ch.Name && r.ReceiverID != "" {
+			return r.ReceiverID, nil
+		}
+	}
+	return b.receiver.ID, nil
+}
+
+func (b *batcher) payer(ctx context.Context, tx *storage.Tx, id int64, payers map[int64]storage.Payer) (storage.Payer, error) {
+	if p, ok := payers[id]; ok {
+		return p, nil
+	}
+	p, err := tx.Payer(ctx, id)
+	if err != nil {
+		return p, fmt.Errorf("reading payer %d to batch: %w", id, err)
+	}
+	payers[id] = p
+	return p, nil
+}
+
+// routePayerIDs replaces, in the claims to build, each payer id by the payer's id
+// at this clearinghouse when its route names one.
+func (b *batcher) routePayerIDs(ctx context.Context, tx *storage.Tx, claims []storage.Claim, bcs []billing.Claim) error {
+	payers := map[string]string{} // payer id -> id at the clearinghouse ("" none)
+	for i := range bcs {
+		covs := bcs[i].Coverages
+		copied := false
+		for k := range covs {
+			pid := covs[k].Payer.ID
+			ext, ok := payers[pid]
+			if !ok {
+				p, err := tx.PayerByPayerID(ctx, pid)
+				switch {
+				case errors.Is(err, storage.ErrNotFound):
+				case err != nil:
+					return fmt.Errorf("reading payer of claim %d to batch: %w", claims[i].ID, err)
+				default:
+					for _, r := range p.Routes {
+						if r.Clearinghouse == b.ch.Name {
+							ext = r.ExternalID
+						}
+					}
+				}
+				payers[pid] = ext
+			}
+			if ext != "" && ext != pid {
+				if !copied {
+					covs = append([]billing.Coverage(nil), covs...)
+					bcs[i].Coverages, copied = covs, true
+				}
+				covs[k].Payer.ID = ext
+			}
+		}
+	}
+	return nil
+}
+
+// hold holds the claims Build refused, in a transaction of their own, with a work
+// item per problem; claims that cannot be held are left out of this run.
+func (b *batcher) hold(ctx context.Context, u *unbuildable) error {
+	byClaim := map[int]billing.Problems{}
+	for _, p := range u.probs {
+		i, ok := claimIndex(p.Path)
+		if !ok || i >= len(u.claims) {
+			return Poison(fmt.Errorf("building an 837P for %s: a problem not about one claim (%s): %s", b.ch.Name, p.Path, problemReason(p)))
+		}
+		byClaim[i] = append(byClaim[i], p)
+	}
+	err := b.env.InTx(ctx, func(tx *storage.Tx) error {
+		for i, probs := range byClaim {
+			c := &u.claims[i]
+			kind, held := storage.WorkRejection, storage.CanTransition(c.State, storage.StateHeld)
+			if held {
+				if err := tx.TransitionClaim(ctx, c.ID, storage.StateHeld, storage.Event{Cause: storage.CauseSystem, Actor: "batch",
+					Detail: map[string]any{"problems": len(probs), "reason": "cannot be written as 837P"}}); err != nil {
+					return fmt.Errorf("holding claim %d: %w", c.ID, err)
+				}
+			} else {
+				kind = storage.WorkException
+			}
+			for _, p := range probs {
+				field := claimRelative(p.Path, i)
+				code := "837p-build"
+				if _, _, err := tx.AddWorkItem(ctx, storage.WorkItem{Kind: kind,
+					DedupKey: "batch:" + strconv.FormatInt(c.ID, 10) + ":" + field, ClaimID: c.ID,
+					Codes: []string{code}, Field: field, Message: "cannot be written as 837P: " + problemReason(p)}); err != nil {
+					return fmt.Errorf("queueing the problem of claim %d: %w", c.ID, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range byClaim {
+		b.skip[u.claims[i].ID] = true
+	}
+	b.env.Log().Warn("claims held: they cannot be written as 837P", "clearinghouse", b.ch.Name, "claims", len(byClaim))
+	return nil
+}
+
+// problemReason is a problem's reason without the value it quotes (patient data).
+func problemReason(p *billing.Problem) string {
+	switch {
+	case errors.Is(p.Err, x837p.ErrRequired):
+		return "required and empty"
+	case errors.Is(p.Err, x837p.ErrTooMany):
+		return "more than the 837P allows"
+	}
+	return "a value the 837P cannot carry (a delimiter character, or too long)"
+}
+
+// claimIndex reads i from a path "claims[i]...".
+func claimIndex(p billing.Path) (int, bool) {
+	rest, ok := strings.CutPrefix(string(p), "claims[")
+	if !ok {
+		return 0, false
+	}
+	num, _, ok := strings.Cut(rest, "]")
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(num)
+	return i, err == nil && i >= 0
+}

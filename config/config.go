@@ -24,6 +24,8 @@ type Config struct {
 	Database Database
 	NATS     NATS
 	HTTP     HTTP
+	// Submitter is us in the 837P files we send.
+	Submitter Submitter
 	// Clearinghouses, sorted by name.
 	Clearinghouses []Clearinghouse
 	// Warnings are problems that do not stop claimflow, such as an unknown
@@ -57,6 +59,16 @@ type NATS struct {
 	Replicas       int
 	// DuplicateWindow is how long streams remember message ids.
 	DuplicateWindow time.Duration
+	// Namespace prefixes every subject, stream and bucket.
+	Namespace string
+}
+
+// Submitter is the installation as the sender of 837P files (loop 1000A).
+type Submitter struct {
+	Name  string // NM103
+	ID    string // NM109, the ETIN the clearinghouse assigned
+	Phone string // PER, ten digits
+	Email string // PER
 }
 
 // TLS names PEM files for connections to a NATS cluster.

@@ -51,12 +51,13 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Config{
-		DataDir:  "/home/billing/.claimflow",
-		Log:      Log{Level: slog.LevelInfo, Format: "text"},
-		NATS:     NATS{Embedded: true, Replicas: 1, DuplicateWindow: 2 * time.Minute},
-		HTTP:     HTTP{Listen: "127.0.0.1:8080"},
-		sources:  c.sources,
-		Warnings: nil,
+		DataDir:   "/home/billing/.claimflow",
+		Log:       Log{Level: slog.LevelInfo, Format: "text"},
+		NATS:      NATS{Embedded: true, Replicas: 1, DuplicateWindow: 2 * time.Minute, Namespace: "claimflow"},
+		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
+		Submitter: Submitter{Name: "CLAIMFLOW"},
+		sources:   c.sources,
+		Warnings:  nil,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
@@ -113,6 +114,11 @@ func TestEveryOption(t *testing.T) {
 		{"nats.duplicate_window", "CLAIMFLOW_NATS_DUPLICATE_WINDOW", "10m", nil,
 			func(c *Config) any { return c.NATS.DuplicateWindow }, 10 * time.Minute, "2d", "want 1s to 1d"},
 		{"http.listen", "CLAIMFLOW_HTTP_LISTEN", ":9090", nil, func(c *Config) any { return c.HTTP.Listen }, ":9090", "localhost", "want host:port"},
+		{"nats.namespace", "CLAIMFLOW_NATS_NAMESPACE", "clinic_b", nil, func(c *Config) any { return c.NATS.Namespace }, "clinic_b", "Clinic-B", "want lower-case letters"},
+		{"submitter.name", "CLAIMFLOW_SUBMITTER_NAME", "ACME BILLING", nil, func(c *Config) any { return c.Submitter.Name }, "ACME BILLING", "", "want 1 to 60"},
+		{"submitter.id", "CLAIMFLOW_SUBMITTER_ID", "ACME123", nil, func(c *Config) any { return c.Submitter.ID }, "ACME123", "AC*ME", "without spaces or X12 delimiters"},
+		{"submitter.phone", "CLAIMFLOW_SUBMITTER_PHONE", "5555550100", nil, func(c *Config) any { return c.Submitter.Phone }, "5555550100", "555-0100", "want ten digits"},
+		{"submitter.email", "CLAIMFLOW_SUBMITTER_EMAIL", "edi@example.com", nil, func(c *Config) any { return c.Submitter.Email }, "edi@example.com", "nobody", "want an e-mail address"},
 	}
 	tested := map[string]bool{}
 	for _, tc := range cases {

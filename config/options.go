@@ -185,6 +185,18 @@ func options() []option[Config] {
 			get: func(c *Config) any { return formatDuration(c.NATS.DuplicateWindow) },
 		},
 		{
+			key: "nats.namespace", env: "CLAIMFLOW_NATS_NAMESPACE", def: "claimflow",
+			desc: "Prefix of every subject, stream and bucket claimflow uses: installations sharing a NATS cluster each take their own (lower-case letters, digits, - and _, starting with a letter, at most 32).",
+			set: func(c *Config, v string) error {
+				if !validNamespace(v) {
+					return fmt.Errorf("%q: want lower-case letters, digits, - and _, starting with a letter, at most 32", v)
+				}
+				c.NATS.Namespace = v
+				return nil
+			},
+			get: func(c *Config) any { return c.NATS.Namespace },
+		},
+		{
 			key: "http.listen", env: "CLAIMFLOW_HTTP_LISTEN", def: "127.0.0.1:8080",
 			desc: "Address of the HTTP API, metrics (/metrics) and health (/healthz): host:port; an empty host listens on every interface.",
 			set: func(c *Config, v string) error {
@@ -202,6 +214,54 @@ func options() []option[Config] {
 				return nil
 			},
 			get: func(c *Config) any { return c.HTTP.Listen },
+		},
+		{
+			key: "submitter.name", env: "CLAIMFLOW_SUBMITTER_NAME", def: "CLAIMFLOW",
+			desc: "Our name as the submitter of 837P files (1000A NM103).",
+			set: func(c *Config, v string) error {
+				if v == "" || len(v) > 60 {
+					return fmt.Errorf("%q: want 1 to 60 characters", v)
+				}
+				c.Submitter.Name = v
+				return nil
+			},
+			get: func(c *Config) any { return c.Submitter.Name },
+		},
+		{
+			key: "submitter.id", env: "CLAIMFLOW_SUBMITTER_ID",
+			desc: "Our submitter id, the ETIN the clearinghouse gave us (1000A NM109; ISA06 and GS02 when the clearinghouse profile sets none).",
+			set: func(c *Config, v string) error {
+				if len(v) > 15 || strings.ContainsAny(v, " *~:^|") {
+					return fmt.Errorf("%q: want at most 15 characters without spaces or X12 delimiters", v)
+				}
+				c.Submitter.ID = v
+				return nil
+			},
+			get: func(c *Config) any { return c.Submitter.ID },
+		},
+		{
+			key: "submitter.phone", env: "CLAIMFLOW_SUBMITTER_PHONE",
+			desc: "EDI contact phone for the 837P (1000A PER), ten digits; the batch stage needs it or submitter.email.",
+			set: func(c *Config, v string) error {
+				if v != "" && (len(v) != 10 || strings.Trim(v, "0123456789") != "") {
+					return fmt.Errorf("%q: want ten digits", v)
+				}
+				c.Submitter.Phone = v
+				return nil
+			},
+			get: func(c *Config) any { return c.Submitter.Phone },
+		},
+		{
+			key: "submitter.email", env: "CLAIMFLOW_SUBMITTER_EMAIL",
+			desc: "EDI contact e-mail for the 837P (1000A PER).",
+			set: func(c *Config, v string) error {
+				if v != "" && (!strings.Contains(v, "@") || strings.ContainsAny(v, " *~:^|")) {
+					return fmt.Errorf("%q: want an e-mail address", v)
+				}
+				c.Submitter.Email = v
+				return nil
+			},
+			get: func(c *Config) any { return c.Submitter.Email },
 		},
 	}
 }
@@ -400,4 +460,12 @@ func redactURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// validNamespace: a bus namespace (see pipeline/bus.Config.Namespace).
+func validNamespace(v string) bool {
+	if v == "" || len(v) > 32 || v[0] < 'a' || v[0] > 'z' {
+		return false
+	}
+	return strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") == ""
 }

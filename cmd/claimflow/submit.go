@@ -11,10 +11,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/claimflow/claimflow/billing"
 	"github.com/claimflow/claimflow/config"
 	"github.com/claimflow/claimflow/connectors/connection"
-	"github.com/claimflow/claimflow/edi/x837p"
 	"github.com/claimflow/claimflow/pipeline"
 	"github.com/claimflow/claimflow/pipeline/bus"
 	"github.com/spf13/cobra"
@@ -25,6 +23,7 @@ import (
 // clearinghouse to work on.
 type oneShot struct {
 	config, dataDir, database, clearinghouse string
+	cfg                                      *config.Config // once open has read it
 }
 
 func (o *oneShot) register(cmd *cobra.Command) {
@@ -46,6 +45,7 @@ func (o *oneShot) open(cmd *cobra.Command) (*pipeline.Env, []string, func(), err
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	o.cfg = cfg
 	dataDir := o.dataDir
 	if dataDir == "" {
 		dataDir = cfg.DataDir
@@ -84,7 +84,7 @@ func (o *oneShot) open(cmd *cobra.Command) (*pipeline.Env, []string, func(), err
 		}
 		names = []string{o.clearinghouse}
 	}
-	top, err := bus.NewTopology(bus.DefaultNamespace)
+	top, err := bus.NewTopology(cfg.NATS.Namespace)
 	if err != nil {
 		closeStore()
 		return nil, nil, nil, err
@@ -96,7 +96,7 @@ func (o *oneShot) open(cmd *cobra.Command) (*pipeline.Env, []string, func(), err
 
 func newSubmitCommand() *cobra.Command {
 	var o oneShot
-	var sub struct{ name, id, phone, email string }
+	var sub submitterFlags
 	cmd := &cobra.Command{
 		Use:   "submit [--clearinghouse NAME]",
 		Short: "Batch the ready claims into 837P files and upload them, once (for cron)",
@@ -113,34 +113,31 @@ It prints one line per file: clearinghouse, file name, claims, ISA13, bytes. The
 messages it leaves for later stages (none are needed to finish its own work) are
 published by a running "claimflow serve".
 
-The submitter (837P 1000A) is --submitter-name with the contact --submitter-phone or
---submitter-email; the interchange ids come from the clearinghouse profile's envelope
-(isa05, isa06, gs02 in connections.yaml), else --submitter-id.
+The submitter (837P 1000A) is the configuration's submitter (name, id and the EDI
+contact, phone or e-mail), each overridable with --submitter-*; the interchange ids come
+from the clearinghouse profile's envelope (isa05, isa06, gs02 in connections.yaml), else
+the submitter id.
 
 Exit status: 0 when every file was sent (or there was nothing to send), 2 otherwise.
 
 Example:
-  claimflow submit --config /etc/claimflow/claimflow.yaml --submitter-phone 5555550100`,
+  claimflow submit --config /etc/claimflow/claimflow.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if sub.phone == "" && sub.email == "" {
-				return errors.New("the 837P needs the submitter's EDI contact: give --submitter-phone or --submitter-email")
-			}
 			env, names, done, err := o.open(cmd)
 			if err != nil {
 				return err
 			}
 			defer done()
-			env.Submitter = x837p.Party{Name: sub.name, ID: sub.id, Contact: billing.Contact{Phone: sub.phone, Email: sub.email}}
+			env.Submitter = sub.party(cmd.Flags(), o.cfg.Submitter)
+			if env.Submitter.Contact.Phone == "" && env.Submitter.Contact.Email == "" {
+				return errors.New("the 837P needs the submitter's EDI contact: set submitter.phone or submitter.email in the configuration, or give --submitter-phone or --submitter-email")
+			}
 			return submitRun(cmd.Context(), cmd.OutOrStdout(), env, names)
 		},
 	}
 	o.register(cmd)
-	fl := cmd.Flags()
-	fl.StringVar(&sub.name, "submitter-name", "CLAIMFLOW", "submitter name (1000A NM103)")
-	fl.StringVar(&sub.id, "submitter-id", "", "submitter id (1000A NM109; ISA06 and GS02 when the profile sets none)")
-	fl.StringVar(&sub.phone, "submitter-phone", "", "submitter EDI contact phone, digits (1000A PER)")
-	fl.StringVar(&sub.email, "submitter-email", "", "submitter EDI contact e-mail (1000A PER)")
+	sub.register(cmd.Flags())
 	return cmd
 }
 

@@ -134,7 +134,12 @@ func TestSubmitFetchCommands(t *testing.T) {
 	if out := s.importClaims(t, 5, 4); !strings.Contains(out, "0 claims stored, 4 stored before") {
 		t.Fatalf("second import output:\n%s", out)
 	}
-	submit := []string{"submit", "--config", s.config, "--data-dir", s.dataDir, "--submitter-phone", "5555550100"}
+	// The submitter comes from the configuration (no --submitter-* flag here).
+	withSubmitter := filepath.Join(t.TempDir(), "claimflow.yaml")
+	if err := os.WriteFile(withSubmitter, []byte("data_dir: "+s.dataDir+"\nsubmitter: {id: CFTEST, phone: \"5555550100\"}\nclearinghouses:\n  sim: {profile: generic}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	submit := []string{"submit", "--config", withSubmitter, "--data-dir", s.dataDir}
 	code, out, errOut := runCLI(t, submit...)
 	if code != 0 {
 		t.Fatalf("submit: %d\n%s%s", code, out, errOut)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/claimflow/claimflow/billing"
@@ -364,8 +365,10 @@ const postBatch = 10000
 // transactions of up to 10,000 payments each; on PostgreSQL, by several connections
 // at once (WithBulkWorkers, default 2), each taking the payments of its own share of
 // the claims, so that their claim locks never meet. The claims named are locked
-// (SELECT ... FOR UPDATE) and the keys present looked up before the new rows go in
-// with COPY; SQLite writes them with multi-row INSERTs.
+// (SELECT ... FOR UPDATE) and the payment keys present looked up before the new rows
+// go in with COPY; SQLite writes them with multi-row INSERTs. On a Store, a batch
+// whose payments are all new copies its entries without looking their keys up
+// first, and is written again with the look-up if one of them was present.
 func (c *Conn) PostClaimPayments(ctx context.Context, postings []PaymentPosting) (PostSummary, error) {
 	if c.tx != nil {
 		sum, err := c.postPayments(ctx, postings)
@@ -389,12 +392,15 @@ func (c *Conn) PostClaimPayments(ctx context.Context, postings []PaymentPosting)
 		mu    sync.Mutex
 		total PostSummary
 		wg    sync.WaitGroup
+		// careful is set once a batch met keys present: the postings are being applied
+		// again, and the later batches look their entry keys up from the start.
+		careful atomic.Bool
 	)
 	for _, group := range groups {
 		wg.Go(func() {
 			for start := 0; start < len(group); start += postBatch {
 				idx := group[start:min(start+postBatch, len(group))]
-				sum, err := c.postChunk(ctx, postings, idx)
+				sum, err := c.postChunk(ctx, postings, idx, &careful)
 				if err != nil {
 					cancel(err)
 					return
@@ -413,21 +419,27 @@ func (c *Conn) PostClaimPayments(ctx context.Context, postings []PaymentPosting)
 	return total, nil
 }
 
-// postChunk writes postings[idx] in a transaction of its own, again when a
-// concurrent poster stored one of the keys between the look-up and COPY.
-func (c *Conn) postChunk(ctx context.Context, postings []PaymentPosting, idx []int) (PostSummary, error) {
+// postChunk writes postings[idx] in a transaction of its own, optimistic unless
+// careful is set; again, not optimistic, when a key was present (see bulkPayments)
+// or a concurrent poster stored one of the keys between the look-up and COPY.
+func (c *Conn) postChunk(ctx context.Context, postings []PaymentPosting, idx []int, careful *atomic.Bool) (PostSummary, error) {
 	chunk := make([]PaymentPosting, len(idx))
 	for attempt := 1; ; attempt++ {
 		for k, i := range idx {
 			chunk[k] = postings[i]
 		}
+		optimistic := attempt == 1 && !careful.Load()
 		var sum PostSummary
 		err := c.inTx(ctx, func(w *Conn) error {
+			if err := checkPostings(chunk); err != nil {
+				return err
+			}
 			var err error
-			sum, err = w.postPayments(ctx, chunk)
+			sum, err = w.bulkPayments(ctx, chunk, optimistic)
 			return err
 		})
 		if err != nil && errors.Is(err, ErrDuplicate) && attempt < maxAttempts {
+			careful.Store(true)
 			continue
 		}
 		if err != nil {
@@ -442,33 +454,48 @@ func (c *Conn) postChunk(ctx context.Context, postings []PaymentPosting, idx []i
 
 // postPayments writes one batch in w's transaction.
 func (w *Conn) postPayments(ctx context.Context, postings []PaymentPosting) (PostSummary, error) {
+	if err := checkPostings(postings); err != nil {
+		return PostSummary{}, err
+	}
+	return w.bulkPayments(ctx, postings, false)
+}
+
+// checkPostings refuses postings that cannot be written, and names the entries'
+// source kind when missing.
+func checkPostings(postings []PaymentPosting) error {
 	for i := range postings {
 		cp := &postings[i].Payment
 		if cp.Key == "" || cp.RemittanceID == 0 {
-			return PostSummary{}, fmt.Errorf("%w: a claim payment needs its key and remittance", ErrInvalid)
+			return fmt.Errorf("%w: a claim payment needs its key and remittance", ErrInvalid)
 		}
 		for j := range postings[i].Entries {
 			e := &postings[i].Entries[j]
 			if e.Kind == KindReversal {
-				return PostSummary{}, fmt.Errorf("%w: post reversals with Post", ErrInvalid)
+				return fmt.Errorf("%w: post reversals with Post", ErrInvalid)
 			}
 			if e.SourceKind == "" {
 				e.SourceKind = "claim-payment"
 			}
 			if err := e.check(); err != nil {
-				return PostSummary{}, fmt.Errorf("entry %s: %w", e.IdempotencyKey, err)
+				return fmt.Errorf("entry %s: %w", e.IdempotencyKey, err)
 			}
 		}
 	}
-	return w.bulkPayments(ctx, postings)
+	return nil
 }
 
-func (cp *ClaimPayment) args() []any {
-	return []any{cp.RemittanceID, idArg(cp.ClaimID), cp.Key, cp.PatientControlNumber, cp.Status, int64(cp.Charge),
-		int64(cp.Paid), int64(cp.PatientResponsibility), cp.FilingIndicator, cp.PayerClaimNumber, stringsArg(cp.RemarkCodes)}
+// appendValues appends the values of the payment's claim_payments row
+// (claimPaymentColumns).
+func (cp *ClaimPayment) appendValues(vals []any) []any {
+	return append(vals, cp.ID, cp.RemittanceID, idArg(cp.ClaimID), cp.Key, cp.PatientControlNumber, cp.Status,
+		int64(cp.Charge), int64(cp.Paid), int64(cp.PatientResponsibility), cp.FilingIndicator, cp.PayerClaimNumber,
+		stringsArg(cp.RemarkCodes))
 }
 
-func (sp *ServicePayment) args(paymentID int64) []any {
-	return []any{paymentID, idArg(sp.LineID), sp.ControlNumber, sp.ProcedureCode, strings.Join(sp.Modifiers, ":"),
-		int64(sp.Charge), int64(sp.Paid), int64(sp.Units), dateArg(sp.ServiceDate), stringsArg(sp.RemarkCodes)}
+// appendValues appends the values of the service payment's service_payments row
+// (servicePaymentColumns).
+func (sp *ServicePayment) appendValues(vals []any) []any {
+	return append(vals, sp.ID, sp.claimPaymentID, idArg(sp.LineID), sp.ControlNumber, sp.ProcedureCode,
+		strings.Join(sp.Modifiers, ":"), int64(sp.Charge), int64(sp.Paid), int64(sp.Units), dateArg(sp.ServiceDate),
+		stringsArg(sp.RemarkCodes))
 }

@@ -645,7 +645,11 @@ func (g *Guide) index() error {
 
 func (l *Loop) indexIDs(idNum map[string]int) {
 	l.byNum = make([][]int, len(idNum))
+	l.required = 0
 	for i, it := range l.Items {
+		if i < 64 && (it.Segment != nil && it.Segment.Usage == Required || it.Loop != nil && it.Usage == Required) {
+			l.required |= 1 << uint(i)
+		}
 		n := idNum[it.first().ID]
 		l.byNum[n] = append(l.byNum[n], i)
 	}
@@ -714,6 +718,7 @@ func (g *Guide) attachRules(rules map[string][]Rule) {
 				walk(it.Loop)
 			} else {
 				it.Segment.Rules = rules[it.Segment.ID]
+				it.Segment.compilePlan()
 			}
 		}
 	}
@@ -722,5 +727,6 @@ func (g *Guide) attachRules(rules map[string][]Rule) {
 	}
 	for _, s := range g.segments {
 		s.Rules = rules[s.ID]
+		s.compilePlan()
 	}
 }

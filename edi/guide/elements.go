@@ -2,6 +2,7 @@ package guide
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 
@@ -61,141 +62,6 @@ func (ct *classTable) flags(v []byte) uint8 {
 		f |= ct.class[c]
 	}
 	return f
-}
-
-// maxFast is the number of elements the fixed arrays of parsed hold; a segment with
-// more takes the slow path (wide).
-const maxFast = 64
-
-// parsed is a segment split into elements, with the byte classes of each element. It
-// keeps offsets in fixed arrays rather than slices, so that splitting allocates and
-// stores nothing per element but two small numbers.
-type parsed struct {
-	raw     []byte
-	n       int             // number of elements, the segment id included
-	start   [maxFast]uint32 // element i is raw[start[i]:end[i]]
-	end     [maxFast]uint32 //
-	flags   [maxFast]uint8  // flags[i] ORs the classes of the bytes of element i
-	present uint64          // bit i set when element i is not empty
-	wide    bool            // more than maxFast elements: use more
-	more    [][]byte        // all elements, only when wide
-	moreF   []uint8         // their flags, only when wide
-}
-
-// count is the number of elements, not counting the segment id.
-func (p *parsed) count() int {
-	if p.wide {
-		return len(p.more) - 1
-	}
-	return p.n - 1
-}
-
-// element returns element i (1-based) or nil.
-func (p *parsed) element(i int) []byte {
-	if p.wide {
-		if i < 1 || i >= len(p.more) {
-			return nil
-		}
-		return p.more[i]
-	}
-	if i < 1 || i >= p.n {
-		return nil
-	}
-	return p.raw[p.start[i]:p.end[i]:p.end[i]]
-}
-
-// flag returns the byte classes of element i.
-func (p *parsed) flag(i int) uint8 {
-	if p.wide {
-		if i < len(p.moreF) {
-			return p.moreF[i]
-		}
-		return 0
-	}
-	if i < p.n {
-		return p.flags[i]
-	}
-	return 0
-}
-
-// component returns component j of the first repetition of element i.
-func (p *parsed) component(i, j int, d x12.Delimiters) []byte {
-	v := p.element(i)
-	if d.Repetition != 0 && p.flag(i)&cRep != 0 {
-		if k := bytes.IndexByte(v, d.Repetition); k >= 0 {
-			v = v[:k]
-		}
-	}
-	for n := 1; ; n++ {
-		k := bytes.IndexByte(v, d.Component)
-		if n == j {
-			if k < 0 {
-				return v
-			}
-			return v[:k]
-		}
-		if k < 0 {
-			return nil
-		}
-		v = v[k+1:]
-	}
-}
-
-// parse splits seg into p in one pass over its bytes, classifying them as it goes,
-// and notes which elements are present (not empty). The inner loop makes no calls, so
-// the compiler keeps it in registers.
-func (p *parsed) parse(ct *classTable, seg *x12.Segment) {
-	raw := seg.Raw()
-	p.raw = raw
-	sep := seg.Delims.Element
-	class := &ct.class
-	var present uint64
-	n := len(raw)
-	k := 0
-	for i := 0; ; {
-		var f uint8
-		j := i
-		for j < n {
-			c := raw[j]
-			if c == sep {
-				break
-			}
-			f |= class[c]
-			j++
-		}
-		if k == maxFast {
-			p.parseWide(ct, seg)
-			return
-		}
-		p.start[k], p.end[k], p.flags[k] = uint32(i), uint32(j), f
-		if j > i {
-			present |= 1 << uint(k)
-		}
-		k++
-		if j >= n {
-			break
-		}
-		i = j + 1
-	}
-	p.n = k
-	p.present = present
-	p.wide = false
-}
-
-// parseWide is parse for a segment of more than maxFast elements.
-func (p *parsed) parseWide(ct *classTable, seg *x12.Segment) {
-	p.wide = true
-	p.more = p.more[:0]
-	p.moreF = p.moreF[:0]
-	p.present = 0
-	for i, e := range seg.Elements() {
-		p.more = append(p.more, e)
-		p.moreF = append(p.moreF, ct.flags(e))
-		if len(e) > 0 && i < 64 {
-			p.present |= 1 << uint(i)
-		}
-	}
-	p.n = len(p.more)
 }
 
 // checkElements checks the elements of a placed segment against its schema: usage,
@@ -479,18 +345,27 @@ func num(b []byte) int {
 
 // validDate checks CCYYMMDD, or YYMMDD for six characters.
 func validDate(v []byte) bool {
+	if len(v) == 8 {
+		// All eight bytes at once: the digits test, then each digit's value.
+		x := binary.LittleEndian.Uint64(v)
+		if nonDigits(x, 8) != 0 {
+			return false
+		}
+		x -= lo8 * '0'
+		dg := func(i uint) int { return int(x >> (8 * i) & 0xff) }
+		return validYMD(dg(0)*1000+dg(1)*100+dg(2)*10+dg(3), dg(4)*10+dg(5), dg(6)*10+dg(7))
+	}
 	if !allDigits(v) {
 		return false
 	}
-	var y, m, d int
-	switch len(v) {
-	case 8:
-		y, m, d = num(v[:4]), num(v[4:6]), num(v[6:8])
-	case 6:
-		y, m, d = 2000+num(v[:2]), num(v[2:4]), num(v[4:6])
-	default:
+	if len(v) != 6 {
 		return false
 	}
+	return validYMD(2000+num(v[:2]), num(v[2:4]), num(v[4:6]))
+}
+
+// validYMD reports whether year y has a month m with a day d.
+func validYMD(y, m, d int) bool {
 	if m < 1 || m > 12 || d < 1 {
 		return false
 	}

@@ -75,6 +75,8 @@ type Loop struct {
 	// byNum lists, for each segment id number (Guide.idNum), the indexes of Items that
 	// can start with it (a segment of this loop, or the trigger of a child loop).
 	byNum [][]int
+	// required has bit i set when item i is a required segment or loop (items < 64).
+	required uint64
 }
 
 // Trigger is the loop's first segment, whose arrival starts a new instance of the loop.
@@ -116,8 +118,9 @@ type Segment struct {
 	// Rules are the X12 syntax notes of the segment id (schemas/syntax.rules).
 	Rules []Rule
 
-	period       uint8  // 1 DTP, 2 DTM, 3 DMG: a date format qualifier governs a date value
-	requiredMask uint64 // bit i set when element i is required
+	period       uint8    // 1 DTP, 2 DTM, 3 DMG: a date format qualifier governs a date value
+	requiredMask uint64   // bit i set when element i is required
+	plan         *segPlan // the segment compiled for the fast check
 }
 
 // Rule is an X12 syntax note: a relational condition between elements of a segment.
@@ -240,7 +243,15 @@ func idHash(k uint32) uint32 { return (k * 2654435761) >> 23 }
 
 // segNum returns the number of a segment id of the guide.
 func (g *Guide) segNum(id string) (int, bool) {
-	k := packID(id)
+	var k uint32
+	switch len(id) {
+	case 2: // packID, written out for the usual ids
+		k = 2<<16 | uint32(id[0])<<8 | uint32(id[1])
+	case 3:
+		k = 3<<24 | uint32(id[0])<<16 | uint32(id[1])<<8 | uint32(id[2])
+	default:
+		k = packID(id)
+	}
 	if k == 0 {
 		n, ok := g.idNum[id]
 		return n, ok
@@ -325,6 +336,9 @@ func (g *Guide) ControlSegment(id string) *Segment { return g.segments[id] }
 func (s *Segment) keyMatches(v []byte) bool {
 	if s.KeyElement == 0 {
 		return true
+	}
+	if pl := s.plan; pl != nil && pl.keyCodes.keys != nil {
+		return len(v) <= 7 && pl.keyCodes.has(bytesKey(v))
 	}
 	for _, c := range s.KeyCodes {
 		if c == string(v) {

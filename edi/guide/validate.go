@@ -39,6 +39,8 @@ type Checker struct {
 	txnErrs int // index in errs of the first error of the open set
 	ct      *classTable
 	cbErr   error
+
+	verifyFast bool // tests: hold every fast verdict against the full check (panics)
 }
 
 // NewChecker returns a Checker using the guides of reg.
@@ -73,6 +75,13 @@ func (c *Checker) report(e *Error) {
 
 // Segment checks the next segment of the stream.
 func (c *Checker) Segment(seg *x12.Segment) error {
+	if c.inST && c.walker != nil && !envelopeID(seg.ID) {
+		// The usual segment, inside a transaction set: count it, place and check it.
+		c.env.Check(seg)
+		c.drainEnvelope()
+		c.walker.segment(seg)
+		return c.cbErr
+	}
 	if seg.ID == "ISA" {
 		// A new interchange: what the checks find in its ISA belongs to it.
 		c.endTransaction(seg)
@@ -109,6 +118,22 @@ func (c *Checker) Segment(seg *x12.Segment) error {
 		}
 	}
 	return c.cbErr
+}
+
+// envelopeID reports whether id is an envelope segment (ISA, IEA, TA1, GS, GE, ST, SE),
+// one that Segment does more with than place in the open transaction set.
+func envelopeID(id string) bool {
+	if len(id) < 2 {
+		return false
+	}
+	switch id[0] {
+	case 'I', 'T', 'G', 'S':
+		switch id {
+		case "ISA", "IEA", "TA1", "GS", "GE", "ST", "SE":
+			return true
+		}
+	}
+	return false
 }
 
 // drainEnvelope turns the envelope checker's new findings into errors.
@@ -205,6 +230,7 @@ func (c *Checker) beginTransaction(st *x12.Segment) {
 		c.walkers[g] = w
 	}
 	c.walker = w
+	w.verifyFast = c.verifyFast
 	w.tree = nil
 	if c.OnTransaction != nil {
 		c.builder = newTreeBuilder(g)

@@ -14,6 +14,7 @@ type frame struct {
 	repeat  int
 	idx     int    // index of the last item matched, -1 before the first
 	counts  []int  // occurrences of each item in this loop instance
+	seen    uint64 // bit i set when item i occurred (items past 63 are not marked)
 	hl      []byte // HL01 of an HL loop (a copy kept in hlBuf)
 	hl04    byte   // HL04: '0', '1' or 0
 	hlBuf   [12]byte
@@ -41,6 +42,9 @@ type walker struct {
 	ct     *classTable
 	p      parsed // the current segment, split
 	num    int    // the current segment's id number
+	key1   uint64 // element 01 of the current segment as a code key (codeKey), 0 if none
+
+	verifyFast bool // tests: hold every fast verdict against checkElements
 }
 
 func newWalker(g *Guide, report func(*Error)) *walker {
@@ -82,6 +86,10 @@ func (w *walker) errAt(loopID, segID string) *Error {
 func (w *walker) keyOK(s *Segment, seg *x12.Segment) bool {
 	if s.KeyElement == 0 {
 		return true
+	}
+	if s.KeyElement == 1 && s.KeyComponent == 0 && !w.p.wide && s.plan != nil && s.plan.keyCodes.keys != nil {
+		// The usual key, element 01, looked up by the key made once per segment.
+		return w.key1 != 0 && s.plan.keyCodes.has(w.key1)
 	}
 	return s.keyMatches(w.keyValue(s, seg))
 }
@@ -127,8 +135,17 @@ func (w *walker) find(f *frame, seg *x12.Segment, from int, full, anyKey bool) i
 // segment places the next segment of the transaction set.
 func (w *walker) segment(seg *x12.Segment) {
 	w.seg = seg
-	w.ct = classesFor(w.ct, seg.Delims)
+	if w.ct == nil || w.ct.d != seg.Delims {
+		w.ct = classesFor(w.ct, seg.Delims)
+	}
 	w.p.parse(w.ct, seg)
+	w.key1 = 0
+	if n := w.p.count(); n >= 1 && !w.p.wide {
+		// Element 01 as a code key, for keyOK (0 when empty or longer than a code).
+		if a, b := int(w.p.start[1]), int(w.p.end[1]); b > a && b-a <= 7 {
+			w.key1 = w.p.word(a, b-a) | uint64(b-a)<<56
+		}
+	}
 	num, ok := w.g.segNum(seg.ID)
 	if !ok {
 		w.unplaced(seg)
@@ -164,6 +181,7 @@ func (w *walker) accept(d, i int, seg *x12.Segment, full, anyKey bool) {
 	overMax := full && f.itemFull(i)
 	f.idx = i
 	f.counts[i]++
+	f.seen |= 1 << uint(i&63)
 	var s *Segment
 	if it.Loop != nil {
 		if overMax {
@@ -179,6 +197,7 @@ func (w *walker) accept(d, i int, seg *x12.Segment, full, anyKey bool) {
 		nf := &w.stack[len(w.stack)-1]
 		nf.idx = 0
 		nf.counts[0] = 1
+		nf.seen = 1
 		s = it.Loop.Trigger()
 	} else {
 		s = it.Segment
@@ -215,7 +234,13 @@ func (w *walker) accept(d, i int, seg *x12.Segment, full, anyKey bool) {
 	if s.ID == "HL" && it.Loop != nil {
 		w.checkHL(seg, loopID)
 	}
-	checkElements(w.ct, s, seg, &w.p, loopID, w.errAt, w.report)
+	if !s.plan.fastOK(s, &w.p) {
+		checkElements(w.ct, s, seg, &w.p, loopID, w.errAt, w.report)
+	} else if w.verifyFast {
+		checkElements(w.ct, s, seg, &w.p, loopID, w.errAt, func(e *Error) {
+			panic(fmt.Sprintf("the fast check passed %q, checkElements reports: %s", seg.Raw(), e.Msg))
+		})
+	}
 }
 
 // keyElement returns the schema element the segment is keyed on.
@@ -368,6 +393,9 @@ func (w *walker) closeFrame() {
 }
 
 func (w *walker) checkRequired(f *frame) {
+	if l := f.loop; len(l.Items) <= 64 && l.required&^f.seen == 0 {
+		return // everything required came
+	}
 	for i, it := range f.loop.Items {
 		if f.counts[i] > 0 {
 			continue

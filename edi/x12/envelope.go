@@ -92,9 +92,13 @@ func (c *EnvelopeChecker) add(s *Segment, el int, lvl Level, code, format string
 
 // Check takes the next segment of the stream.
 func (c *EnvelopeChecker) Check(s *Segment) {
-	c.lastPos = Segment{ID: s.ID, Offset: s.Offset, Line: s.Line, Ordinal: s.Ordinal, STOrdinal: s.STOrdinal}
+	lp := &c.lastPos
+	lp.ID, lp.Offset, lp.Line, lp.Ordinal, lp.STOrdinal = s.ID, s.Offset, s.Line, s.Ordinal, s.STOrdinal
 	if c.inST {
 		c.nseg++
+		if c.inISA && !envelopeID(s.ID) {
+			return // the usual segment: counted, nothing else to check
+		}
 	}
 	switch s.ID {
 	case "ISA":
@@ -184,6 +188,22 @@ func (c *EnvelopeChecker) Check(s *Segment) {
 			c.add(s, 0, LevelInterchange, "024", "segment %s outside a transaction set", s.ID)
 		}
 	}
+}
+
+// envelopeID reports whether id is one of the segments Check looks at: ISA, IEA, TA1,
+// GS, GE, ST, SE.
+func envelopeID(id string) bool {
+	if len(id) < 2 {
+		return false
+	}
+	switch id[0] {
+	case 'I', 'T', 'G', 'S':
+		switch id {
+		case "ISA", "IEA", "TA1", "GS", "GE", "ST", "SE":
+			return true
+		}
+	}
+	return false
 }
 
 // sameNumber compares two control numbers as numbers when both are numeric

@@ -53,8 +53,16 @@ type Reader struct {
 	ord     int64
 	stOrd   int
 	started bool
-	ids     [idCacheSize]idEntry
+	ids     idTable
 	err     error
+
+	// Segment terminators found ahead by scanAhead: q[qi:qn] are the buffer indexes of
+	// those not yet passed.
+	q      *flagQueue
+	qi, qn int
+
+	el4       uint32 // the element separator in each byte
+	termLines int    // 1 when the segment terminator is a line feed, else 0
 }
 
 // NewReader returns a Reader that reads from r.
@@ -145,14 +153,79 @@ func (r *Reader) readErr() error {
 // *SyntaxError (or a wrapped read error) and is returned again by every later call.
 // The segment is valid only until the next call.
 func (r *Reader) Next() (*Segment, error) {
+	if r.qi < r.qn {
+		// The usual segment: it ends at the next flagged byte, which is a terminator;
+		// it starts with a letter other than I (which may begin an ISA); its id, of two
+		// or three bytes, is in the id table.
+		b := r.buf
+		s, e := r.pos, r.q[r.qi&flagMask]
+		if e-s >= 4 && e-s <= r.MaxSegmentLen && b[e] == r.d.Segment && b[s] > ' ' && b[s] != 'I' {
+			x := binary.LittleEndian.Uint32(b[s:])
+			y := x ^ r.el4
+			n := uint32(bits.TrailingZeros32((y-0x01010101)&^y&0x80808080)) >> 3
+			key := x&(1<<(8*n)-1) | n<<24
+			h := idHash(key)
+			id := &r.ids[h]
+			if id.key != key {
+				id = &r.ids[h^1]
+			}
+			if id.key == key && n-2 < 2 {
+				r.qi++
+				r.pos = e + 1
+				r.ord++
+				switch {
+				case key == keyST:
+					r.stOrd = 1
+				case r.stOrd > 0:
+					r.stOrd++
+				}
+				seg := &r.seg
+				seg.ID = id.id
+				seg.Delims = r.d
+				seg.Offset = r.base + int64(s)
+				seg.Line = r.line
+				seg.Ordinal = r.ord
+				seg.STOrdinal = r.stOrd
+				seg.raw = b[s:e:e]
+				seg.elems = seg.elems[:0]
+				seg.split = false
+				if key == keySE {
+					r.stOrd = 0
+				}
+				r.line += r.termLines
+				return seg, nil
+			}
+		}
+	}
+	return r.nextCareful()
+}
+
+// nextCareful is Next for everything but the usual segment: it passes what is queued
+// to pop, scans ahead when the queue is empty, and leaves the rest to next.
+func (r *Reader) nextCareful() (*Segment, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
+	if r.qi < r.qn || r.haveISA && r.scanAhead() {
+		if seg := r.pop(); seg != nil {
+			return seg, nil
+		}
+	}
+	base, d := r.base, r.d
 	seg, err := r.next()
 	if err != nil {
 		r.err = err
+		r.qi, r.qn = 0, 0
+		return nil, err
 	}
-	return seg, err
+	if r.base != base || r.d != d {
+		// The buffer moved, or an ISA brought other delimiters: what is queued is void.
+		r.qi, r.qn = 0, 0
+	}
+	for r.qi < r.qn && r.q[r.qi] < r.pos {
+		r.qi++
+	}
+	return seg, nil
 }
 
 func (r *Reader) next() (*Segment, error) {
@@ -230,24 +303,22 @@ func (r *Reader) next() (*Segment, error) {
 	if segEnd-start > r.MaxSegmentLen {
 		return nil, r.syntaxError(r.base+int64(start), ErrSegmentTooLong)
 	}
-	raw := r.buf[start:segEnd:segEnd]
-	el := r.d.Element
-	idEnd := -1
-	for k := 0; k < len(raw) && k < 4; k++ {
-		if raw[k] == el {
-			idEnd = k
-			break
-		}
+	seg := r.emit(start, segEnd, r.line)
+	r.pos = segEnd + 1
+	if r.pos > r.end {
+		r.pos = r.end
 	}
-	if idEnd < 0 {
-		if idEnd = bytes.IndexByte(raw, el); idEnd < 0 {
-			idEnd = len(raw)
-		}
-	}
-	id := r.intern(raw[:idEnd])
+	return seg, nil
+}
+
+// emit makes the segment buf[start:end], which starts on line, the current one and
+// moves the reader's line and ordinals past it.
+func (r *Reader) emit(start, end, line int) *Segment {
+	raw := r.buf[start:end:end]
+	id, key := r.segmentID(raw)
 	r.ord++
 	switch {
-	case id == "ST":
+	case key == keyST:
 		r.stOrd = 1
 	case r.stOrd > 0:
 		r.stOrd++
@@ -256,23 +327,20 @@ func (r *Reader) next() (*Segment, error) {
 	seg.ID = id
 	seg.Delims = r.d
 	seg.Offset = r.base + int64(start)
-	seg.Line = r.line
+	seg.Line = line
 	seg.Ordinal = r.ord
 	seg.STOrdinal = r.stOrd
 	seg.raw = raw
 	seg.elems = seg.elems[:0]
 	seg.split = false
-	if id == "SE" {
+	if key == keySE {
 		r.stOrd = 0
 	}
 	if r.d.Segment == '\n' {
-		r.line++
+		line++
 	}
-	r.pos = segEnd + 1
-	if r.pos > r.end {
-		r.pos = r.end
-	}
-	return &r.seg, nil
+	r.line = line
+	return seg
 }
 
 // unterminatedTrailer handles input that ends with an IEA lacking its terminator
@@ -374,6 +442,11 @@ func (r *Reader) readISA() error {
 func (r *Reader) setDelimiters(d Delimiters) {
 	r.d = d
 	r.haveISA = true
+	r.el4 = uint32(d.Element) * 0x01010101
+	r.termLines = 0
+	if d.Segment == '\n' {
+		r.termLines = 1
+	}
 	for c := 0; c < 256; c++ {
 		cls := uint8(clsData)
 		if c < 0x20 && c != '\t' || c == 0x7f {
@@ -393,44 +466,6 @@ func IsSyntaxError(err error) bool {
 	var se *SyntaxError
 	return errors.As(err, &se)
 }
-
-// idCacheSize is the number of slots of the segment-id cache.
-const idCacheSize = 1024
-
-// idEntry caches the string of a segment id, keyed by its bytes packed in an integer.
-type idEntry struct {
-	key uint32
-	id  string
-}
-
-// intern returns the segment id as a string without allocating for ids seen before:
-// ids of up to three bytes are kept in a small open-addressed table.
-func (r *Reader) intern(b []byte) string {
-	if len(b) == 0 || len(b) > 3 {
-		return string(b)
-	}
-	key := uint32(len(b))
-	for _, c := range b {
-		key = key<<8 | uint32(c)
-	}
-	h := (key * 2654435761) >> 22
-	for p := uint32(0); p < 8; p++ {
-		slot := &r.ids[(h+p)&(idCacheSize-1)]
-		if slot.key == key {
-			return slot.id
-		}
-		if slot.key == 0 {
-			slot.key, slot.id = key, string(b)
-			return slot.id
-		}
-	}
-	return string(b)
-}
-
-const (
-	swarLo = 0x0101010101010101
-	swarHi = 0x8080808080808080
-)
 
 // scan looks through b for the segment terminator and for control bytes (below 0x20
 // other than tab, or 0x7f) that are not delimiters, eight bytes at a time. It returns

@@ -1,0 +1,127 @@
+package guide_test
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/claimflow/claimflow/edi/guide"
+	"github.com/claimflow/claimflow/fixtures"
+	"github.com/claimflow/claimflow/internal/sharedtest"
+)
+
+// verifyFast validates data with a checker that holds each fast verdict against the
+// full element check, and returns the errors found.
+func verifyFast(t *testing.T, reg *guide.Registry, data []byte) guide.List {
+	t.Helper()
+	errs, _ := guide.NewVerifyingChecker(reg).Run(bytes.NewReader(data))
+	return errs
+}
+
+// mutate returns a copy of data with a few bytes changed, inserted or removed at
+// random, so that elements go wrong in every way.
+func mutate(rnd *rand.Rand, data []byte) []byte {
+	out := bytes.Clone(data)
+	alphabet := []byte("0123456789.-ABCXYZaz *:^~\t\xc3")
+	for k := 0; k < 1+rnd.IntN(40); k++ {
+		i := rnd.IntN(len(out))
+		switch rnd.IntN(3) {
+		case 0:
+			out[i] = alphabet[rnd.IntN(len(alphabet))]
+		case 1:
+			out = append(out[:i], out[i+1:]...)
+		default:
+			out = append(out[:i], append([]byte{alphabet[rnd.IntN(len(alphabet))]}, out[i:]...)...)
+		}
+	}
+	return out
+}
+
+// TestFastCheckAgrees runs the fast element check, verified against the full one, over
+// the samples, generated 835 and 837P files, the public corpus when present, and
+// mutated copies of them all.
+func TestFastCheckAgrees(t *testing.T) {
+	t.Parallel()
+	reg := guide.MustDefault()
+	var inputs [][]byte
+	for _, name := range fixtures.SampleNames() {
+		inputs = append(inputs, fixtures.Sample(name))
+	}
+	var buf bytes.Buffer
+	if _, err := fixtures.Write835(&buf, fixtures.Options{Seed: 3, Size: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	inputs = append(inputs, bytes.Clone(buf.Bytes()))
+	buf.Reset()
+	if _, err := fixtures.Write837P(&buf, fixtures.Options{Seed: 3, Size: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	inputs = append(inputs, bytes.Clone(buf.Bytes()))
+	if _, err := os.Stat("../../../shared/corpus/MANIFEST.tsv"); err == nil {
+		for _, c := range sharedtest.Corpus(t) {
+			if data, err := os.ReadFile(c.Path); err == nil {
+				inputs = append(inputs, data)
+			}
+		}
+	}
+	for i, data := range inputs[:len(fixtures.SampleNames())+2] {
+		if i >= len(fixtures.SampleNames()) {
+			if errs := verifyFast(t, reg, data); len(errs) != 0 {
+				t.Fatalf("generated file %d: %v", i, errs.Err())
+			}
+		}
+	}
+	rnd := rand.New(rand.NewPCG(5, 9))
+	for i, data := range inputs {
+		verifyFast(t, reg, data)
+		if len(data) == 0 {
+			continue
+		}
+		rounds := 20
+		if len(data) > 64<<10 {
+			data, rounds = data[:64<<10], 5
+		}
+		for r := 0; r < rounds; r++ {
+			m := mutate(rnd, data)
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Fatalf("input %d, mutation %d: %v", i, r, p)
+					}
+				}()
+				verifyFast(t, reg, m)
+			}()
+		}
+	}
+}
+
+// FuzzFastCheck: on any input the fast element check never passes a segment that the
+// full check finds fault with.
+func FuzzFastCheck(f *testing.F) {
+	for _, name := range fixtures.SampleNames() {
+		f.Add(fixtures.Sample(name))
+	}
+	reg := guide.MustDefault()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		verifyFast(t, reg, data)
+	})
+}
+
+// TestWideSegmentKeyed: a segment of more than 64 elements is still placed by its
+// qualifier (element 01), and reported for its extra elements, not as unexpected.
+func TestWideSegmentKeyed(t *testing.T) {
+	t.Parallel()
+	data := string(fixtures.Sample("835-basic.x12"))
+	i := strings.Index(data, "REF*EV*")
+	if i < 0 {
+		t.Fatal("no REF*EV in the sample")
+	}
+	j := i + strings.IndexByte(data[i:], '~')
+	data = data[:j] + strings.Repeat("*", 70) + "X" + data[j:]
+	errs, _ := guide.Validate(strings.NewReader(data), guide.MustDefault())
+	if len(errs) != 1 || errs[0].SegmentID != "REF" || errs[0].ElementCode != guide.ElemTooMany {
+		t.Fatalf("want one too-many-elements error at REF, got %v", errs.Err())
+	}
+}

@@ -30,6 +30,7 @@ command is given --show-phi.`,
 	root.AddCommand(newSecondaryCommand())
 	root.AddCommand(newSubmitCommand())
 	root.AddCommand(newFetchCommand())
+	root.AddCommand(newReportCommand())
 	return root
 }
 

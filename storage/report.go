@@ -1,0 +1,453 @@
+package storage
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/claimflow/claimflow/billing"
+)
+
+// Summary is the state of the practice's billing at a glance: where the claims are,
+// what came back, the money from the ledger, the work queues and two rates billing
+// teams watch. It holds counts, codes and amounts only, never PHI.
+type Summary struct {
+	// Claims counts every claim; ByState counts them by current state (states with
+	// no claim left out).
+	Claims  int64
+	ByState map[ClaimState]int64
+
+	// Submitted counts the claims put in at least one submission.
+	Submitted int64
+	// Outcomes partition the claims by current state: Pending (not sent yet or not
+	// answered yet: draft to payer-accepted, forwarded, secondary-billed), Rejected
+	// (held by the scrubber or rejected by a TA1, 999 or 277CA), Paid (paid,
+	// partially paid, billed to the patient, closed), Denied (denied, appealed) and
+	// Other (written off, corrected, voided, reversed). They add up to Claims.
+	Pending, Rejected, Paid, Denied, Other int64
+	// RejectionReasons are the codes of the open rejection work items (scrubber rule
+	// ids, 277CA statuses, 999 IK codes), most frequent first, at most TopReasons.
+	RejectionReasons []ReasonCount
+	// DenialReasons are the adjustment codes (group-CARC, "CO-50") of the unpaid
+	// claim payments of denied claims (reversals aside), by number of claims, most
+	// frequent first.
+	DenialReasons []ReasonCount
+
+	// Money holds the ledger's totals.
+	Money MoneySummary
+
+	// OpenWork counts the work items open or in progress, by queue.
+	OpenWork map[WorkKind]int64
+
+	// Clean counts the claims never held nor rejected, of Claims: the clean-claim
+	// rate.
+	Clean Rate
+	// FirstPass counts the submitted claims a payer accepted (277CA or 835) without
+	// any rejection after their first submission, of Submitted: the first-pass
+	// acceptance rate.
+	FirstPass Rate
+}
+
+// TopReasons is the number of reasons a Summary lists.
+const TopReasons = 10
+
+// ReasonCount is a code and how many times it was met.
+type ReasonCount struct {
+	Code  string
+	Count int64
+}
+
+// Rate is a share: Count of Of.
+type Rate struct {
+	Count, Of int64
+}
+
+// Percent returns the share in percent, 0 when Of is 0. Rates are not money: a float
+// is fine here.
+func (r Rate) Percent() float64 {
+	if r.Of == 0 {
+		return 0
+	}
+	return 100 * float64(r.Count) / float64(r.Of)
+}
+
+// String renders "97.5% (39/40)".
+func (r Rate) String() string { return fmt.Sprintf("%.1f%% (%d/%d)", r.Percent(), r.Count, r.Of) }
+
+// MoneySummary is what the ledger says, by kind. A reversal counts against the kind
+// of the entry it reverses. With no refunds and no provider-level amounts:
+// Charged = InsurancePaid + Adjusted + PatientPaid + InsuranceOutstanding +
+// PatientOutstanding; and PatientResponsibility, what the payers left to patients,
+// is what the patients paid, what is written off on their side and what they owe.
+type MoneySummary struct {
+	Charged               billing.Money // charges
+	InsurancePaid         billing.Money // payers' payments, positive
+	Adjusted              billing.Money // contractual and other adjustments, write-offs, positive
+	PatientResponsibility billing.Money // moved to patients: deductible, coinsurance, copay, other PR
+	PatientPaid           billing.Money // patients' payments, positive
+	Refunds               billing.Money
+	InsuranceOutstanding  billing.Money // balance owed by payers
+	PatientOutstanding    billing.Money // balance owed by patients
+	ProviderLevel         billing.Money // 835 PLB amounts (positive: withheld by payers)
+}
+
+// Outcome groups of claim states.
+var (
+	pendingStates = []ClaimState{StateDraft, StateValidated, StateBatched, StateTransmitted, StateEnvelopeAccepted,
+		StateSyntaxAccepted, StateClearinghouseAccepted, StatePayerAccepted, StateForwarded, StateSecondaryBilled}
+	paidStates   = []ClaimState{StatePaid, StatePartiallyPaid, StatePatientBilled, StateClosed}
+	deniedStates = []ClaimState{StateDenied, StateAppealed}
+)
+
+// rejectedStates are held and the four rejections.
+func rejectedStates() []ClaimState {
+	list := []ClaimState{StateHeld}
+	for _, s := range ClaimStates {
+		if s.Rejected() {
+			list = append(list, s)
+		}
+	}
+	return list
+}
+
+// inList renders states as a SQL list of literals (they are constants, never input).
+func inList(states []ClaimState) string {
+	q := make([]string, len(states))
+	for i, s := range states {
+		q[i] = "'" + string(s) + "'"
+	}
+	return "(" + strings.Join(q, ", ") + ")"
+}
+
+// Summary reads the summary. It reads several tables one after the other: on a busy
+// store, counts may come from slightly different moments; call it on a Tx for one
+// snapshot.
+func (c *Conn) Summary(ctx context.Context) (Summary, error) {
+	s := Summary{ByState: map[ClaimState]int64{}, OpenWork: map[WorkKind]int64{}}
+	steps := []struct {
+		what string
+		fn   func(context.Context, *Summary) error
+	}{
+		{"claims by state", c.summaryStates},
+		{"submitted claims", c.summarySubmitted},
+		{"rejection reasons", c.summaryRejections},
+		{"denial reasons", c.summaryDenials},
+		{"ledger totals", c.summaryMoney},
+		{"open work", c.summaryWork},
+		{"clean claims", c.summaryClean},
+		{"first-pass acceptance", c.summaryFirstPass},
+	}
+	for _, st := range steps {
+		if err := st.fn(ctx, &s); err != nil {
+			return Summary{}, fmt.Errorf("reading the summary's %s: %w", st.what, err)
+		}
+	}
+	return s, nil
+}
+
+func (c *Conn) summaryStates(ctx context.Context, s *Summary) error {
+	rows, err := c.query(ctx, `SELECT state, COUNT(*) FROM claims GROUP BY state`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st ClaimState
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return err
+		}
+		s.ByState[st] = n
+		s.Claims += n
+		switch {
+		case slices.Contains(pendingStates, st):
+			s.Pending += n
+		case st == StateHeld || st.Rejected():
+			s.Rejected += n
+		case slices.Contains(paidStates, st):
+			s.Paid += n
+		case slices.Contains(deniedStates, st):
+			s.Denied += n
+		default:
+			s.Other += n
+		}
+	}
+	return rows.Err()
+}
+
+func (c *Conn) summarySubmitted(ctx context.Context, s *Summary) error {
+	return c.queryRow(ctx, `SELECT COUNT(DISTINCT claim_id) FROM submission_claims`).Scan(&s.Submitted)
+}
+
+// summaryRejections counts the codes of open rejection work items: items with the
+// same codes are grouped in SQL, each code counted in Go.
+func (c *Conn) summaryRejections(ctx context.Context, s *Summary) error {
+	rows, err := c.query(ctx, `SELECT codes, COUNT(*) FROM work_items
+		WHERE kind = ? AND status IN (?, ?) GROUP BY codes`, string(WorkRejection), string(WorkOpen), string(WorkInProgress))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	counts := map[string]int64{}
+	for rows.Next() {
+		var codes []string
+		var n int64
+		if err := rows.Scan(jsonDest{&codes}, &n); err != nil {
+			return err
+		}
+		for _, code := range codes {
+			counts[code] += n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	s.RejectionReasons = topReasons(counts)
+	return nil
+}
+
+// summaryDenials counts, per adjustment code, the denied claims whose payments
+// (reversals aside) carry it, at claim or line level; patient responsibility is
+// not a reason for a denial.
+func (c *Conn) summaryDenials(ctx context.Context, s *Summary) error {
+	rows, err := c.query(ctx, `SELECT pa.group_code, pa.reason, COUNT(DISTINCT cp.claim_id)
+		FROM payment_adjustments pa
+		JOIN claim_payments cp ON cp.id = pa.claim_payment_id
+		JOIN claims cl ON cl.id = cp.claim_id
+		WHERE cl.state IN `+inList(deniedStates)+` AND cp.status <> '22' AND cp.paid = 0 AND pa.group_code <> 'PR'
+		GROUP BY pa.group_code, pa.reason`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	counts := map[string]int64{}
+	for rows.Next() {
+		var group, reason string
+		var n int64
+		if err := rows.Scan(&group, &reason, &n); err != nil {
+			return err
+		}
+		counts[group+"-"+reason] += n
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	s.DenialReasons = topReasons(counts)
+	return nil
+}
+
+// topReasons sorts counts, most first then by code, and keeps TopReasons.
+func topReasons(counts map[string]int64) []ReasonCount {
+	list := make([]ReasonCount, 0, len(counts))
+	for code, n := range counts {
+		list = append(list, ReasonCount{Code: code, Count: n})
+	}
+	slices.SortFunc(list, func(a, b ReasonCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Code, b.Code))
+	})
+	if len(list) > TopReasons {
+		list = list[:TopReasons]
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	return list
+}
+
+// summaryMoney sums the ledger by kind (a reversal by the kind it reverses) and
+// bucket.
+func (c *Conn) summaryMoney(ctx context.Context, s *Summary) error {
+	rows, err := c.query(ctx, `SELECT COALESCE(o.kind, e.kind), e.bucket, CAST(SUM(e.amount) AS BIGINT)
+		FROM ledger_entries e LEFT JOIN ledger_entries o ON o.id = e.reverses_entry_id
+		GROUP BY COALESCE(o.kind, e.kind), e.bucket`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	m := &s.Money
+	for rows.Next() {
+		var kind EntryKind
+		var bucket Bucket
+		var sum billing.Money
+		if err := rows.Scan(&kind, &bucket, &sum); err != nil {
+			return err
+		}
+		switch bucket {
+		case BucketInsurance:
+			m.InsuranceOutstanding += sum
+		case BucketPatient:
+			m.PatientOutstanding += sum
+		case BucketProvider:
+			m.ProviderLevel += sum
+			continue
+		}
+		switch kind {
+		case KindCharge:
+			m.Charged += sum
+		case KindInsurancePayment:
+			m.InsurancePaid -= sum
+		case KindContractualAdjustment, KindOtherAdjustment, KindWriteOff:
+			m.Adjusted -= sum
+		case KindDeductible, KindCoinsurance, KindCopay, KindPatientResponsibility:
+			if bucket == BucketPatient {
+				m.PatientResponsibility += sum
+			}
+		case KindPatientPayment:
+			m.PatientPaid -= sum
+		case KindRefund:
+			m.Refunds += sum
+		}
+	}
+	return rows.Err()
+}
+
+func (c *Conn) summaryWork(ctx context.Context, s *Summary) error {
+	rows, err := c.query(ctx, `SELECT kind, COUNT(*) FROM work_items WHERE status IN (?, ?) GROUP BY kind`,
+		string(WorkOpen), string(WorkInProgress))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k WorkKind
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return err
+		}
+		s.OpenWork[k] = n
+	}
+	return rows.Err()
+}
+
+// summaryClean counts the claims that never entered a held or rejected state.
+func (c *Conn) summaryClean(ctx context.Context, s *Summary) error {
+	s.Clean.Of = s.Claims
+	var dirty int64
+	if err := c.queryRow(ctx, `SELECT COUNT(DISTINCT claim_id) FROM claim_events WHERE to_state IN `+
+		inList(rejectedStates())).Scan(&dirty); err != nil {
+		return err
+	}
+	s.Clean.Count = s.Claims - dirty
+	return nil
+}
+
+// summaryFirstPass counts the submitted claims accepted by their payer (a
+// payer-accepted state or a matched claim payment) that never entered a rejected
+// state after they were first submitted.
+func (c *Conn) summaryFirstPass(ctx context.Context, s *Summary) error {
+	s.FirstPass.Of = s.Submitted
+	rejected := slices.DeleteFunc(rejectedStates(), func(st ClaimState) bool { return st == StateHeld })
+	return c.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT claim_id FROM submission_claims) sc
+		WHERE (EXISTS (SELECT 1 FROM claim_events ev WHERE ev.claim_id = sc.claim_id AND ev.to_state = ?)
+			OR EXISTS (SELECT 1 FROM claim_payments cp WHERE cp.claim_id = sc.claim_id))
+		AND NOT EXISTS (SELECT 1 FROM claim_events ev WHERE ev.claim_id = sc.claim_id AND ev.to_state IN `+
+		inList(rejected)+`)`, string(StatePayerAccepted)).Scan(&s.FirstPass.Count)
+}
+
+// AgingTable is what payers and patients owe by age, with the payers named: the
+// aging report. Patients are summed into one row: their names are PHI.
+type AgingTable struct {
+	AsOf  billing.Date
+	Basis AgingBasis
+	// Payers are the payers with a balance, by payer id.
+	Payers []PayerAging
+	// Patients sums every patient's balance by age; Accounts counts the accounts
+	// with a balance.
+	Patients Aging
+	Accounts int
+	// Total sums payers and patients by age.
+	Total [5]billing.Money
+}
+
+// PayerAging is one payer's row of the aging table.
+type PayerAging struct {
+	Aging
+	PayerID string // the payer id claims carry
+	Name    string
+}
+
+// AgingTable reads the aging table as of a day, ages counted from basis.
+func (c *Conn) AgingTable(ctx context.Context, asOf billing.Date, basis AgingBasis) (AgingTable, error) {
+	t := AgingTable{AsOf: asOf, Basis: basis}
+	payers, err := c.AgingByPayer(ctx, asOf, basis)
+	if err != nil {
+		return t, fmt.Errorf("reading the aging table: %w", err)
+	}
+	for _, a := range payers {
+		p, err := c.Payer(ctx, a.ID)
+		if err != nil {
+			return t, fmt.Errorf("reading the aging table: payer %d: %w", a.ID, err)
+		}
+		t.Payers = append(t.Payers, PayerAging{Aging: a, PayerID: p.PayerID, Name: p.Name})
+		for k, v := range a.Buckets {
+			t.Total[k] += v
+		}
+	}
+	patients, err := c.AgingByPatient(ctx, asOf, basis)
+	if err != nil {
+		return t, fmt.Errorf("reading the aging table: %w", err)
+	}
+	t.Accounts = len(patients)
+	for _, a := range patients {
+		for k, v := range a.Buckets {
+			t.Patients.Buckets[k] += v
+			t.Total[k] += v
+		}
+	}
+	return t, nil
+}
+
+// Backlog is what is still moving through the pipeline: cheap counts to watch a run
+// progress (claimflow demo polls it).
+type Backlog struct {
+	// ByState counts the claims by current state.
+	ByState map[ClaimState]int64
+	// Outbox counts the messages not yet published.
+	Outbox int64
+	// Unsent counts the submissions built but not transmitted.
+	Unsent int64
+	// Inbound counts the received files not processed (nor quarantined) yet.
+	Inbound int64
+}
+
+// InFlight returns the claims in a state that waits for claimflow or a payer: not
+// yet sent, or sent and not yet adjudicated, or re-billed to a later payer.
+func (b Backlog) InFlight() int64 {
+	var n int64
+	for _, s := range pendingStates {
+		n += b.ByState[s]
+	}
+	return n
+}
+
+// Backlog reads the backlog.
+func (c *Conn) Backlog(ctx context.Context) (Backlog, error) {
+	b := Backlog{ByState: map[ClaimState]int64{}}
+	rows, err := c.query(ctx, `SELECT state, COUNT(*) FROM claims GROUP BY state`)
+	if err != nil {
+		return b, fmt.Errorf("reading the backlog: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st ClaimState
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return b, fmt.Errorf("reading the backlog: %w", err)
+		}
+		b.ByState[st] = n
+	}
+	if err := rows.Err(); err != nil {
+		return b, fmt.Errorf("reading the backlog: %w", err)
+	}
+	err = c.queryRow(ctx, `SELECT
+		(SELECT COUNT(*) FROM outbox WHERE published_at IS NULL),
+		(SELECT COUNT(*) FROM submissions WHERE status = ?),
+		(SELECT COUNT(*) FROM inbound_files WHERE status = ?)`,
+		string(SubmissionCreated), string(InboundNew)).Scan(&b.Outbox, &b.Unsent, &b.Inbound)
+	if err != nil {
+		return b, fmt.Errorf("reading the backlog: %w", err)
+	}
+	return b, nil
+}

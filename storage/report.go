@@ -210,13 +210,14 @@ func (c *Conn) summaryRejections(ctx context.Context, s *Summary) error {
 
 // summaryDenials counts, per adjustment code, the denied claims whose payments
 // (reversals aside) carry it, at claim or line level; patient responsibility is
-// not a reason for a denial.
+// not a reason for a denial, nor is OA-23 (a secondary payer reporting what the
+// earlier payer decided).
 func (c *Conn) summaryDenials(ctx context.Context, s *Summary) error {
 	rows, err := c.query(ctx, `SELECT pa.group_code, pa.reason, COUNT(DISTINCT cp.claim_id)
 		FROM payment_adjustments pa
 		JOIN claim_payments cp ON cp.id = pa.claim_payment_id
 		JOIN claims cl ON cl.id = cp.claim_id
-		WHERE cl.state IN `+inList(deniedStates)+` AND cp.status <> '22' AND cp.paid = 0 AND pa.group_code <> 'PR'
+		WHERE cl.state IN `+inList(deniedStates)+` AND cp.status <> '22' AND cp.paid = 0 AND pa.group_code <> 'PR' AND NOT (pa.group_code = 'OA' AND pa.reason = '23')
 		GROUP BY pa.group_code, pa.reason`)
 	if err != nil {
 		return err

@@ -31,6 +31,8 @@ command is given --show-phi.`,
 	root.AddCommand(newSubmitCommand())
 	root.AddCommand(newFetchCommand())
 	root.AddCommand(newReportCommand())
+	root.AddCommand(newPostCommand())
+	root.AddCommand(newRemitsCommand())
 	return root
 }
 

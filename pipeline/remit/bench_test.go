@@ -1,0 +1,184 @@
+package remit_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/claimflow/claimflow/billing"
+	"github.com/claimflow/claimflow/edi/x837p"
+	"github.com/claimflow/claimflow/fixtures"
+	"github.com/claimflow/claimflow/internal/testenv"
+	"github.com/claimflow/claimflow/storage"
+)
+
+var (
+	benchSize  = flag.Int64("remit.size", 50<<20, "size in bytes of the 835 BenchmarkPost835Postgres posts")
+	benchGroup = flag.Int("remit.group", 0, "claim payments per database transaction (Poster.GroupClaims; 0 the default)")
+)
+
+// BenchmarkPost835Postgres posts a synthetic 835 of -remit.size bytes (50 MB:
+// about 100,000 claim payments) into PostgreSQL, the claims it pays stored first
+// (fixtures.Write837P with the same seed), and reports claim payments per second
+// and the peak heap in use while posting. Run it alone:
+//
+//	CLAIMFLOW_TEST_POSTGRES=... go test ./pipeline/remit -run '^$' -bench Post835 -benchtime 1x
+func BenchmarkPost835Postgres(b *testing.B) {
+	ctx := context.Background()
+	for range b.N {
+		b.StopTimer()
+		st := testenv.Postgres(b)
+		w := newWorld(b, st)
+		// The number of claims a file of the size holds; then the file paying exactly
+		// the claims Write837P writes for that number.
+		stats, err := fixtures.Write835(io.Discard, fixtures.Options{Seed: 7, Size: *benchSize})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var era bytes.Buffer
+		if stats, err = fixtures.Write835(&era, fixtures.Options{Seed: 7, Claims: stats.Claims}); err != nil {
+			b.Fatal(err)
+		}
+		setup := time.Now()
+		claimsOf(b, w, stats.Claims)
+		b.Logf("%d claims stored in %s; the 835 is %.1f MB", stats.Claims, time.Since(setup).Round(time.Millisecond), float64(stats.Bytes)/(1<<20))
+		id, _, err := st.InsertInboundFile(ctx, storage.InboundFile{Source: "bench", Name: "bench.835", Kind: "835", Content: era.Bytes()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		era = bytes.Buffer{}
+		runtime.GC()
+		peak := watchHeap()
+		b.StartTimer()
+		start := time.Now()
+		w.poster.GroupClaims = *benchGroup
+		sum, err := w.poster.PostInbound(ctx, id)
+		elapsed := time.Since(start)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum.Quarantined != "" || sum.Matched != stats.Claims {
+			b.Fatalf("posted %+v of %d claims", sum, stats.Claims)
+		}
+		b.ReportMetric(float64(sum.Payments)/elapsed.Seconds(), "payments/s")
+		b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
+		b.ReportMetric(float64(sum.Entries), "entries")
+	}
+}
+
+// watchHeap samples the heap in use until the returned function is called, which
+// returns the largest sample.
+func watchHeap() func() uint64 {
+	var mu sync.Mutex
+	var max uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			mu.Lock()
+			max = maxU(max, ms.HeapInuse)
+			mu.Unlock()
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		<-done
+		return max
+	}
+}
+
+func maxU(a, b uint64) uint64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// claimsOf stores the n claims Write837P writes with the bench's seed, transmitted,
+// for one patient, billed to payers known by the ids the 835s name.
+func claimsOf(b *testing.B, w *world, n int) {
+	ctx := context.Background()
+	var buf bytes.Buffer
+	if _, err := fixtures.Write837P(&buf, fixtures.Options{Seed: 7, Claims: n}); err != nil {
+		b.Fatal(err)
+	}
+	claims, err := x837p.Parse(&buf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	payers := map[string]int64{}
+	for i := range claims {
+		k, _ := claims[i].BilledCoverage()
+		pid := claims[i].Coverages[k].Payer.ID
+		if payers[pid] == 0 {
+			if payers[pid], err = w.st.UpsertPayer(ctx, storage.Payer{PayerID: pid, Name: claims[i].Coverages[k].Payer.Name}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	// Four writers at once: the setup is not what is measured.
+	const chunk = 2000
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	next := make(chan int)
+	for range 4 {
+		wg.Go(func() {
+			for start := range next {
+				if err := storeChunk(ctx, w, claims[start:min(start+chunk, len(claims))], payers); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	for start := 0; start < len(claims); start += chunk {
+		select {
+		case next <- start:
+		case err := <-errs:
+			b.Fatal(err)
+		}
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+}
+
+// storeChunk stores claims transmitted.
+func storeChunk(ctx context.Context, w *world, batch []billing.Claim, payers map[string]int64) error {
+	ncs := make([]storage.NewClaim, len(batch))
+	for i := range batch {
+		k, _ := batch[i].BilledCoverage()
+		ncs[i] = storage.NewClaim{Claim: batch[i], PatientID: w.patient, PayerID: payers[batch[i].Coverages[k].Payer.ID],
+			BillingProviderID: w.provider, State: storage.StateValidated}
+	}
+	ids, err := w.st.InsertClaims(ctx, ncs, storage.Event{Cause: storage.CauseSystem})
+	if err != nil {
+		return err
+	}
+	moves := make([]storage.ClaimMove, 0, 2*len(ids))
+	for _, id := range ids {
+		moves = append(moves, storage.ClaimMove{ClaimID: id, To: storage.StateBatched}, storage.ClaimMove{ClaimID: id, To: storage.StateTransmitted})
+	}
+	_, err = w.st.TransitionClaims(ctx, moves, storage.Event{Cause: storage.CauseSystem})
+	return err
+}

@@ -1,0 +1,65 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// inboundChunk is how many bytes of an inbound file's content one query reads.
+const inboundChunk = 1 << 20
+
+// InboundContent returns a reader of the content of the inbound file with the id
+// that fetches it a megabyte at a time, so that a large file is read in bounded
+// memory (InboundFile loads it whole), and the content's size. The reader reads
+// through c: on a Tx, inside that transaction.
+func (c *Conn) InboundContent(ctx context.Context, id int64) (io.Reader, int64, error) {
+	var size int64
+	if err := c.queryRow(ctx, "SELECT size FROM inbound_files WHERE id = ?", id).Scan(&size); err != nil {
+		return nil, 0, fmt.Errorf("reading inbound file: %w", notFound(err, "inbound file", id))
+	}
+	return &inboundReader{c: c, ctx: ctx, id: id, size: size}, size, nil
+}
+
+type inboundReader struct {
+	c    *Conn
+	ctx  context.Context
+	id   int64
+	size int64
+	off  int64  // bytes of the content fetched so far
+	buf  []byte // fetched, not yet read
+}
+
+func (r *inboundReader) Read(p []byte) (int, error) {
+	if len(r.buf) == 0 {
+		if r.off >= r.size {
+			return 0, io.EOF
+		}
+		q := "SELECT substr(content, ?, ?) FROM inbound_files WHERE id = ?"
+		if r.c.st.driver == Postgres {
+			q = "SELECT substring(content from ? for ?) FROM inbound_files WHERE id = ?"
+		}
+		var chunk []byte
+		if err := r.c.queryRow(r.ctx, q, r.off+1, inboundChunk, r.id).Scan(&chunk); err != nil {
+			return 0, fmt.Errorf("reading inbound file %d at byte %d: %w", r.id, r.off, err)
+		}
+		if len(chunk) == 0 {
+			return 0, fmt.Errorf("reading inbound file %d at byte %d: %w", r.id, r.off, io.ErrUnexpectedEOF)
+		}
+		r.off += int64(len(chunk))
+		r.buf = chunk
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+// InboundState returns the status of the inbound file with the id, and why it was
+// quarantined.
+func (c *Conn) InboundState(ctx context.Context, id int64) (InboundStatus, string, error) {
+	var status, reason string
+	if err := c.queryRow(ctx, "SELECT status, reason FROM inbound_files WHERE id = ?", id).Scan(&status, &reason); err != nil {
+		return "", "", fmt.Errorf("reading inbound file: %w", notFound(err, "inbound file", id))
+	}
+	return InboundStatus(status), reason, nil
+}

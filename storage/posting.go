@@ -1,0 +1,329 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/lib/pq"
+)
+
+// PostingClaim is what 835 posting reads of a claim: its ids, state and lines, and
+// how many of its coverages have not adjudicated it yet.
+type PostingClaim struct {
+	ID                int64
+	PCN               string
+	PatientID         int64
+	PayerID           int64
+	BillingProviderID int64
+	State             ClaimState
+	PayerClaimNumber  string
+	// OpenCoverages counts the claim's coverages without an adjudication: the one
+	// billed now and those after it.
+	OpenCoverages int
+	Lines         []ClaimLine
+}
+
+// PostingClaims returns the claims with the patient control numbers, by number,
+// with their lines: two queries whatever the number of claims. Numbers that name no
+// claim are left out.
+func (c *Conn) PostingClaims(ctx context.Context, pcns []string) (map[string]*PostingClaim, error) {
+	out := make(map[string]*PostingClaim, len(pcns))
+	if len(pcns) == 0 {
+		return out, nil
+	}
+	open := `(SELECT count(*) FROM json_each(claim, '$.coverages') cv WHERE json_type(claim, '$.coverages') = 'array'
+		AND (json_type(cv.value, '$.adjudication') IS NULL OR json_type(cv.value, '$.adjudication') = 'null'))`
+	if c.st.driver == Postgres {
+		open = `(SELECT count(*) FROM jsonb_array_elements(CASE WHEN jsonb_typeof(claim->'coverages') = 'array'
+			THEN claim->'coverages' ELSE '[]'::jsonb END) cv WHERE cv->'adjudication' IS NULL OR cv->'adjudication' = 'null'::jsonb)`
+	}
+	byID := map[int64]*PostingClaim{}
+	err := inChunks(c, pcns, func(where string, args []any) error {
+		rows, err := c.query(ctx, `SELECT id, pcn, patient_id, payer_id, billing_provider_id, state, payer_claim_number, `+
+			open+` FROM claims WHERE pcn`+where, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			pc := &PostingClaim{}
+			var state string
+			if err := rows.Scan(&pc.ID, &pc.PCN, idDest{&pc.PatientID}, idDest{&pc.PayerID}, idDest{&pc.BillingProviderID},
+				&state, &pc.PayerClaimNumber, &pc.OpenCoverages); err != nil {
+				return err
+			}
+			pc.State = ClaimState(state)
+			out[pc.PCN], byID[pc.ID] = pc, pc
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading claims to post: %w", err)
+	}
+	ids := make([]int64, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	err = inChunks(c, ids, func(where string, args []any) error {
+		rows, err := c.query(ctx, `SELECT id, claim_id, line_number, control_number, procedure_code, modifiers, charge, units,
+				service_from, service_to
+			FROM claim_lines WHERE claim_id`+where+` ORDER BY claim_id, line_number`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l ClaimLine
+			var mods string
+			if err := rows.Scan(&l.ID, &l.ClaimID, &l.Number, &l.ControlNumber, &l.ProcedureCode, &mods, &l.Charge, &l.Units,
+				dateDest{&l.ServiceFrom}, dateDest{&l.ServiceTo}); err != nil {
+				return err
+			}
+			if mods != "" {
+				l.Modifiers = strings.Split(mods, ":")
+			}
+			pc := byID[l.ClaimID]
+			pc.Lines = append(pc.Lines, l)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading lines of claims to post: %w", err)
+	}
+	return out, nil
+}
+
+// inChunks calls fn with " = ANY(?)" and the keys as one array on PostgreSQL, and
+// with " IN (?, ...)" and chunks of the keys on SQLite.
+func inChunks[K string | int64](c *Conn, keys []K, fn func(where string, args []any) error) error {
+	if c.st.driver == Postgres {
+		return fn(" = ANY(?)", []any{pq.Array(keys)})
+	}
+	for start := 0; start < len(keys); start += manyChunk {
+		chunk := keys[start:min(start+manyChunk, len(keys))]
+		args := make([]any, len(chunk))
+		for i, k := range chunk {
+			args[i] = k
+		}
+		if err := fn(" IN ("+strings.Repeat("?, ", len(chunk)-1)+"?)", args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ClaimMove is one change of state of TransitionClaims.
+type ClaimMove struct {
+	ClaimID int64
+	To      ClaimState
+	// PayerClaimNumber, when set, is recorded as the claim's payer claim number
+	// (835 CLP07).
+	PayerClaimNumber string
+	// Detail goes to the claim's history with the move.
+	Detail any
+}
+
+// TransitionClaims applies moves in order, in one transaction (c's own on a Tx), as
+// TransitionClaim would one by one, with a few statements whatever their number: the
+// claims are locked, each move checked against the state the earlier moves left, and
+// the claims updated and their history written in bulk. A move the transition table
+// does not allow is skipped and returned; the payer claim number is recorded still.
+func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event) (skipped []ClaimMove, err error) {
+	if len(moves) == 0 {
+		return nil, nil
+	}
+	if !ev.Cause.Valid() {
+		return nil, fmt.Errorf("moving claims: %w: cause %q", ErrInvalid, ev.Cause)
+	}
+	err = c.inTx(ctx, func(w *Conn) error {
+		skipped = skipped[:0]
+		keys := make([]int64, 0, len(moves))
+		for _, m := range moves {
+			keys = append(keys, m.ClaimID)
+		}
+		state := map[int64]ClaimState{}
+		err := inChunks(w, keys, func(where string, args []any) error {
+			rows, err := w.tx.QueryContext(ctx, w.st.d.rebind("SELECT id, state FROM claims WHERE id"+where+" ORDER BY id"+w.st.d.forUpdate), args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id int64
+				var s string
+				if err := rows.Scan(&id, &s); err != nil {
+					return err
+				}
+				state[id] = ClaimState(s)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return err
+		}
+		now := w.st.now()
+		type final struct {
+			state ClaimState
+			icn   string
+		}
+		finals := map[int64]*final{}
+		var order []int64
+		var events [][]any
+		for _, m := range moves {
+			from, ok := state[m.ClaimID]
+			if !ok {
+				return fmt.Errorf("claim %d: %w", m.ClaimID, ErrNotFound)
+			}
+			f := finals[m.ClaimID]
+			if f == nil {
+				f = &final{state: from}
+				finals[m.ClaimID] = f
+				order = append(order, m.ClaimID)
+			}
+			if m.PayerClaimNumber != "" {
+				f.icn = m.PayerClaimNumber
+			}
+			if err := checkTransition(from, m.To); err != nil {
+				skipped = append(skipped, m)
+				continue
+			}
+			detail, err := jsonArg(m.Detail)
+			if err != nil {
+				return err
+			}
+			if m.Detail == nil {
+				detail = "{}"
+			}
+			events = append(events, []any{m.ClaimID, now, string(from), string(m.To), string(ev.Cause), ev.Actor, detail})
+			state[m.ClaimID], f.state = m.To, m.To
+		}
+		const cols = 3
+		for start := 0; start < len(order); start += manyChunk / cols {
+			chunk := order[start:min(start+manyChunk/cols, len(order))]
+			rows := make([]string, len(chunk))
+			args := make([]any, 0, 1+len(chunk)*cols)
+			for i, id := range chunk {
+				rows[i] = "(CAST(? AS BIGINT), ?, ?)"
+				args = append(args, id, string(finals[id].state), finals[id].icn)
+			}
+			args = append(args, now)
+			// On PostgreSQL the claims are also named by an array, so that the
+			// planner finds them by primary key instead of scanning the table to
+			// join it with the list.
+			only := ""
+			if w.st.driver == Postgres {
+				only = " AND claims.id = ANY(?)"
+				args = append(args, pq.Array(chunk))
+			}
+			if _, err := w.exec(ctx, `WITH v (id, state, icn) AS (VALUES `+strings.Join(rows, ", ")+`)
+				UPDATE claims SET state = v.state, updated_at = ?,
+					payer_claim_number = CASE WHEN v.icn <> '' THEN v.icn ELSE claims.payer_claim_number END
+				FROM v WHERE claims.id = v.id`+only, args...); err != nil {
+				return err
+			}
+		}
+		return w.insertMany(ctx, "claim_events", []string{"claim_id", "at", "from_state", "to_state", "cause", "actor", "detail"}, events)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("moving %d claims: %w", len(moves), err)
+	}
+	return skipped, nil
+}
+
+// RemittanceFile returns the inbound file a stored remittance came in (0 when it
+// was stored without one).
+func (c *Conn) RemittanceFile(ctx context.Context, remittanceID int64) (int64, error) {
+	var id int64
+	if err := c.queryRow(ctx, "SELECT inbound_file_id FROM remittances WHERE id = ?", remittanceID).Scan(idDest{&id}); err != nil {
+		return 0, fmt.Errorf("reading remittance: %w", notFound(err, "remittance", remittanceID))
+	}
+	return id, nil
+}
+
+// ClaimIDByReference returns the claim a reference of an 835 names (a PLB03-2): our
+// patient control number, else the payer's claim number (the latest claim with
+// it); 0 when none does.
+func (c *Conn) ClaimIDByReference(ctx context.Context, ref string) (int64, error) {
+	var id int64
+	err := c.queryRow(ctx, `SELECT id FROM claims WHERE pcn = ?
+		UNION ALL SELECT id FROM (SELECT id FROM claims WHERE payer_claim_number = ? ORDER BY id DESC LIMIT 1) AS byicn
+		LIMIT 1`, ref, ref).Scan(&id)
+	if err != nil {
+		if err = notFound(err, "claim", ref); errors.Is(err, ErrNotFound) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("reading claim by reference: %w", err)
+	}
+	return id, nil
+}
+
+// manyChunk is how many values one statement of posting.go binds at most: well
+// under the limits of both engines.
+const manyChunk = 8000
+
+// insertMany writes rows into table with INSERTs of many rows each.
+func (w *Conn) insertMany(ctx context.Context, table string, cols []string, rows [][]any) error {
+	per := max(1, manyChunk/len(cols))
+	row := "(" + strings.Repeat("?, ", len(cols)-1) + "?)"
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		args := make([]any, 0, len(chunk)*len(cols))
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.Repeat(row+", ", len(chunk)-1) + row
+		if _, err := w.exec(ctx, q, args...); err != nil {
+			return classify(err)
+		}
+	}
+	return nil
+}
+
+// AddWorkItems queues work items in a few statements, each once: items whose
+// DedupKey exists already are skipped (items without one are always added). It
+// returns how many it added.
+func (c *Conn) AddWorkItems(ctx context.Context, items []WorkItem) (int, error) {
+	if len(items) == 0 {
+		return 0, nil
+	}
+	added := 0
+	err := c.inTx(ctx, func(w *Conn) error {
+		added = 0
+		now := w.st.now()
+		cols := []string{"kind", "dedup_key", "claim_id", "codes", "field", "message", "assignee", "status", "created_at", "updated_at"}
+		per := manyChunk / len(cols)
+		row := "(" + strings.Repeat("?, ", len(cols)-1) + "?)"
+		for start := 0; start < len(items); start += per {
+			chunk := items[start:min(start+per, len(items))]
+			args := make([]any, 0, len(chunk)*len(cols))
+			for _, it := range chunk {
+				if it.Status == "" {
+					it.Status = WorkOpen
+				}
+				var key any
+				if it.DedupKey != "" {
+					key = it.DedupKey
+				}
+				args = append(args, string(it.Kind), key, idArg(it.ClaimID), stringsArg(it.Codes), it.Field, it.Message,
+					it.Assignee, string(it.Status), now, now)
+			}
+			res, err := w.exec(ctx, "INSERT INTO work_items ("+strings.Join(cols, ", ")+") VALUES "+
+				strings.Repeat(row+", ", len(chunk)-1)+row+" ON CONFLICT (dedup_key) DO NOTHING", args...)
+			if err != nil {
+				return classify(err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			added += int(n)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("queueing %d work items: %w", len(items), err)
+	}
+	return added, nil
+}

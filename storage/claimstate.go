@@ -134,11 +134,10 @@ func buildTransitions() map[ClaimState][]ClaimState {
 			StateWrittenOff, StateReversed},
 		// A secondary claim is batched like a validated one (or held when it fails
 		// the coordination-of-benefits edits) and goes through the acknowledgements
-		// again.
-		StateSecondaryBilled: {StateBatched, StateHeld, StateTransmitted, StateEnvelopeAccepted, StateEnvelopeRejected, StateSyntaxAccepted,
-			StateSyntaxRejected, StateClearinghouseAccepted, StateClearinghouseRejected, StatePayerAccepted,
-			StatePayerRejected, StatePaid, StatePartiallyPaid, StateDenied, StateForwarded, StatePatientBilled,
-			StateClosed, StateWrittenOff},
+		// again from there. Until it is batched, an acknowledgement can only be a late
+		// answer to the earlier payer's file: it must not move the claim.
+		StateSecondaryBilled: {StateBatched, StateHeld, StateTransmitted, StatePaid, StatePartiallyPaid, StateDenied,
+			StateForwarded, StatePatientBilled, StateClosed, StateWrittenOff},
 		StatePatientBilled: {StateClosed, StateWrittenOff, StateReversed, StateAppealed},
 		StateClosed:        {StateReversed, StateCorrected, StateAppealed, StateVoided},
 		// A reversal goes back to adjudicated when the correction comes.

@@ -33,6 +33,9 @@ command is given --show-phi.`,
 	root.AddCommand(newReportCommand())
 	root.AddCommand(newPostCommand())
 	root.AddCommand(newRemitsCommand())
+	root.AddCommand(newServeCommand())
+	root.AddCommand(newWorkerCommand())
+	root.AddCommand(newDemoCommand())
 	return root
 }
 

@@ -1,0 +1,139 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/claimflow/claimflow/config"
+	"github.com/claimflow/claimflow/internal/app"
+	"github.com/claimflow/claimflow/internal/testenv"
+	"github.com/claimflow/claimflow/pipeline"
+	"github.com/claimflow/claimflow/pipeline/bus"
+	"github.com/claimflow/claimflow/storage"
+)
+
+// load reads a configuration from variables only, in a fresh data directory.
+func load(t *testing.T, vars ...string) *config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := config.Load("", append([]string{"CLAIMFLOW_DATA_DIR=" + dir, "CLAIMFLOW_HTTP_LISTEN=127.0.0.1:0"}, vars...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// TestEmbeddedDefault: with nothing configured, the process keeps SQLite and
+// NATS under the data directory, serves HTTP, counts the work of its stages,
+// and stops cleanly when its context ends.
+func TestEmbeddedDefault(t *testing.T) {
+	t.Parallel()
+	cfg := load(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := app.New(ctx, app.Options{Config: cfg, Role: "serve", Migrate: true, HTTP: true, Logger: testenv.Quiet(),
+		RelayOptions: []bus.RelayOption{bus.WithRelayInterval(50 * time.Millisecond)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := a.Describe()
+	for _, want := range []string{"claimflow serve: stages scrub,batch,submit,fetch,classify", "outbox relay",
+		"schedules (leader-elected) ack-alarm", "http 127.0.0.1:", filepath.Join(cfg.DataDir, "claimflow.db"),
+		"bus embedded NATS in " + filepath.Join(cfg.DataDir, "nats") + ", namespace claimflow"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("start line %q lacks %q", line, want)
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.Run(ctx) }()
+	base := "http://" + a.HTTP.Addr()
+	if code, body := get(t, base+"/readyz"); code != 200 {
+		t.Fatalf("/readyz = %d %q", code, body)
+	}
+
+	// Work for a clearinghouse nobody configured is poison: counted, and an
+	// exception work item.
+	env := a.Env
+	if err := env.InTx(ctx, func(tx *storage.Tx) error {
+		return env.Emit(ctx, tx, bus.Fetch, pipeline.ClearinghouseWork{Clearinghouse: "nowhere"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := `claimflow_stage_messages_total{stage="fetch",outcome="poison"} 1`
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, body := get(t, base+"/metrics")
+		if strings.Contains(body, want) && strings.Contains(body, "claimflow_schedule_leader 1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics lack %q and the schedule leader:\n%s", want, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	items, err := a.Store.WorkItems(ctx, storage.WorkFilter{Kind: storage.WorkException})
+	if err != nil || len(items) != 1 {
+		t.Fatalf("exception items %+v (%v)", items, err)
+	}
+
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("Run = %v, want nil after the context ended", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	if err := a.Store.DB().Ping(); err == nil {
+		t.Error("the store is still open after Run")
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("HTTP still served after Run")
+	}
+	for _, p := range []string{"claimflow.db", "nats"} {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, p)); err != nil {
+			t.Errorf("data directory: %v", err)
+		}
+	}
+}
+
+// TestOutdatedSchema: without Migrate, a database behind the binary stops the
+// start, and nothing is left running.
+func TestOutdatedSchema(t *testing.T) {
+	t.Parallel()
+	cfg := load(t)
+	_, err := app.New(context.Background(), app.Options{Config: cfg, Role: "worker", Logger: testenv.Quiet()})
+	if !errors.Is(err, storage.ErrSchemaOutdated) {
+		t.Fatalf("New = %v, want ErrSchemaOutdated", err)
+	}
+}
+
+// TestUnknownStage: a stage this build lacks stops the start.
+func TestUnknownStage(t *testing.T) {
+	t.Parallel()
+	cfg := load(t)
+	_, err := app.New(context.Background(), app.Options{Config: cfg, Migrate: true, Logger: testenv.Quiet(),
+		Stages: []bus.Stage{"nope"}})
+	if !errors.Is(err, bus.ErrUnknownStage) {
+		t.Fatalf("New = %v, want ErrUnknownStage", err)
+	}
+}

@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"context"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/claimflow/claimflow/connectors/simulator"
+	"github.com/claimflow/claimflow/fixtures"
+	"github.com/claimflow/claimflow/internal/testenv"
+	"github.com/claimflow/claimflow/storage"
+)
+
+// crashRules are rules under which a claim's outcome depends on the claim alone,
+// not on the order claims reach the simulator: its payer claim numbers (which seed
+// the denial draws), its yearly deductibles (used up claim after claim), its
+// reversals (one per 835 run) and interest all depend on that order, which
+// differs between two runs with the same seed. Fee schedule, copay and
+// coinsurance remain, and the unknown members the payer rejects.
+func crashRules() simulator.Rules {
+	r := simulator.DefaultRules()
+	r.Denials, r.Deductible, r.ReversalRate, r.InterestRate, r.CrossoverRate = nil, 0, 0, 0, 0
+	return r
+}
+
+// crashRun is what a run of TestCrashKillNine left.
+type crashRun struct {
+	summary storage.Summary
+	ledger  map[string]int
+	kills   int
+	took    time.Duration
+}
+
+// runCrash runs the loop on n claims with three workers, killing one with SIGKILL
+// kills times at seeded random moments and starting it again, and checks its end.
+func runCrash(t *testing.T, gen *fixtures.ClaimGenerator, seed uint64, kills int) crashRun {
+	t.Helper()
+	natsURL := testenv.ExternalNATS(t)
+	pgURL := testenv.PostgresURL(t)
+	s := newSystem(t, systemOptions{DBURL: pgURL, NATS: []string{natsURL}, Seed: seed, Rules: crashRules()})
+	s.startWorkers(3)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	start := time.Now()
+	s.intake(gen)
+
+	type outcome struct {
+		res Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		// Longer than a redelivery (testBackOff) so that a round does not end
+		// while a dead worker's message waits to come again.
+		res, err := driveLoop(ctx, s.driver(3*time.Second, 8))
+		done <- outcome{res, err}
+	}()
+	rng := rand.New(rand.NewPCG(seed, 9))
+	killed := 0
+	var out outcome
+kill:
+	for killed < kills {
+		wait := time.Duration(300+rng.IntN(2500)) * time.Millisecond
+		victim := rng.IntN(3)
+		select {
+		case out = <-done:
+			break kill
+		case <-time.After(wait):
+		}
+		w := s.live()[victim]
+		w.kill()
+		killed++
+		t.Logf("%v: killed worker %d (pid %d) with SIGKILL", time.Since(start).Round(time.Millisecond), victim, w.cmd.Process.Pid)
+		s.startWorker(victim)
+	}
+	if killed == kills {
+		out = <-done
+	}
+	s.settled(out.res, out.err)
+	run := crashRun{kills: killed, took: time.Since(start)}
+	t.Logf("%d claims through the loop in %v with %d kills, %d rounds", gen.Len(), run.took.Round(time.Millisecond), killed, out.res.Rounds)
+
+	claims := readClaims(t, s.store, gen)
+	run.summary = checkOutcomes(t, s.store, gen, claims)
+	checkSentOnce(t, s, claims)
+	run.ledger = ledgerPrint(t, s.store, claims)
+	for _, w := range s.live() {
+		w.stop(t)
+	}
+	return run
+}
+
+// TestCrashKillNine is the crash test of issue 8: the loop runs on PostgreSQL and
+// NATS with three worker processes while one of them, chosen at random, is killed
+// with SIGKILL at random moments (seeded) five times and started again. In the
+// end every claim reached its planted outcome, none was lost, none was sent twice
+// (each in exactly one accepted file, ISA13s unique, the clearinghouse's upload
+// folder holding each file once), and the ledger (every entry by claim, line,
+// kind, bucket, reason and amount) and the summary equal those of an undisturbed
+// run with the same seed.
+//
+// The issue asks for 5,000 claims; on this 2-core machine one run of 1,500 takes
+// about 35 s (80 s for the test's two), so two runs of 5,000 would take about
+// four minutes, over what CI can give the package: the test runs 1,500
+// (CLAIMFLOW_E2E_CRASH_CLAIMS=5000 runs the issue's number). A share of the
+// claims has a second coverage, so secondary claims go out and come back too.
+func TestCrashKillNine(t *testing.T) {
+	t.Parallel()
+	const seed, kills = 21, 5
+	n := envInt(t, "CLAIMFLOW_E2E_CRASH_CLAIMS", 1500)
+	gen := newGenerator(t, seed, n, crashSecondaryShare, crashRules())
+
+	calm := runCrash(t, gen, seed, 0)
+	crashed := runCrash(t, gen, seed, kills)
+	if crashed.kills < kills {
+		t.Errorf("only %d of %d kills happened before the loop ended", crashed.kills, kills)
+	}
+	if d := diffPrints(calm.ledger, crashed.ledger); len(d) > 0 {
+		t.Errorf("the ledger after the crashes differs from the undisturbed run's (first differences, calm vs crashed):\n%v", d)
+	}
+	if !reflect.DeepEqual(calm.summary, crashed.summary) {
+		t.Errorf("summaries differ:\nundisturbed %+v\ncrashed     %+v", calm.summary, crashed.summary)
+	}
+	entries := 0
+	for _, c := range calm.ledger {
+		entries += c
+	}
+	t.Logf("ledgers equal: %d entries; undisturbed run %v, crashed run %v", entries, calm.took.Round(time.Millisecond), crashed.took.Round(time.Millisecond))
+}
+
+// crashSecondaryShare is the crash test's share of claims with a second coverage;
+// see TestCrashKillNine.
+const crashSecondaryShare = 0.2

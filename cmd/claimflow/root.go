@@ -20,22 +20,12 @@ command is given --show-phi.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newX12Command(), newCodesCommand(), newBenchCommand())
-	root.AddCommand(newClaimsCommand())
-	root.AddCommand(newConnectorsCommand())
-	root.AddCommand(newSimulateCommand())
-	root.AddCommand(newMigrateCommand())
-	root.AddCommand(newConfigCommand())
-	root.AddCommand(newQueueCommand())
-	root.AddCommand(newSecondaryCommand())
-	root.AddCommand(newSubmitCommand())
-	root.AddCommand(newFetchCommand())
-	root.AddCommand(newReportCommand())
-	root.AddCommand(newPostCommand())
-	root.AddCommand(newRemitsCommand())
-	root.AddCommand(newServeCommand())
-	root.AddCommand(newWorkerCommand())
-	root.AddCommand(newDemoCommand())
+	// The main job, then the pipeline's commands in flow order, then the tools.
+	root.AddCommand(newDemoCommand(), newServeCommand(), newWorkerCommand())
+	root.AddCommand(newClaimsCommand(), newSubmitCommand(), newFetchCommand(), newPostCommand(), newSecondaryCommand())
+	root.AddCommand(newQueueCommand(), newRemitsCommand(), newReportCommand())
+	root.AddCommand(newX12Command(), newCodesCommand(), newConnectorsCommand(), newSimulateCommand())
+	root.AddCommand(newMigrateCommand(), newConfigCommand(), newBenchCommand())
 	return root
 }
 

@@ -57,12 +57,7 @@ rejection items are resolved. Only claims not yet sent, or rejected, can be edit
 			if actor == "" {
 				return errors.New("who is editing? give --actor NAME")
 			}
-			warnPasswordFlag(cmd.ErrOrStderr(), database)
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			st, err := openDatabase(ctx, database, dataDir)
+			ctx, st, err := commandStore(cmd, database, dataDir)
 			if err != nil {
 				return err
 			}

@@ -49,6 +49,19 @@ func openDatabase(ctx context.Context, flag, dataDir string, opts ...storage.Opt
 	return storage.Open(ctx, databaseURL(flag, dataDir), opts...)
 }
 
+// commandStore opens the database a command's --database and --data-dir name,
+// warning first when --database holds a password, and returns the command's
+// context (never nil) with it. Close the store when done.
+func commandStore(cmd *cobra.Command, flag, dataDir string) (context.Context, *storage.Store, error) {
+	warnPasswordFlag(cmd.ErrOrStderr(), flag)
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	st, err := openDatabase(ctx, flag, dataDir)
+	return ctx, st, err
+}
+
 func newMigrateCommand() *cobra.Command {
 	var database, dataDir string
 	cmd := &cobra.Command{

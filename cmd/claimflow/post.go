@@ -44,12 +44,7 @@ Exit status: 0 posted (or would be), 1 the file would be or was quarantined, 2 e
   claimflow post ERA_835_20250328.835`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			warnPasswordFlag(cmd.ErrOrStderr(), database)
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			st, err := openDatabase(ctx, database, dataDir)
+			ctx, st, err := commandStore(cmd, database, dataDir)
 			if err != nil {
 				return err
 			}

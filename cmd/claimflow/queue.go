@@ -100,12 +100,7 @@ func listQueue(cmd *cobra.Command, f *queueFlags, kind storage.WorkKind) error {
 	if f.limit < 1 || f.limit > 10000 {
 		return fmt.Errorf("--limit %d: want 1-10000", f.limit)
 	}
-	warnPasswordFlag(cmd.ErrOrStderr(), f.database)
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	st, err := openDatabase(ctx, f.database, f.dataDir)
+	ctx, st, err := commandStore(cmd, f.database, f.dataDir)
 	if err != nil {
 		return err
 	}

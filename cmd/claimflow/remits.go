@@ -38,13 +38,7 @@ data directory.`,
 	pf.StringVar(&database, "database", "", "database URL (default $"+databaseEnv+", else the SQLite file in the data directory)")
 	pf.StringVar(&dataDir, "data-dir", defaultDataDir(), "claimflow data directory ($CLAIMFLOW_DATA_DIR)")
 	open := func(cmd *cobra.Command) (context.Context, *storage.Store, error) {
-		warnPasswordFlag(cmd.ErrOrStderr(), database)
-		ctx := cmd.Context()
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		st, err := openDatabase(ctx, database, dataDir)
-		return ctx, st, err
+		return commandStore(cmd, database, dataDir)
 	}
 
 	var limit int

@@ -36,13 +36,12 @@ Reports carry counts, codes and amounts only: payers are named, patients never a
 		Short: "Claims, outcomes, reasons, dollars, queues and rates",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			warnPasswordFlag(cmd.ErrOrStderr(), database)
-			st, err := openDatabase(cmd.Context(), database, dataDir)
+			ctx, st, err := commandStore(cmd, database, dataDir)
 			if err != nil {
 				return err
 			}
-			defer st.Close(cmd.Context())
-			s, err := st.Summary(cmd.Context())
+			defer st.Close(ctx)
+			s, err := st.Summary(ctx)
 			if err != nil {
 				return err
 			}
@@ -71,13 +70,12 @@ Reports carry counts, codes and amounts only: payers are named, patients never a
 			if fromBilled {
 				basis = storage.AgeFromFirstBilled
 			}
-			warnPasswordFlag(cmd.ErrOrStderr(), database)
-			st, err := openDatabase(cmd.Context(), database, dataDir)
+			ctx, st, err := commandStore(cmd, database, dataDir)
 			if err != nil {
 				return err
 			}
-			defer st.Close(cmd.Context())
-			tab, err := st.AgingTable(cmd.Context(), day, basis)
+			defer st.Close(ctx)
+			tab, err := st.AgingTable(ctx, day, basis)
 			if err != nil {
 				return err
 			}

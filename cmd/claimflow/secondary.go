@@ -36,12 +36,7 @@ left to the patient (patient-billed) or closed.
   claimflow secondary 1042 1043`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			warnPasswordFlag(cmd.ErrOrStderr(), database)
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			st, err := openDatabase(ctx, database, dataDir)
+			ctx, st, err := commandStore(cmd, database, dataDir)
 			if err != nil {
 				return err
 			}

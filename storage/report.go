@@ -197,15 +197,31 @@ func (c *Conn) summaryRejections(ctx context.Context, s *Summary) error {
 		if err := rows.Scan(jsonDest{&codes}, &n); err != nil {
 			return err
 		}
-		for _, code := range codes {
-			counts[code] += n
-		}
+		counts[rejectionReason(codes)] += n
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	s.RejectionReasons = topReasons(counts)
 	return nil
+}
+
+// rejectionReason is the one code that names a rejection item's reason: the first
+// that is not the answer's kind (the acks stage lists "277CA", "999" or "TA1"
+// first, then the status or error codes, most telling first), so that a claim
+// counts once among the top reasons.
+func rejectionReason(codes []string) string {
+	for _, c := range codes {
+		switch c {
+		case "277CA", "999", "TA1":
+			continue
+		}
+		return c
+	}
+	if len(codes) > 0 {
+		return codes[0]
+	}
+	return "(none)"
 }
 
 // summaryDenials counts, per adjustment code, the denied claims whose payments

@@ -101,7 +101,7 @@ func newReportWorld(t *testing.T, st *storage.Store) *reportWorld {
 	must(t, err)
 	walk(t, st, w.payerRejected.ID, storage.Cause277CAPayer, storage.StatePayerRejected)
 	_, _, err = st.AddWorkItem(ctx, storage.WorkItem{Kind: storage.WorkRejection, DedupKey: "prej", ClaimID: w.payerRejected.ID,
-		Codes: []string{"A3:33"}, Status: storage.WorkOpen})
+		Codes: []string{"277CA", "A3:33", "A7:164:IL"}, Status: storage.WorkOpen})
 	must(t, err)
 	// A resolved rejection is not counted among the reasons.
 	_, _, err = st.AddWorkItem(ctx, storage.WorkItem{Kind: storage.WorkRejection, DedupKey: "old", ClaimID: w.resent.ID,

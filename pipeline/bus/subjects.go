@@ -20,7 +20,8 @@ import (
 //	claimflow.work.secondary   CLAIMFLOW_WORK    work queue     secondary         a batch of claim ids to bill to the next payer
 //	claimflow.work.notify      CLAIMFLOW_WORK    work queue     notify            a batch of notices (statements, alarms) to send
 //	claimflow.event.<kind>     CLAIMFLOW_EVENTS  limits, 7 days (none here)       facts for observers: claim state changes, files sent
-//	KV bucket claimflow_leader (stream KV_claimflow_leader)                       one key per schedule: the current leader's id, with a TTL
+//	KV bucket claimflow_leader (stream KV_claimflow_leader)                       leader locks: the key "schedules" holds the id of the process running the schedules (pipeline/schedule), with a TTL
+//	KV bucket claimflow_schedules (stream KV_claimflow_schedules)                 when each schedule last fired, so that a missed slot fires once and a new leader never repeats one
 //
 // Both streams keep a duplicate window (2 minutes by default) so that a message
 // published twice with the same Nats-Msg-Id (an outbox row id) is stored once.

@@ -172,18 +172,29 @@ func (d *Driver) Run(ctx context.Context) (Result, error) {
 	}
 }
 
-// sent waits until every claim ready to send is in a transmitted file.
+// sent waits until every claim ready to send is in a transmitted file. Claims can
+// become ready after the batch it asked for ran (the secondary stage re-bills a
+// claim whose 835 was still being posted): when some wait unbatched for a settle
+// period, it asks for another batch (batching is idempotent).
 func (d *Driver) sent(ctx context.Context) error {
+	asked := time.Now()
 	for {
 		b, err := d.backlog(ctx)
 		if err != nil {
 			return err
 		}
 		total := sum(b.ByState)
-		ready := b.ByState[storage.StateValidated] + b.ByState[storage.StateBatched] + b.ByState[storage.StateSecondaryBilled]
+		unbatched := b.ByState[storage.StateValidated] + b.ByState[storage.StateSecondaryBilled]
+		ready := unbatched + b.ByState[storage.StateBatched]
 		d.progress("sending 837P files", total-ready, total)
 		if ready == 0 && b.Unsent == 0 {
 			return nil
+		}
+		if unbatched > 0 && time.Since(asked) >= d.settleFor() {
+			if err := d.Emit(ctx, bus.Batch); err != nil {
+				return err
+			}
+			asked = time.Now()
 		}
 		if err := sleep(ctx, d.pollEvery()); err != nil {
 			return fmt.Errorf("driving %s: waiting for the uploads (%d claims, %d files left): %w", d.Clearinghouse, ready, b.Unsent, err)

@@ -120,15 +120,17 @@ func (r *Reader) pop() *Segment {
 		e := r.q[r.qi]
 		c := b[e]
 		if c != term {
-			if r.class[c] != clsControl {
-				continue // data
-			}
+			// A line break where a segment would start is white space between
+			// segments, even when it is also a delimiter (next passes it over too).
 			if (c == '\n' || c == '\r') && blank(b[s:e]) {
 				if c == '\n' {
 					line++
 				}
-				s = e + 1 // white space between segments
+				s = e + 1
 				continue
+			}
+			if r.class[c] != clsControl {
+				continue // data
 			}
 			break // a control byte inside the segment
 		}

@@ -144,11 +144,32 @@ func finishSubmission(ctx context.Context, env *Env, tx *storage.Tx, submissionI
 	ev := storage.Event{Cause: storage.CauseSystem, Actor: "submit",
 		Detail: map[string]any{"submission": sub.ID, "isa13": sub.ISA13, "file": sub.FileName, "sha256": r.SHA256}}
 	today := billing.DateOf(env.Now())
+	// The file's claims, their lines and the charges posted before, read at once.
+	ids := make([]int64, len(sub.Claims))
+	for i, sc := range sub.Claims {
+		ids[i] = sc.ClaimID
+	}
+	claims, err := tx.ClaimsByID(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
+	}
+	byID := make(map[int64]*storage.Claim, len(claims))
+	var keys []string
+	for i := range claims {
+		byID[claims[i].ID] = &claims[i]
+		for _, l := range claims[i].StoredLines {
+			keys = append(keys, chargeKey(claims[i].ID, l.ID))
+		}
+	}
+	charged, err := tx.EntriesByKeys(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
+	}
 	var charges []storage.Entry
 	for _, sc := range sub.Claims {
-		c, err := tx.Claim(ctx, sc.ClaimID)
-		if err != nil {
-			return fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
+		c := byID[sc.ClaimID]
+		if c == nil {
+			return fmt.Errorf("recording the upload of submission %d: claim %d: %w", sub.ID, sc.ClaimID, storage.ErrNotFound)
 		}
 		switch c.State {
 		case storage.StateBatched, storage.StateSecondaryBilled:
@@ -159,11 +180,7 @@ func finishSubmission(ctx context.Context, env *Env, tx *storage.Tx, submissionI
 			env.Log().Warn("claim sent in a state that does not move to transmitted", "claim", c.ID,
 				"state", c.State, "submission", sub.ID)
 		}
-		more, err := lineCharges(ctx, env, tx, &c, sub.ID, today)
-		if err != nil {
-			return err
-		}
-		charges = append(charges, more...)
+		charges = append(charges, lineCharges(env, c, charged, sub.ID, today)...)
 	}
 	if len(charges) > 0 {
 		if _, err := tx.Post(ctx, charges...); err != nil {
@@ -173,28 +190,24 @@ func finishSubmission(ctx context.Context, env *Env, tx *storage.Tx, submissionI
 	return nil
 }
 
-// lineCharges returns the charge entries of a claim's lines not posted yet. A line
-// charged before (the claim's earlier submission, to an earlier payer) is not
-// charged again, even when its charge was changed since: that difference is a
-// person's adjustment to make.
-func lineCharges(ctx context.Context, env *Env, tx *storage.Tx, c *storage.Claim, submissionID int64, today billing.Date) ([]storage.Entry, error) {
+// lineCharges returns the charge entries of a claim's lines not posted yet (charged
+// holds the entries posted before, by idempotency key). A line charged before (the
+// claim's earlier submission, to an earlier payer) is not charged again, even when
+// its charge was changed since: that difference is a person's adjustment to make.
+func lineCharges(env *Env, c *storage.Claim, charged map[string]storage.Entry, submissionID int64, today billing.Date) []storage.Entry {
 	if c.PatientID == 0 || c.PayerID == 0 {
 		env.Log().Warn("claim sent without a patient account or payer: charges not posted", "claim", c.ID, "submission", submissionID)
-		return nil, nil
+		return nil
 	}
 	var entries []storage.Entry
 	for _, l := range c.StoredLines {
-		key := "charge:" + strconv.FormatInt(c.ID, 10) + ":" + strconv.FormatInt(l.ID, 10)
-		old, err := tx.EntryByKey(ctx, key)
-		if err == nil {
+		key := chargeKey(c.ID, l.ID)
+		if old, ok := charged[key]; ok {
 			if old.Amount != l.Charge {
 				env.Log().Warn("line charged before with another amount: not charged again", "claim", c.ID, "line", l.ID,
 					"entry", old.ID)
 			}
 			continue
-		}
-		if !errors.Is(err, storage.ErrNotFound) {
-			return nil, fmt.Errorf("reading the charge of claim %d line %d: %w", c.ID, l.ID, err)
 		}
 		if l.Charge == 0 {
 			continue
@@ -208,7 +221,12 @@ func lineCharges(ctx context.Context, env *Env, tx *storage.Tx, c *storage.Claim
 			Amount: l.Charge, EffectiveOn: on, SourceKind: "submission", SourceID: strconv.FormatInt(submissionID, 10),
 			IdempotencyKey: key})
 	}
-	return entries, nil
+	return entries
+}
+
+// chargeKey is the idempotency key of a line's charge.
+func chargeKey(claimID, lineID int64) string {
+	return "charge:" + strconv.FormatInt(claimID, 10) + ":" + strconv.FormatInt(lineID, 10)
 }
 
 // failSubmission marks a submission that can never be uploaded failed, moves its

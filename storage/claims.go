@@ -355,7 +355,7 @@ func (c *Conn) TransitionClaim(ctx context.Context, id int64, to ClaimState, ev 
 			return fmt.Errorf("%w: cause %q", ErrInvalid, ev.Cause)
 		}
 		var from string
-		err := w.tx.QueryRowContext(ctx, w.st.d.rebind("SELECT state FROM claims WHERE id = ?"+w.st.d.forUpdate), id).Scan(&from)
+		err := w.queryRow(ctx, "SELECT state FROM claims WHERE id = ?"+w.st.d.forUpdate, id).Scan(&from)
 		if err != nil {
 			return notFound(err, "claim", id)
 		}

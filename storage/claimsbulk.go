@@ -45,3 +45,76 @@ func (c *Conn) ClaimsWithoutLines(ctx context.Context, ids []int64) ([]Claim, er
 	}
 	return out, nil
 }
+
+// ClaimsByPCN returns the claims with the patient control numbers, by PCN, without
+// StoredLines (their billing.Claim holds the lines): what an acknowledgement file's
+// answers read, with one query per 500 PCNs instead of two per claim. PCNs with no
+// claim are left out.
+func (c *Conn) ClaimsByPCN(ctx context.Context, pcns []string) (map[string]Claim, error) {
+	out := make(map[string]Claim, len(pcns))
+	err := inChunks(c, pcns, func(where string, args []any) error {
+		rows, err := c.query(ctx, "SELECT pcn, "+claimColumns+" FROM claims WHERE pcn"+where, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var cl Claim
+			var pcn, state string
+			if err := rows.Scan(&pcn, &cl.ID, jsonDest{&cl.Claim}, idDest{&cl.PatientID}, idDest{&cl.PayerID}, idDest{&cl.BillingProviderID},
+				&state, &cl.PayerClaimNumber, dateDest{&cl.FirstBilledOn}, timeDest{&cl.CreatedAt}, timeDest{&cl.UpdatedAt}); err != nil {
+				return err
+			}
+			cl.State = ClaimState(state)
+			out[pcn] = cl
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading %d claims by patient control number: %w", len(pcns), err)
+	}
+	return out, nil
+}
+
+// ClaimsByID returns the claims with the ids, with their StoredLines, in id order: two
+// queries per 500 ids instead of two per claim. Ids with no claim are left out.
+func (c *Conn) ClaimsByID(ctx context.Context, ids []int64) ([]Claim, error) {
+	out, err := c.ClaimsWithoutLines(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	found := make([]int64, len(out))
+	for i := range out {
+		found[i] = out[i].ID
+	}
+	lines := make(map[int64][]ClaimLine, len(out))
+	err = inChunks(c, found, func(where string, args []any) error {
+		rows, err := c.query(ctx, `SELECT id, claim_id, line_number, control_number, procedure_code, modifiers, charge, units,
+				service_from, service_to
+			FROM claim_lines WHERE claim_id`+where+` ORDER BY claim_id, line_number`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l ClaimLine
+			var mods string
+			if err := rows.Scan(&l.ID, &l.ClaimID, &l.Number, &l.ControlNumber, &l.ProcedureCode, &mods, &l.Charge, &l.Units,
+				dateDest{&l.ServiceFrom}, dateDest{&l.ServiceTo}); err != nil {
+				return err
+			}
+			if mods != "" {
+				l.Modifiers = strings.Split(mods, ":")
+			}
+			lines[l.ClaimID] = append(lines[l.ClaimID], l)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the lines of %d claims: %w", len(found), err)
+	}
+	for i := range out {
+		out[i].StoredLines = lines[out[i].ID]
+	}
+	return out, nil
+}

@@ -342,6 +342,32 @@ func (c *Conn) EntryByKey(ctx context.Context, key string) (Entry, error) {
 	return c.entry(ctx, "SELECT "+entryColumns+" FROM ledger_entries WHERE idempotency_key = ?", key)
 }
 
+// EntriesByKeys returns the ledger entries with the idempotency keys, by key; keys
+// not posted are left out. One query per 500 keys: what a poster checks before
+// posting many entries.
+func (c *Conn) EntriesByKeys(ctx context.Context, keys []string) (map[string]Entry, error) {
+	out := make(map[string]Entry, len(keys))
+	err := inChunks(c, keys, func(where string, args []any) error {
+		rows, err := c.query(ctx, "SELECT "+entryColumns+" FROM ledger_entries WHERE idempotency_key"+where, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanEntry(rows)
+			if err != nil {
+				return err
+			}
+			out[e.IdempotencyKey] = e
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading %d ledger entries by key: %w", len(keys), err)
+	}
+	return out, nil
+}
+
 // EntryFilter selects ledger entries; zero fields select everything.
 type EntryFilter struct {
 	PatientID         int64

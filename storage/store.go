@@ -33,6 +33,9 @@ type Store struct {
 	// bulkWorkers is how many connections PostClaimPayments writes with at once.
 	bulkWorkers int
 
+	// stmts keeps SQLite's statements prepared (stmtcache.go); nil on PostgreSQL.
+	stmts *stmtCache
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -171,8 +174,11 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, o options) error {
 	// before a power loss (never corrupt); statement journals stay in memory.
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=page_size(16384)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
-		"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)"
-	w, err := sqlx.Open("sqlite", base+"&_txlock=immediate")
+		"&_pragma=temp_store(MEMORY)"
+	// Page caches are per connection and fill up to their size as the database
+	// grows, so they bound the process's memory: the writer keeps 64 MiB; readers,
+	// whose caches every write elsewhere invalidates in WAL mode, 4 MiB each.
+	w, err := sqlx.Open("sqlite", base+"&_pragma=cache_size(-65536)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("opening database %s: %w", s.display, err)
 	}
@@ -185,7 +191,7 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, o options) error {
 		w.Close()
 		return fmt.Errorf("opening database %s: %w", s.display, err)
 	}
-	r, err := sqlx.Open("sqlite", base+"&_pragma=query_only(1)")
+	r, err := sqlx.Open("sqlite", base+"&_pragma=cache_size(-4096)&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
 		return fmt.Errorf("opening database %s: %w", s.display, err)
@@ -197,6 +203,7 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, o options) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s.db, s.rdb = w, r
+	s.stmts = &stmtCache{}
 	return nil
 }
 
@@ -209,6 +216,9 @@ func (s *Store) Close(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.closeOnce.Do(func() {
+			if s.stmts != nil {
+				s.stmts.close()
+			}
 			err := s.db.Close()
 			if s.rdb != s.db {
 				err = errors.Join(err, s.rdb.Close())
@@ -263,11 +273,17 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if s.stmts != nil {
+		s.stmts.prepare(ctx, s.db)
+	}
 	stx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
 	tx := &Tx{Conn{st: s, tx: stx}}
+	if s.stmts != nil {
+		tx.txStmts = map[string]*sqlx.Stmt{}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			stx.Rollback()
@@ -290,6 +306,8 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 type Conn struct {
 	st *Store
 	tx *sqlx.Tx // nil outside a transaction
+	// txStmts are the cached statements bound to tx so far (SQLite; see stmtcache.go).
+	txStmts map[string]*sqlx.Stmt
 }
 
 // inTx runs fn with a Conn bound to a transaction: c's own, or a new one.
@@ -309,21 +327,42 @@ func (c *Conn) reader() sqlx.ExtContext {
 
 // exec runs a statement; c must be in a transaction (see inTx).
 func (c *Conn) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return c.tx.ExecContext(ctx, c.st.d.rebind(q), args...)
+	q = c.st.d.rebind(q)
+	if st := c.txStmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return c.tx.ExecContext(ctx, q, args...)
 }
 
 func (c *Conn) queryRow(ctx context.Context, q string, args ...any) *sqlx.Row {
-	return c.reader().QueryRowxContext(ctx, c.st.d.rebind(q), args...)
+	q = c.st.d.rebind(q)
+	if c.tx != nil {
+		if st := c.txStmt(ctx, q); st != nil {
+			return st.QueryRowxContext(ctx, args...)
+		}
+	}
+	return c.reader().QueryRowxContext(ctx, q, args...)
 }
 
 func (c *Conn) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return c.reader().QueryContext(ctx, c.st.d.rebind(q), args...)
+	q = c.st.d.rebind(q)
+	if c.tx != nil {
+		if st := c.txStmt(ctx, q); st != nil {
+			return st.QueryContext(ctx, args...)
+		}
+	}
+	return c.reader().QueryContext(ctx, q, args...)
 }
 
 // insertID runs an INSERT ... RETURNING id; it reports ok false when ON CONFLICT DO
 // NOTHING skipped the row.
 func (c *Conn) insertID(ctx context.Context, q string, args ...any) (id int64, ok bool, err error) {
-	err = c.tx.QueryRowContext(ctx, c.st.d.rebind(q), args...).Scan(&id)
+	q = c.st.d.rebind(q)
+	if st := c.txStmt(ctx, q); st != nil {
+		err = st.QueryRowContext(ctx, args...).Scan(&id)
+	} else {
+		err = c.tx.QueryRowContext(ctx, q, args...).Scan(&id)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}

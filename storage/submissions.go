@@ -113,6 +113,18 @@ func (c *Conn) SubmissionByISA13(ctx context.Context, clearinghouse, isa13 strin
 	return c.submission(ctx, "clearinghouse = ? AND isa13 = ?", clearinghouse, isa13)
 }
 
+// SubmissionIDByISA13 returns the id of the clearinghouse's file with the
+// interchange control number, without reading its claims (what a 277CA's batch
+// trace needs); ErrNotFound when there is none.
+func (c *Conn) SubmissionIDByISA13(ctx context.Context, clearinghouse, isa13 string) (int64, error) {
+	var id int64
+	err := c.queryRow(ctx, `SELECT id FROM submissions WHERE clearinghouse = ? AND isa13 = ?`, clearinghouse, isa13).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("reading submission: %w", notFound(err, "submission", isa13))
+	}
+	return id, nil
+}
+
 func (c *Conn) submission(ctx context.Context, where string, args ...any) (Submission, error) {
 	var s Submission
 	var status string
@@ -162,6 +174,32 @@ func (c *Conn) ClaimSubmissions(ctx context.Context, claimID int64) ([]int64, er
 		return nil, fmt.Errorf("reading submissions of claim %d: %w", claimID, err)
 	}
 	return scanIDs(rows)
+}
+
+// LatestSubmissions returns each claim's latest submission (the highest id), by
+// claim id; claims never submitted are left out. One query per 500 claims: what
+// an acknowledgement file needs to tell answers to earlier submissions apart.
+func (c *Conn) LatestSubmissions(ctx context.Context, claimIDs []int64) (map[int64]int64, error) {
+	out := make(map[int64]int64, len(claimIDs))
+	err := inChunks(c, claimIDs, func(where string, args []any) error {
+		rows, err := c.query(ctx, "SELECT claim_id, MAX(submission_id) FROM submission_claims WHERE claim_id"+where+" GROUP BY claim_id", args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var claim, sub int64
+			if err := rows.Scan(&claim, &sub); err != nil {
+				return err
+			}
+			out[claim] = sub
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the latest submissions of %d claims: %w", len(claimIDs), err)
+	}
+	return out, nil
 }
 
 // SubmissionsAwaitingAck returns the transmitted submissions sent before a time

@@ -19,6 +19,11 @@ import (
 // quiet when nothing moved for settleFor.
 const (
 	pollEvery = 50 * time.Millisecond
+	// maxPoll caps the wait between polls; a poll waits pollCost times as long as
+	// the last backlog read took, so that counting a large claims table never takes
+	// more than a fifth of a core from the stages.
+	maxPoll   = time.Second
+	pollCost  = 4
 	settleFor = 600 * time.Millisecond
 	// maxIdleRounds is how many batch-and-fetch rounds in a row may change nothing
 	// before the demo gives up on the claims still in flight.
@@ -86,6 +91,14 @@ type demoWatch struct {
 	sys     *demoSystem
 	prog    *progress
 	runDone chan error
+	// lastRead is how long the last backlog read took.
+	lastRead time.Duration
+}
+
+// pause waits before the next poll: pollEvery, or longer when reading the backlog
+// is expensive (see pollCost).
+func (w *demoWatch) pause(ctx context.Context) error {
+	return sleep(ctx, min(max(pollEvery, pollCost*w.lastRead), maxPoll))
 }
 
 // intake generates and takes in the claims a chunk at a time.
@@ -110,7 +123,9 @@ func (w *demoWatch) backlog(ctx context.Context) (storage.Backlog, error) {
 		return storage.Backlog{}, fmt.Errorf("demo: the stages stopped: %w", errors.Join(err, errors.New("runner returned")))
 	default:
 	}
+	start := time.Now()
 	b, err := w.sys.store.Backlog(ctx)
+	w.lastRead = time.Since(start)
 	if err != nil {
 		return b, fmt.Errorf("demo: %w", err)
 	}
@@ -129,7 +144,7 @@ func (w *demoWatch) scrubbed(ctx context.Context, total int64) error {
 		if left == 0 {
 			return nil
 		}
-		if err := sleep(ctx, pollEvery); err != nil {
+		if err := w.pause(ctx); err != nil {
 			return fmt.Errorf("demo: waiting for the scrubber (%d claims left): %w", left, err)
 		}
 	}
@@ -196,18 +211,28 @@ func (w *demoWatch) rounds(ctx context.Context) (int, map[storage.ClaimState]int
 
 // sent waits until every ready claim is in a transmitted file.
 func (w *demoWatch) sent(ctx context.Context) error {
+	asked := time.Now()
 	for {
 		b, err := w.backlog(ctx)
 		if err != nil {
 			return err
 		}
 		total := sum(b.ByState)
-		ready := b.ByState[storage.StateValidated] + b.ByState[storage.StateBatched] + b.ByState[storage.StateSecondaryBilled]
+		unbatched := b.ByState[storage.StateValidated] + b.ByState[storage.StateSecondaryBilled]
+		ready := unbatched + b.ByState[storage.StateBatched]
 		w.prog.update("sending 837P files", total-ready, total)
 		if ready == 0 && b.Unsent == 0 {
 			return nil
 		}
-		if err := sleep(ctx, pollEvery); err != nil {
+		// Claims that became ready after the batch ran (re-billed to a secondary
+		// payer while an 835 was still posting) need another batch.
+		if unbatched > 0 && time.Since(asked) >= settleFor {
+			if err := w.emit(ctx, bus.Batch); err != nil {
+				return err
+			}
+			asked = time.Now()
+		}
+		if err := w.pause(ctx); err != nil {
 			return fmt.Errorf("demo: waiting for the uploads (%d claims, %d files left): %w", ready, b.Unsent, err)
 		}
 	}
@@ -230,7 +255,7 @@ func (w *demoWatch) settle(ctx context.Context) (storage.Backlog, error) {
 		} else if time.Since(since) >= settleFor || b.InFlight() == 0 && b.ByState != nil && time.Since(since) >= settleFor/4 {
 			return b, nil
 		}
-		if err := sleep(ctx, pollEvery); err != nil {
+		if err := w.pause(ctx); err != nil {
 			return b, fmt.Errorf("demo: waiting for the answers (%d claims in flight): %w", b.InFlight(), err)
 		}
 	}

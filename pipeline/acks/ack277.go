@@ -94,6 +94,9 @@ func decode(s *x277ca.Status, line int, control string) stcDetail {
 
 // apply277 applies each claim status of each 277CA.
 func (a *applier) apply277(ctx context.Context, acks []x277ca.Ack) error {
+	if err := a.prefetch277(ctx, acks); err != nil {
+		return err
+	}
 	for ai := range acks {
 		ack := &acks[ai]
 		src := fromClearinghouse
@@ -119,6 +122,53 @@ func (a *applier) apply277(ctx context.Context, acks []x277ca.Ack) error {
 	return nil
 }
 
+// prefetch277 reads the claims the file answers and their latest submissions, a
+// few queries for the whole file instead of three per claim. Nothing in the
+// transaction adds claims or submissions, so what is not found here is not there.
+func (a *applier) prefetch277(ctx context.Context, acks []x277ca.Ack) error {
+	var pcns []string
+	for ai := range acks {
+		for pi := range acks[ai].Providers {
+			for ci := range acks[ai].Providers[pi].Claims {
+				pcns = append(pcns, acks[ai].Providers[pi].Claims[ci].PCN)
+			}
+		}
+	}
+	claims, err := a.tx.ClaimsByPCN(ctx, pcns)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, 0, len(claims))
+	for _, cl := range claims {
+		ids = append(ids, cl.ID)
+	}
+	latest, err := a.tx.LatestSubmissions(ctx, ids)
+	if err != nil {
+		return err
+	}
+	if a.latest == nil {
+		a.latest = make(map[int64]int64, len(ids))
+	}
+	for _, id := range ids {
+		a.latest[id] = latest[id] // 0 when never submitted
+	}
+	a.claims = claims
+	return nil
+}
+
+// claimByPCN returns the claim with the patient control number, from the prefetched
+// claims when there are (storage.ErrNotFound when it is not among them).
+func (a *applier) claimByPCN(ctx context.Context, pcn string) (storage.Claim, error) {
+	if a.claims == nil {
+		return a.tx.ClaimByPCN(ctx, pcn)
+	}
+	cl, ok := a.claims[pcn]
+	if !ok {
+		return cl, fmt.Errorf("claim %s: %w", pcn, storage.ErrNotFound)
+	}
+	return cl, nil
+}
+
 // batchSubmission finds the submission a 277CA answers from its 2200B TRN02, our
 // BHT03 (ISA13 followed by ST02); 0 when it names none we know.
 func (a *applier) batchSubmission(ctx context.Context, trace string) (int64, error) {
@@ -126,11 +176,22 @@ func (a *applier) batchSubmission(ctx context.Context, trace string) (int64, err
 	if len(trace) < isa13Len {
 		return 0, nil
 	}
-	sub, err := a.tx.SubmissionByISA13(ctx, a.file.Source, trace[:isa13Len])
-	if errors.Is(err, storage.ErrNotFound) {
-		return 0, nil
+	isa13 := trace[:isa13Len]
+	if id, ok := a.submissions[isa13]; ok {
+		return id, nil
 	}
-	return sub.ID, err
+	id, err := a.tx.SubmissionIDByISA13(ctx, a.file.Source, isa13)
+	if errors.Is(err, storage.ErrNotFound) {
+		id, err = 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if a.submissions == nil {
+		a.submissions = map[string]int64{}
+	}
+	a.submissions[isa13] = id
+	return id, nil
 }
 
 // levelRejections queues an exception for a batch or a provider that the 277CA
@@ -167,7 +228,7 @@ func (a *applier) levelRejections(ctx context.Context, ack *x277ca.Ack, ai int, 
 func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim, src sourceOf, subID int64, pos string) error {
 	detail := claim277Detail{Source: src.name, SourceID: ack.InformationSource.ID, BatchID: ack.Submitter.Trace,
 		PayerClaimNumber: c.PayerClaimNumber}
-	cl, err := a.tx.ClaimByPCN(ctx, c.PCN)
+	cl, err := a.claimByPCN(ctx, c.PCN)
 	if errors.Is(err, storage.ErrNotFound) {
 		for si := range c.Statuses {
 			detail.Statuses = append(detail.Statuses, decode(&c.Statuses[si], 0, ""))

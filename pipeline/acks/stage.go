@@ -199,6 +199,12 @@ type applier struct {
 	res  *Result
 	// latest caches each claim's latest submission.
 	latest map[int64]int64
+	// submissions caches the submission id of each ISA13 a 277CA's batch trace names
+	// (0 for none we know): a file answers a few submissions in many transaction sets.
+	submissions map[string]int64
+	// claims are a 277CA file's claims by PCN, read at once (ack277.go); nil for
+	// other kinds.
+	claims map[string]storage.Claim
 }
 
 func (a *applier) apply(ctx context.Context, p parsed) error {

@@ -45,6 +45,33 @@ func testSubmissions(t *testing.T, h *harness) {
 	if ids := get[[]int64](t)(st.ClaimSubmissions(ctx, c1.ID)); len(ids) != 1 || ids[0] != id {
 		t.Fatalf("submissions of claim: %v", ids)
 	}
+	if got := get[int64](t)(st.SubmissionIDByISA13(ctx, "sim", "000000101")); got != id {
+		t.Fatalf("submission id by ISA13: %d, want %d", got, id)
+	}
+	_, err = st.SubmissionIDByISA13(ctx, "other", "000000101")
+	isErr(t, "submission id of another clearinghouse", err, storage.ErrNotFound)
+
+	// The claims of a file's answers, read at once, and their latest submissions.
+	c3 := f.addClaim(t, "S3", f.patient1, f.payerA, day(2025, 1, 7), 50)
+	resent := get[int64](t)(st.InsertSubmission(ctx, storage.Submission{Clearinghouse: "sim", FileName: "claims-000000103.x12",
+		SHA256: "ef56", ISA13: "000000103", Claims: []storage.SubmittedClaim{
+			{ClaimID: c1.ID, Trace: x837p.Trace{PatientControlNumber: "S1", ISA13: "000000103", GS06: "103", ST02: "0001", CLM: 20, Lines: []int{35, 40}}},
+		}}))
+	byPCN := get[map[string]storage.Claim](t)(st.ClaimsByPCN(ctx, []string{"S1", "S3", "NOPE"}))
+	if len(byPCN) != 2 || byPCN["S1"].ID != c1.ID || byPCN["S3"].ID != c3.ID || byPCN["S1"].PatientControlNumber != "S1" ||
+		len(byPCN["S1"].Lines) != 2 || byPCN["S3"].PayerID != c3.PayerID || byPCN["S1"].State != storage.StateDraft {
+		t.Fatalf("claims by PCN: %+v", byPCN)
+	}
+	byID := get[[]storage.Claim](t)(st.ClaimsByID(ctx, []int64{c3.ID, c1.ID, c3.ID + 100}))
+	if len(byID) != 2 || byID[0].ID != c1.ID || byID[1].ID != c3.ID {
+		t.Fatalf("claims by id: %+v", byID)
+	}
+	equal(t, "lines of claims by id", byID[0].StoredLines, c1.StoredLines)
+	equal(t, "lines of claims by id", byID[1].StoredLines, c3.StoredLines)
+	latest := get[map[int64]int64](t)(st.LatestSubmissions(ctx, []int64{c1.ID, c2.ID, c3.ID}))
+	if len(latest) != 2 || latest[c1.ID] != resent || latest[c2.ID] != id {
+		t.Fatalf("latest submissions: %v (want %d for claim 1, %d for claim 2, none for claim 3)", latest, resent, id)
+	}
 
 	must(t, st.MarkSubmission(ctx, id, storage.SubmissionTransmitted))
 	got = get[storage.Submission](t)(st.Submission(ctx, id))

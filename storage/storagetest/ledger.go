@@ -80,6 +80,10 @@ func testLedgerPostAndBalances(t *testing.T, h *harness) {
 		e.EffectiveOn != day(2025, 2, 1) || e.CreatedAt.IsZero() || e.PayerID != f.payerA {
 		t.Fatalf("transfer entry: %+v", e)
 	}
+	byKey := get[map[string]storage.Entry](t)(st.EntriesByKeys(ctx, []string{"cp1/PR-2/to", "cp1/PR-2/from", "never posted"}))
+	if len(byKey) != 2 || byKey["cp1/PR-2/to"] != e || byKey["cp1/PR-2/from"].Amount != -3000 {
+		t.Fatalf("entries by key: %+v", byKey)
+	}
 
 	// A provider-level (PLB) entry never touches a patient account.
 	_ = get[[]storage.Posted](t)(st.Post(ctx, storage.Entry{PayerID: f.payerA, BillingProviderID: f.billingProvider,

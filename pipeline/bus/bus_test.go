@@ -368,10 +368,10 @@ func TestConsumeDeadLetterFailureKeepsMessage(t *testing.T) {
 func TestConsumeSendsProgressForSlowHandlers(t *testing.T) {
 	t.Parallel()
 	cfg := fastConfig(embedded(t))
-	cfg.AckWait = 300 * time.Millisecond
+	cfg.AckWait = time.Second // roomy enough for a loaded machine
 	cfg.BackOff = []time.Duration{} // AckWait for every delivery
 	b := connect(t, cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	if _, err := b.PublishWork(ctx, Submit, []byte("file 1"), "f1"); err != nil {
 		t.Fatal(err)
@@ -379,10 +379,10 @@ func TestConsumeSendsProgressForSlowHandlers(t *testing.T) {
 	s := newSeen()
 	stop := consumeInBackground(t, b, Submit, HandlerFunc(func(ctx context.Context, m Message) error {
 		s.add(m.ID)
-		time.Sleep(1200 * time.Millisecond) // four ack waits
+		time.Sleep(4 * time.Second) // four ack waits
 		return nil
 	}), WithConcurrency(2))
-	eventually(t, 10*time.Second, "the message acked", func() bool {
+	eventually(t, 20*time.Second, "the message acked", func() bool {
 		return streamMsgs(t, b, b.topo.WorkStream()) == 0
 	})
 	if err := stop(); err != nil {

@@ -368,7 +368,7 @@ func TestConsumeDeadLetterFailureKeepsMessage(t *testing.T) {
 func TestConsumeSendsProgressForSlowHandlers(t *testing.T) {
 	t.Parallel()
 	cfg := fastConfig(embedded(t))
-	cfg.AckWait = time.Second // roomy enough for a loaded machine
+	cfg.AckWait = time.Second       // roomy enough for a loaded machine
 	cfg.BackOff = []time.Duration{} // AckWait for every delivery
 	b := connect(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)

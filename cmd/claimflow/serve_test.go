@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,24 +26,6 @@ import (
 	"github.com/claimflow/claimflow/pipeline/bus"
 	"github.com/claimflow/claimflow/storage"
 )
-
-// syncBuffer is a buffer a command writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // httpAddr is the HTTP address in a start line.
 var httpAddr = regexp.MustCompile(`; http (\S+) \(`)
@@ -75,7 +56,7 @@ func httpGet(url string) (int, string) {
 // called (as SIGTERM would end it) and returns its first output line.
 func startInProcess(t *testing.T, args ...string) (line string, stop func() string) {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut testenv.SyncBuffer
 	root := newRootCommand()
 	root.SetArgs(args)
 	root.SetOut(&out)
@@ -160,8 +141,8 @@ func TestWorkerUnknownStage(t *testing.T) {
 // worker is a `claimflow worker` process of the two-process test.
 type worker struct {
 	cmd    *exec.Cmd
-	out    syncBuffer // stdout
-	errOut syncBuffer // stderr: the log
+	out    testenv.SyncBuffer // stdout
+	errOut testenv.SyncBuffer // stderr: the log
 	addr   string
 }
 

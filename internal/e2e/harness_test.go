@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -415,8 +414,8 @@ func (s *system) uploads() map[string][]byte {
 type worker struct {
 	index   int
 	cmd     *exec.Cmd
-	out     syncBuffer // stdout: the start line
-	errOut  syncBuffer // stderr: the log (warnings and errors)
+	out     testenv.SyncBuffer // stdout: the start line
+	errOut  testenv.SyncBuffer // stderr: the log (warnings and errors)
 	addr    string     // HTTP: /metrics, /readyz
 	done    chan struct{}
 	waitErr error
@@ -516,24 +515,6 @@ func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a buffer a process writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // tail is the end of a long log.

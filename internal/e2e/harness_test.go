@@ -416,7 +416,7 @@ type worker struct {
 	cmd     *exec.Cmd
 	out     testenv.SyncBuffer // stdout: the start line
 	errOut  testenv.SyncBuffer // stderr: the log (warnings and errors)
-	addr    string     // HTTP: /metrics, /readyz
+	addr    string             // HTTP: /metrics, /readyz
 	done    chan struct{}
 	waitErr error
 }

@@ -18,21 +18,25 @@ import (
 )
 
 var (
-	benchSize  = flag.Int64("remit.size", 50<<20, "size in bytes of the 835 BenchmarkPost835Postgres posts")
-	benchGroup = flag.Int("remit.group", 0, "claim payments per database transaction (Poster.GroupClaims; 0 the default)")
+	benchSize    = flag.Int64("remit.size", 50<<20, "size in bytes of the 835 BenchmarkPost835Postgres posts")
+	benchGroup   = flag.Int("remit.group", 0, "claim payments per database transaction (Poster.GroupClaims; 0 the default)")
+	benchWriters = flag.Int("remit.writers", 0, "database transactions written at once (Poster.Writers; 0 the default)")
 )
 
 // BenchmarkPost835Postgres posts a synthetic 835 of -remit.size bytes (50 MB:
 // about 100,000 claim payments) into PostgreSQL, the claims it pays stored first
 // (fixtures.Write837P with the same seed), and reports claim payments per second
-// and the peak heap in use while posting. Run it alone:
+// the peak heap in use while posting, and the CPU time a payment costs this process
+// and the PostgreSQL backends (when the server runs on this machine): on a shared
+// machine those hold still when the rate does not. Run it alone:
 //
 //	CLAIMFLOW_TEST_POSTGRES=... go test ./pipeline/remit -run '^$' -bench Post835 -benchtime 1x
 func BenchmarkPost835Postgres(b *testing.B) {
 	ctx := context.Background()
 	for range b.N {
 		b.StopTimer()
-		st := testenv.Postgres(b)
+		url, app := testenv.WithApplicationName(testenv.PostgresURL(b))
+		st := testenv.Open(b, url)
 		w := newWorld(b, st)
 		// The number of claims a file of the size holds; then the file paying exactly
 		// the claims Write837P writes for that number.
@@ -55,10 +59,12 @@ func BenchmarkPost835Postgres(b *testing.B) {
 		runtime.GC()
 		peak := watchHeap()
 		b.StartTimer()
+		w.poster.GroupClaims, w.poster.Writers = *benchGroup, *benchWriters
+		cpu := testenv.StartCPU(ctx, st.DB(), app)
 		start := time.Now()
-		w.poster.GroupClaims = *benchGroup
 		sum, err := w.poster.PostInbound(ctx, id)
 		elapsed := time.Since(start)
+		client, server := cpu.Stop(ctx)
 		b.StopTimer()
 		if err != nil {
 			b.Fatal(err)
@@ -69,6 +75,10 @@ func BenchmarkPost835Postgres(b *testing.B) {
 		b.ReportMetric(float64(sum.Payments)/elapsed.Seconds(), "payments/s")
 		b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
 		b.ReportMetric(float64(sum.Entries), "entries")
+		b.ReportMetric(float64(client.Microseconds())/float64(sum.Payments), "client-µs/payment")
+		if server > 0 {
+			b.ReportMetric(float64(server.Microseconds())/float64(sum.Payments), "server-µs/payment")
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/claimflow/claimflow/billing/posting"
 	"github.com/claimflow/claimflow/edi/x835"
@@ -179,8 +180,9 @@ func payerOf(ctx context.Context, c *storage.Conn, rem *x835.Remittance) (int64,
 
 // lookups remembers, for the remittances of one file, which mostly name the same
 // few payers and providers, the payers (payerOf) and billing providers (by NPI)
-// found.
+// found. It is safe for concurrent use.
 type lookups struct {
+	mu        sync.Mutex
 	payers    map[[3]string]int64
 	providers map[string]int64
 }
@@ -191,6 +193,8 @@ func newLookups() *lookups {
 
 func (l *lookups) payer(ctx context.Context, c *storage.Conn, rem *x835.Remittance) (int64, error) {
 	k := [3]string{rem.Payer.ID, rem.Payer.Identifier(), rem.Trace.PayerID}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if id, ok := l.payers[k]; ok {
 		return id, nil
 	}
@@ -203,6 +207,8 @@ func (l *lookups) payer(ctx context.Context, c *storage.Conn, rem *x835.Remittan
 
 // provider returns our billing provider with the NPI, 0 when none.
 func (l *lookups) provider(ctx context.Context, c *storage.Conn, npi string) (int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if id, ok := l.providers[npi]; ok {
 		return id, nil
 	}

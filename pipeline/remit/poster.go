@@ -32,6 +32,9 @@ type Poster struct {
 	// most (default 1000): consecutive transaction sets are posted together until
 	// it is reached, never split. 1 posts each transaction set alone.
 	GroupClaims int
+	// Writers is how many groups are written at once, each in its own database
+	// transaction; 0 picks for the database (3 on PostgreSQL, 1 on SQLite).
+	Writers int
 }
 
 func (p *Poster) groupClaims() int {
@@ -110,7 +113,7 @@ func (p *Poster) inTx(ctx context.Context, fn func(tx *storage.Tx) error) error 
 // transaction set (readable, guide-conformant, balanced) and quarantines the file
 // whole at the first failure; a second pass posts the transaction sets, whole,
 // up to GroupClaims claim payments per database transaction (each transaction set
-// is all posted or not at all). A file processed already is left alone. After a crash
+// is all posted or not at all), Writers transactions at once. A file processed already is left alone. After a crash
 // half-way, posting the file again posts what was missing and nothing twice.
 func (p *Poster) PostInbound(ctx context.Context, id int64) (Summary, error) {
 	var sum Summary
@@ -143,37 +146,8 @@ func (p *Poster) PostInbound(ctx context.Context, id int64) (Summary, error) {
 	if err != nil {
 		return sum, fmt.Errorf("posting inbound file %d: %w", id, err)
 	}
-	var group []*x835.Remittance
-	claims := 0
-	known := newLookups()
-	flush := func() error {
-		if len(group) == 0 {
-			return nil
-		}
-		s, err := p.postGroup(ctx, id, group, known)
-		if err != nil {
-			return fmt.Errorf("transaction sets %s to %s: %w", group[0].Origin.ST02, group[len(group)-1].Origin.ST02, err)
-		}
-		sum.add(s)
-		group, claims = group[:0], 0
-		return nil
-	}
-	err = x835.ParseEach(r, func(rem *x835.Remittance) error {
-		// A reversal reverses what is stored: what the group holds is written first.
-		if hasReversal(rem) {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		group = append(group, rem)
-		if claims += len(rem.Claims); claims >= p.groupClaims() {
-			return flush()
-		}
-		return nil
-	})
-	if err == nil {
-		err = flush()
-	}
+	s, err := p.postAll(ctx, id, r)
+	sum.add(s)
 	if err != nil {
 		return sum, fmt.Errorf("posting inbound file %d: %w", id, err)
 	}

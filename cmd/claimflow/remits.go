@@ -20,7 +20,7 @@ func newRemitsCommand() *cobra.Command {
 	var database, dataDir string
 	cmd := &cobra.Command{
 		Use:   "remits",
-		Short: "Reconcile 835 remittances with bank deposits",
+		Short: "Reconcile 835 remittances with bank deposits; work the unmatched claim payments",
 		Long: `remits reassociates the money with the remittances (X12-GUIDE 6.11): a remittance is
 reconciled when a bank deposit carries its trace number (TRN02: the EFT trace number of
 the ACH addenda, or the check number) and its total (BPR02).
@@ -30,6 +30,11 @@ the ACH addenda, or the check number) and its total (BPR02).
   deposit           record one deposit
   import-deposits   record deposits from a CSV file with the columns trace, amount, date
                     (YYYY-MM-DD) and, optionally, payer (TRN03)
+  unmatched         835 claim payments whose patient control number (CLP01) named no
+                    claim: stored, not posted
+  match             post an unmatched claim payment onto the claim a person chose
+  rematch           post every unmatched claim payment whose CLP01 now names a claim
+                    (the claim was entered after the 835 came)
 
 The database is, in order: --database, $CLAIMFLOW_DATABASE_URL, or the SQLite file in the
 data directory.`,
@@ -128,6 +133,7 @@ data directory.`,
 		},
 	}
 	cmd.AddCommand(unreconciled, deposit, importDeposits)
+	cmd.AddCommand(newUnmatchedCommands(open)...)
 	return cmd
 }
 

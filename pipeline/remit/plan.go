@@ -50,35 +50,10 @@ func makePlan(ctx context.Context, c *storage.Conn, rem *x835.Remittance, remitI
 	}
 	pl.Claims = make([]ClaimPlan, len(rem.Claims))
 	for i := range rem.Claims {
-		cp := &pl.Claims[i]
-		cp.Payment = &rem.Claims[i]
-		cp.Claim = claims[cp.Payment.PCN]
-		var pc *posting.Claim
-		if cp.Claim != nil {
-			pc = postingClaim(cp.Claim)
-		}
-		cp.Result = posting.Post(posting.Input{RemitID: remitID, Index: i, PaymentKey: keys[i], On: on, Claim: pc, Payment: cp.Payment})
-		if cp.Claim != nil && cp.Result.Problem != "" {
-			cp.Problem = cp.Result.Problem
-		}
-		if !cp.Result.Reverses || cp.Problem != "" {
-			continue
-		}
-		earlier, err := c.ClaimPayments(ctx, cp.Claim.ID)
-		if err != nil {
+		if err := planClaim(ctx, c, &pl.Claims[i], &rem.Claims[i], claims[rem.Claims[i].PCN],
+			posting.Input{RemitID: remitID, Index: i, PaymentKey: keys[i], On: on}); err != nil {
 			return nil, err
 		}
-		orig, ok := posting.Original(earlier, cp.Payment)
-		if !ok {
-			cp.Problem = "reversal (CLP02 22) of a payment of claim " + cp.Payment.PCN + " that claimflow has not posted"
-			cp.Result.State = ""
-			continue
-		}
-		entries, err := c.Entries(ctx, storage.EntryFilter{ClaimID: cp.Claim.ID})
-		if err != nil {
-			return nil, err
-		}
-		cp.Reversals = posting.Reversals(entries, orig.ID, remitID, i, on)
 	}
 	if len(rem.ProviderAdjustments) > 0 {
 		if err := pl.provider(ctx, c, known); err != nil {
@@ -86,6 +61,39 @@ func makePlan(ctx context.Context, c *storage.Conn, rem *x835.Remittance, remitI
 		}
 	}
 	return pl, nil
+}
+
+// planClaim works out what claim payment pay posts onto claim (nil when none
+// matched), in: for a reversal, the entries that undo the original payment.
+func planClaim(ctx context.Context, c *storage.Conn, cp *ClaimPlan, pay *x835.ClaimPayment, claim *storage.PostingClaim, in posting.Input) error {
+	cp.Payment, cp.Claim = pay, claim
+	if claim != nil {
+		in.Claim = postingClaim(claim)
+	}
+	in.Payment = pay
+	cp.Result = posting.Post(in)
+	if claim != nil && cp.Result.Problem != "" {
+		cp.Problem = cp.Result.Problem
+	}
+	if !cp.Result.Reverses || cp.Problem != "" {
+		return nil
+	}
+	earlier, err := c.ClaimPayments(ctx, claim.ID)
+	if err != nil {
+		return err
+	}
+	orig, ok := posting.Original(earlier, pay)
+	if !ok {
+		cp.Problem = "reversal (CLP02 22) of a payment of claim " + pay.PCN + " that claimflow has not posted"
+		cp.Result.State = ""
+		return nil
+	}
+	entries, err := c.Entries(ctx, storage.EntryFilter{ClaimID: claim.ID})
+	if err != nil {
+		return err
+	}
+	cp.Reversals = posting.Reversals(entries, orig.ID, in.RemitID, in.Index, in.On)
+	return nil
 }
 
 // provider works out the PLB entries: for the billing provider PLB01 names (else

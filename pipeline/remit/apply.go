@@ -21,7 +21,11 @@ func (p *Poster) postGroup(ctx context.Context, fileID int64, rems []*x835.Remit
 	var sum Summary
 	err := p.inTx(ctx, func(tx *storage.Tx) error {
 		sum = Summary{}
-		plans := make([]*Plan, 0, len(rems))
+		type stored struct {
+			rem            *x835.Remittance
+			remID, payerID int64
+		}
+		fresh := make([]stored, 0, len(rems))
 		for _, rem := range rems {
 			payerID, err := known.payer(ctx, &tx.Conn, rem)
 			if err != nil {
@@ -43,9 +47,22 @@ func (p *Poster) postGroup(ctx context.Context, fileID int64, rems []*x835.Remit
 				}
 				continue
 			}
-			pl, err := makePlan(ctx, &tx.Conn, rem, remID, payerID, known)
+			fresh = append(fresh, stored{rem, remID, payerID})
+		}
+		// The claims of every new remittance, read at once.
+		var pcns []string
+		for _, f := range fresh {
+			pcns = append(pcns, pcnsOf(f.rem)...)
+		}
+		claims, err := tx.PostingClaims(ctx, pcns)
+		if err != nil {
+			return err
+		}
+		plans := make([]*Plan, 0, len(fresh))
+		for _, f := range fresh {
+			pl, err := makePlan(ctx, &tx.Conn, f.rem, f.remID, f.payerID, known, claims)
 			if err != nil {
-				return fmt.Errorf("planning remittance %s: %w", rem.Trace.Number, err)
+				return fmt.Errorf("planning remittance %s: %w", f.rem.Trace.Number, err)
 			}
 			plans = append(plans, pl)
 		}

@@ -35,18 +35,18 @@ type ClaimPlan struct {
 }
 
 // makePlan works out what rem posts as remittance remitID, reading through c and
-// writing nothing.
-func makePlan(ctx context.Context, c *storage.Conn, rem *x835.Remittance, remitID, payerID int64, known *lookups) (*Plan, error) {
+// writing nothing. claims, when not nil, holds the claims the remittance's patient
+// control numbers name (read for several remittances at once); else they are read.
+func makePlan(ctx context.Context, c *storage.Conn, rem *x835.Remittance, remitID, payerID int64, known *lookups,
+	claims map[string]*storage.PostingClaim) (*Plan, error) {
 	pl := &Plan{Remittance: rem, Key: posting.RemitKey(rem), ID: remitID, PayerID: payerID}
 	keys := posting.PaymentKeys(rem, pl.Key)
 	on := posting.EffectiveDate(rem)
-	pcns := make([]string, 0, len(rem.Claims))
-	for i := range rem.Claims {
-		pcns = append(pcns, rem.Claims[i].PCN)
-	}
-	claims, err := c.PostingClaims(ctx, pcns)
-	if err != nil {
-		return nil, err
+	if claims == nil {
+		var err error
+		if claims, err = c.PostingClaims(ctx, pcnsOf(rem)); err != nil {
+			return nil, err
+		}
 	}
 	pl.Claims = make([]ClaimPlan, len(rem.Claims))
 	for i := range rem.Claims {
@@ -61,6 +61,17 @@ func makePlan(ctx context.Context, c *storage.Conn, rem *x835.Remittance, remitI
 		}
 	}
 	return pl, nil
+}
+
+// pcnsOf returns the patient control numbers of the remittances' claim payments.
+func pcnsOf(rems ...*x835.Remittance) []string {
+	var out []string
+	for _, rem := range rems {
+		for i := range rem.Claims {
+			out = append(out, rem.Claims[i].PCN)
+		}
+	}
+	return out
 }
 
 // planClaim works out what claim payment pay posts onto claim (nil when none

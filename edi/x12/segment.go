@@ -31,6 +31,11 @@ func (s *Segment) Raw() []byte { return s.raw }
 // Elements returns the segment id and the elements: Elements()[i] is element i.
 func (s *Segment) Elements() [][]byte {
 	if !s.split {
+		if s.elems == nil {
+			// A kept copy splits once: one allocation of the right size rather than
+			// the doublings of append.
+			s.elems = make([][]byte, 0, bytes.Count(s.raw, []byte{s.Delims.Element})+1)
+		}
 		s.elems = splitElements(s.raw, s.Delims.Element, s.elems[:0])
 		s.split = true
 	}

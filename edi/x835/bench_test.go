@@ -1,0 +1,32 @@
+package x835_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/claimflow/claimflow/edi/x835"
+	"github.com/claimflow/claimflow/fixtures"
+)
+
+// BenchmarkParseEach reads a synthetic 5 MB 835 into remittances, as the remit
+// stage does twice per file, and reports claim payments per second.
+func BenchmarkParseEach(b *testing.B) {
+	var buf bytes.Buffer
+	if _, err := fixtures.Write835(&buf, fixtures.Options{Seed: 7, Size: 5 << 20}); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	claims := 0
+	for b.Loop() {
+		claims = 0
+		err := x835.ParseEach(bytes.NewReader(data), func(rem *x835.Remittance) error {
+			claims += len(rem.Claims)
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(claims*b.N)/b.Elapsed().Seconds(), "payments/s")
+}

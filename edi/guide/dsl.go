@@ -142,6 +142,7 @@ func ParseFS(fsys fs.FS, dir string) (*Registry, error) {
 	}
 	for _, g := range append(r.guides, r.control) {
 		g.attachRules(rules)
+		g.buildStates()
 	}
 	sort.Slice(r.guides, func(i, j int) bool { return r.guides[i].Name < r.guides[j].Name })
 	return r, nil

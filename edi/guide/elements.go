@@ -81,6 +81,7 @@ func checkElements(ct *classTable, s *Segment, seg *x12.Segment, p *parsed, loop
 		e.Msg = fmt.Sprintf(format, args...)
 		report(e)
 	}
+	p.ensure() // the elements' offsets and present, which the checks below read
 	n := p.count()
 	if n > len(s.Elements) {
 		for i := len(s.Elements) + 1; i <= n; i++ {

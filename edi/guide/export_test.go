@@ -1,8 +1,9 @@
 package guide
 
 // NewVerifyingChecker returns a Checker that holds every verdict of the fast element
-// check against the full one, and panics when the fast check passed a segment the
-// full check finds fault with.
+// check against the full one, and every answer of the placement table against the
+// careful search, and panics when the fast check passed a segment the full check finds
+// fault with or the table placed a segment elsewhere than the search would.
 func NewVerifyingChecker(reg *Registry) *Checker {
 	c := NewChecker(reg)
 	c.verifyFast = true

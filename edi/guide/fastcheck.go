@@ -1,31 +1,63 @@
 package guide
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+	"slices"
+)
 
 // segPlan is a segment of the guide compiled for the fast check: per element position
-// what the check needs, in a flat array, and masks of the positions it leaves to
-// checkElements.
+// what the check needs (what to do with a value, lengths, codes), and the syntax notes
+// as tables.
 type segPlan struct {
 	elems []elemPlan // elems[i] is element position i+1
-	slow  uint64     // positions that fastOK leaves to checkElements: not used, binary...
-	// trivial has the positions of the simple elements that any value without special
-	// bytes passes, when present in a short segment: strings of length 1 to maxShort.
-	trivial uint64
-	ok      bool // the fast check applies (every syntax note fits in the masks)
+	fast  []fastElem // what fastOK reads of elems, packed
+	ok    bool       // the fast check applies (every syntax note fits in the masks)
+	// The syntax notes, as tables of the present elements that break them, and those
+	// that fit no table.
+	ruleTabs []ruleTable
+	ruleRest []Rule
+	hasRules bool
 	// the date format qualifier and the date value that checkPeriod checks (0: none)
 	periodFmt, periodVal int
 	// keyCodes is the segment's KeyCodes as a perfect hash, when they fit one.
 	keyCodes codeTable
 }
 
+// fastElem is what fastOK's first pass reads of an element position: 16 bytes.
+type fastElem struct {
+	op       uint8
+	min, max uint8     // the lengths, capped at 255 (a short segment's values are shorter)
+	plan     *elemPlan // the rest
+}
+
 // elemPlan is an element position of a segPlan.
 type elemPlan struct {
 	el       *Element
+	op       uint8 // what fastOK does with a value at this position (opTrivial ...)
 	kind     uint8
 	min, max int
 	codes    codeTable  // the code values, when all are short (else el.HasCode)
 	comps    []elemPlan // the components of a composite, nil for a simple element
+	// compRequired has bit i set when component i+1 is required.
+	compRequired uint64
 }
+
+// What fastOK does with a present element.
+const (
+	opCareful   uint8 = iota // leave it to checkElements: not used, binary, repeated composite
+	opTrivial                // a string that any value of a short segment passes
+	opAN                     // a string: its length
+	opCode                   // a code, looked up in codes
+	opDecimal                // an R number of up to eight bytes
+	opDate                   // a DT date of eight digits
+	opSimple                 // another simple element: valueOK
+	opComposite              // a composite: compositeOK
+)
+
+// maxRuleSpan bounds the positions the syntax notes of a segment may span for a table
+// of the present elements that break them (2^maxRuleSpan bits).
+const maxRuleSpan = 8
 
 // codeTable is a perfect hash of the short code values of an element: each code's key
 // (its bytes as a little-endian word, with the length in the top byte) has a slot of
@@ -93,24 +125,62 @@ func newElemPlan(e *Element) elemPlan {
 // compilePlan makes the segment's plan; call it once the segment and its syntax
 // notes are complete.
 func (s *Segment) compilePlan() {
+	s.hl = s.ID == "HL"
 	pl := &segPlan{ok: len(s.Elements) < 63}
-	for i, e := range s.Elements {
+	for _, e := range s.Elements {
 		ep := newElemPlan(e)
-		if e.IsComposite() {
-			ep.comps = []elemPlan{}
-			for _, c := range e.Components {
-				ep.comps = append(ep.comps, newElemPlan(c))
+		switch {
+		case e.Usage == NotUsed:
+			ep.op = opCareful
+		case e.IsComposite():
+			ep.op = opComposite
+			if len(e.Components) == 0 || e.Repeat != 1 {
+				ep.op = opCareful
 			}
+			ep.comps = []elemPlan{}
+			for i, c := range e.Components {
+				cp := newElemPlan(c)
+				switch {
+				case c.Usage == NotUsed:
+					cp.op = opCareful
+				case c.kind == kindAN && c.Min <= 1 && c.Max >= maxShort:
+					cp.op = opTrivial
+				case c.kind == kindAN:
+					cp.op = opAN
+				case c.kind == kindID && cp.codes.keys != nil:
+					cp.op = opCode
+				default:
+					cp.op = opSimple
+				}
+				ep.comps = append(ep.comps, cp)
+				if c.Usage == Required && i < 64 {
+					ep.compRequired |= 1 << uint(i)
+				}
+			}
+			if len(e.Components) > 63 {
+				ep.op = opCareful
+			}
+		case e.kind == kindAN && e.Min <= 1 && e.Max >= maxShort:
+			ep.op = opTrivial
+		case e.kind == kindAN:
+			ep.op = opAN
+		case e.kind == kindID && ep.codes.keys != nil:
+			ep.op = opCode
+		case e.kind == kindR:
+			ep.op = opDecimal
+		case e.kind == kindDT && e.Min <= 8 && e.Max >= 8:
+			ep.op = opDate
+		case e.kind == kindB:
+			ep.op = opCareful
+		default:
+			ep.op = opSimple
 		}
 		pl.elems = append(pl.elems, ep)
-		if !e.IsComposite() && e.Usage != NotUsed && e.kind == kindAN && e.Min <= 1 && e.Max >= maxShort && i+1 < 64 {
-			pl.trivial |= 1 << uint(i+1)
-		}
-		if e.Usage == NotUsed || e.kind == kindB && !e.IsComposite() || e.IsComposite() && (len(e.Components) == 0 || e.Repeat != 1) {
-			if i+1 < 64 {
-				pl.slow |= 1 << uint(i+1)
-			}
-		}
+	}
+	pl.fast = make([]fastElem, len(pl.elems))
+	for i := range pl.elems {
+		ep := &pl.elems[i]
+		pl.fast[i] = fastElem{op: ep.op, min: uint8(min(ep.min, 255)), max: uint8(min(ep.max, 255)), plan: ep}
 	}
 	for _, r := range s.Rules {
 		for _, p := range r.Elements {
@@ -119,6 +189,8 @@ func (s *Segment) compilePlan() {
 			}
 		}
 	}
+	pl.ruleTabs, pl.ruleRest = newRuleTables(s.Rules)
+	pl.hasRules = len(s.Rules) > 0
 	if s.period != 0 && len(s.Elements) >= 2 {
 		switch s.period {
 		case 1:
@@ -152,54 +224,103 @@ func bytesKey(v []byte) uint64 {
 // fastOK reports whether checkElements would find nothing wrong with the parsed
 // segment p, placed as s. It answers for the usual segment, short, whose present
 // elements are simple or composites of simple components, without repetitions or odd
-// bytes, with a mask operation or a code look-up per value; for anything else, or
+// bytes: it walks the element separators' mask once, with a length test or one
+// look-up per value, and never writes the elements' offsets out. For anything else, or
 // anything wrong, it returns false and leaves the verdict (and the error messages) to
 // checkElements. It never returns true where checkElements would report something.
 func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
-	if pl == nil || !pl.ok || !p.short || p.wide {
+	raw := p.raw
+	if pl == nil || !pl.ok || !p.short || p.wide || len(raw) >= 64 {
 		return false
 	}
-	present := p.present
-	if present>>uint(len(pl.elems)+1) != 0 || s.requiredMask&^present != 0 || present&pl.slow != 0 {
-		return false
+	// The separators, and one more bit past the last byte: each bit ends an element.
+	m := p.sep | 1<<uint(len(raw)&63)
+	// Values are read as words from wr: the segment, or a copy padded to eight bytes.
+	wr := raw
+	var pad [8]byte
+	if len(raw) < 8 {
+		copy(pad[:], raw)
+		wr = pad[:]
 	}
-	if p.special != 0 && p.special&pl.trivialBytes(p, present) != 0 {
-		return false
-	}
-	for m := present &^ (1 | pl.trivial); m != 0; m &= m - 1 {
-		pos := bits.TrailingZeros64(m)
-		e := &pl.elems[pos-1]
-		a, b := int(p.start[pos]), int(p.end[pos])
-		sp := p.special >> uint(a) & (1<<uint(b-a) - 1) // special bytes of the element
-		if e.comps == nil {
-			if sp != 0 {
-				return false
+	special, fast := p.special, pl.fast
+	from := bits.TrailingZeros64(m) + 1 // element 01 starts after the id
+	var present uint64
+	k := 0 // the element's index in fast and elems (its position - 1)
+	for m &= m - 1; m != 0; m &= m - 1 {
+		to := bits.TrailingZeros64(m)
+		if n := to - from; n > 0 {
+			if uint(k) >= uint(len(fast)) {
+				return false // more elements than the guide defines
 			}
-			if e.kind == kindAN { // valueOK's first case, without the call
-				if b-a < e.min || b-a > e.max {
+			present |= 2 << uint(k&63)
+			e := &fast[k]
+			var sp uint64 // the element's special bytes
+			if special != 0 {
+				sp = special >> uint(from&63) & (1<<uint(n&63) - 1)
+			}
+			switch e.op {
+			case opTrivial:
+				if sp != 0 {
 					return false
 				}
-				continue
-			}
-			if !e.valueOK(p, a, b-a) {
+			case opAN:
+				if sp != 0 || n < int(e.min) || n > int(e.max) {
+					return false
+				}
+			case opCode:
+				if sp != 0 || n > 7 || n < int(e.min) || n > int(e.max) {
+					return false
+				}
+				o := min(from, len(wr)-8)
+				x := binary.LittleEndian.Uint64(wr[o:]) >> (8 * uint(from-o) & 63) & byteMasks[n&7]
+				t := &e.plan.codes
+				if key := x | uint64(n)<<56; t.keys[key*t.mul>>t.shift&uint64(len(t.keys)-1)] != key {
+					return false
+				}
+			case opDecimal:
+				// Digits with at most one decimal point, the point not alone.
+				if sp != 0 || n > 8 {
+					return false
+				}
+				o := min(from, len(wr)-8)
+				x := binary.LittleEndian.Uint64(wr[o:]) >> (8 * uint(from-o) & 63) & byteMasks[n&7]
+				if nd := nonDigits(x, n); nd != 0 {
+					if nd&(nd-1) != 0 || x>>(8*uint(bits.TrailingZeros64(nd)&7))&0xff != '.' || n == 1 {
+						return false
+					}
+					n--
+				}
+				if n < int(e.min) || n > int(e.max) {
+					return false
+				}
+			case opDate:
+				if sp != 0 || n != 8 || !validDate(wr[from:to]) { // (8 is within its lengths)
+					return false
+				}
+			case opComposite:
+				if !e.plan.compositeOK(p, from, to, sp) {
+					return false
+				}
+			case opSimple:
+				if sp != 0 || !e.plan.valueOK(p, from, n) {
+					return false
+				}
+			default: // opCareful
 				return false
 			}
-			continue
 		}
-		if !e.compositeOK(p, a, b, sp) {
-			return false
-		}
+		from = to + 1
+		k++
 	}
-	for i := range s.Rules {
-		if r := &s.Rules[i]; r.violated(present & r.mask) {
-			return false
-		}
+	if s.requiredMask&^present != 0 || pl.hasRules && !pl.rulesOK(present) {
+		return false
 	}
+	raw = p.raw // (read again: the loop above leaves it out of its registers)
 	if pl.periodVal != 0 && present>>uint(pl.periodVal)&1 != 0 {
-		f := p.element(pl.periodFmt)
-		switch string(f) {
+		a, b, _ := p.span(pl.periodFmt)
+		switch string(raw[a:b]) {
 		case "D8":
-			if v := p.element(pl.periodVal); len(v) != 8 || !validDate(v) {
+			if a, b, _ := p.span(pl.periodVal); b-a != 8 || !validDate(raw[a:b]) {
 				return false
 			}
 		case "RD8":
@@ -209,26 +330,78 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 	return true
 }
 
-// trivialBytes returns the mask of the bytes of the trivial elements present.
-func (pl *segPlan) trivialBytes(p *parsed, present uint64) uint64 {
-	var m uint64
-	for t := present & pl.trivial; t != 0; t &= t - 1 {
-		pos := bits.TrailingZeros64(t)
-		a, b := p.start[pos], p.end[pos]
-		m |= (1<<(b-a) - 1) << a
+// ruleTable tells, for the present elements at positions from low (bit i of the
+// index for position low+i), whether they break one of a group of syntax notes.
+type ruleTable struct {
+	low  uint
+	mask uint64
+	bad  []uint64 // bit i set: the present elements i break a note
+}
+
+// newRuleTables makes tables for the notes that fit them, in groups spanning at most
+// maxRuleSpan positions, and returns the notes left to try one by one.
+func newRuleTables(rules []Rule) ([]ruleTable, []Rule) {
+	var tabs []ruleTable
+	var rest []Rule
+	sorted := slices.Clone(rules)
+	slices.SortStableFunc(sorted, func(a, b Rule) int { return bits.TrailingZeros64(a.mask) - bits.TrailingZeros64(b.mask) })
+	for i := 0; i < len(sorted); {
+		low := bits.TrailingZeros64(sorted[i].mask)
+		span := func(m uint64) int { return 64 - bits.LeadingZeros64(m) - low }
+		if sorted[i].mask == 0 || span(sorted[i].mask) > maxRuleSpan {
+			rest = append(rest, sorted[i])
+			i++
+			continue
+		}
+		var union uint64
+		j := i
+		for j < len(sorted) && sorted[j].mask != 0 && span(union|sorted[j].mask) <= maxRuleSpan {
+			union |= sorted[j].mask
+			j++
+		}
+		w := span(union)
+		t := ruleTable{low: uint(low), mask: 1<<uint(w) - 1, bad: make([]uint64, (1<<uint(w)+63)/64)}
+		for idx := uint64(0); idx <= t.mask; idx++ {
+			present := idx << uint(low)
+			for _, r := range sorted[i:j] {
+				if r.violated(present & r.mask) {
+					t.bad[idx>>6] |= 1 << (idx & 63)
+					break
+				}
+			}
+		}
+		tabs = append(tabs, t)
+		i = j
 	}
-	return m
+	return tabs, rest
+}
+
+// rulesOK reports whether the present elements keep the segment's syntax notes.
+func (pl *segPlan) rulesOK(present uint64) bool {
+	for i := range pl.ruleTabs {
+		t := &pl.ruleTabs[i]
+		if k := present >> t.low & t.mask; t.bad[k>>6]>>(k&63)&1 != 0 {
+			return false
+		}
+	}
+	for i := range pl.ruleRest {
+		if r := &pl.ruleRest[i]; r.violated(present & r.mask) {
+			return false
+		}
+	}
+	return true
 }
 
 // compositeOK is fastOK for the composite at raw[a:b] whose special bytes are sp: they
 // must all be component separators, and each component right.
 func (e *elemPlan) compositeOK(p *parsed, a, b int, sp uint64) bool {
-	if bits.OnesCount64(sp) >= len(e.comps) {
+	last := bits.OnesCount64(sp) // the last component present
+	if last >= len(e.comps) {
 		return false // more components than the guide defines
 	}
 	comp := p.ct.d.Component
 	from := a
-	for i := range e.comps {
+	for i := 0; i <= last; i++ {
 		c := &e.comps[i]
 		to := b
 		if sp != 0 {
@@ -237,19 +410,27 @@ func (e *elemPlan) compositeOK(p *parsed, a, b int, sp uint64) bool {
 				return false // a repetition separator or an odd byte
 			}
 			sp &= sp - 1
-		} else if from > b {
-			to = from // past the last component
 		}
 		if to == from {
 			if c.el.Usage == Required {
 				return false
 			}
-		} else if c.el.Usage == NotUsed || !c.valueOK(p, from, to-from) {
+		} else if n := to - from; c.op == opTrivial {
+			// any value
+		} else if c.op == opAN {
+			if n < c.min || n > c.max {
+				return false
+			}
+		} else if c.op == opCode {
+			if n > 7 || n < c.min || n > c.max || !c.codes.has(p.word(from, n)|uint64(n)<<56) {
+				return false
+			}
+		} else if c.op == opCareful || !c.valueOK(p, from, n) {
 			return false
 		}
 		from = to + 1
 	}
-	return true
+	return e.compRequired>>uint(last+1) == 0 // no required component after the last
 }
 
 // valueOK reports whether the simple value raw[a:a+n], which holds no special byte,

@@ -13,7 +13,8 @@ import (
 )
 
 // verifyFast validates data with a checker that holds each fast verdict against the
-// full element check, and returns the errors found.
+// full element check, and each placement from the table against the careful search,
+// and returns the errors found.
 func verifyFast(t *testing.T, reg *guide.Registry, data []byte) guide.List {
 	t.Helper()
 	errs, _ := guide.NewVerifyingChecker(reg).Run(bytes.NewReader(data))
@@ -39,9 +40,9 @@ func mutate(rnd *rand.Rand, data []byte) []byte {
 	return out
 }
 
-// TestFastCheckAgrees runs the fast element check, verified against the full one, over
-// the samples, generated 835 and 837P files, the public corpus when present, and
-// mutated copies of them all.
+// TestFastCheckAgrees runs the fast element check and the placement table, verified
+// against the full check and the careful search, over the samples, generated 835 and
+// 837P files, the public corpus when present, and mutated copies of them all.
 func TestFastCheckAgrees(t *testing.T) {
 	t.Parallel()
 	reg := guide.MustDefault()
@@ -98,7 +99,8 @@ func TestFastCheckAgrees(t *testing.T) {
 }
 
 // FuzzFastCheck: on any input the fast element check never passes a segment that the
-// full check finds fault with.
+// full check finds fault with, and the placement table never places a segment elsewhere
+// than the careful search.
 func FuzzFastCheck(f *testing.F) {
 	for _, name := range fixtures.SampleNames() {
 		f.Add(fixtures.Sample(name))

@@ -15,14 +15,16 @@ const maxFast = 64
 // maxShort is the longest segment whose bytes parse also describes in bit masks.
 const maxShort = 64
 
-// parsed is a segment split into elements. It keeps offsets in fixed arrays rather
-// than slices, so that splitting allocates and stores nothing per element but two
-// small numbers. For a short segment (at most maxShort bytes, the usual case) it also
-// holds bit masks over the segment's bytes (bit i for raw[i]) that let the fast checks
-// test a whole element with one mask operation.
+// parsed is a segment split into elements. A short segment (at most maxShort bytes, the
+// usual case) is described by two bit masks over its bytes (bit i for raw[i]): where
+// the element separators are, and the bytes the fast check must look at. The fast
+// check walks the separators' mask; the offsets of the elements are written out, into
+// fixed arrays rather than slices so that nothing is allocated, only when something
+// asks for an element by its position (split).
 type parsed struct {
 	raw     []byte
 	ct      *classTable
+	split   bool            // n, start, end and present are valid
 	n       int             // number of elements, the segment id included
 	start   [maxFast]uint32 // element i is raw[start[i]:end[i]]
 	end     [maxFast]uint32 //
@@ -31,8 +33,56 @@ type parsed struct {
 	more    [][]byte        // all elements, only when wide
 	moreF   []uint8         // their flags, only when wide
 
-	short   bool   // special is valid
+	short   bool   // sep and special are valid
+	sep     uint64 // element separators
 	special uint64 // component and repetition separators, bytes outside 0x20-0x7e
+}
+
+// ensure writes out the offsets of the elements of a short segment.
+func (p *parsed) ensure() {
+	if p.split {
+		return
+	}
+	k := 0
+	from := uint32(0)
+	var present uint64
+	for m := p.sep; m != 0; m &= m - 1 {
+		at := uint32(bits.TrailingZeros64(m))
+		p.start[k], p.end[k] = from, at
+		present |= uint64(b2u(at > from)) << uint(k)
+		from = at + 1
+		k++
+	}
+	at := uint32(len(p.raw))
+	p.start[k], p.end[k] = from, at
+	present |= uint64(b2u(at > from)) << uint(k)
+	p.n = k + 1
+	p.present = present
+	p.split = true
+}
+
+// span returns the bounds of element i (1-based; 0 < i < maxFast) of a segment that is
+// not wide, and false when the segment has fewer elements.
+func (p *parsed) span(i int) (a, b int, ok bool) {
+	if p.split {
+		if i >= p.n {
+			return 0, 0, false
+		}
+		return int(p.start[i]), int(p.end[i]), true
+	}
+	m := p.sep
+	for k := 1; k < i && m != 0; k++ {
+		m &= m - 1
+	}
+	if m == 0 {
+		return 0, 0, false
+	}
+	a = bits.TrailingZeros64(m) + 1
+	b = len(p.raw)
+	if m &= m - 1; m != 0 {
+		b = bits.TrailingZeros64(m)
+	}
+	return a, b, true
 }
 
 // count is the number of elements, not counting the segment id.
@@ -40,11 +90,13 @@ func (p *parsed) count() int {
 	if p.wide {
 		return len(p.more) - 1
 	}
+	p.ensure()
 	return p.n - 1
 }
 
 // element returns element i (1-based) or nil.
 func (p *parsed) element(i int) []byte {
+	p.ensure()
 	if p.wide {
 		if i < 1 || i >= len(p.more) {
 			return nil
@@ -135,13 +187,22 @@ func wordMasks(x, sepW, compW, repW uint64) (sep, special uint64) {
 // with zeros above.
 func (p *parsed) word(a, n int) uint64 {
 	if a+8 <= len(p.raw) {
-		return binary.LittleEndian.Uint64(p.raw[a:a+8]) & (1<<(8*uint(n)) - 1)
+		return binary.LittleEndian.Uint64(p.raw[a:a+8]) & byteMasks[n&7]
 	}
 	return p.tailWord(a, n)
 }
 
+// byteMasks[n] keeps the low n bytes of a word (all eight for n = 0, that is 8&7).
+var byteMasks = [8]uint64{^uint64(0), 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff}
+
 // tailWord is word for bytes near the end of the segment.
-func (p *parsed) tailWord(a, n int) uint64 { return tailWord(p.raw[:a+n], a, n) }
+func (p *parsed) tailWord(a, n int) uint64 {
+	if raw := p.raw; len(raw) >= 8 {
+		// The last eight bytes of the segment, shifted down to byte a.
+		return binary.LittleEndian.Uint64(raw[len(raw)-8:]) >> (8 * uint(a+8-len(raw)) & 63) & byteMasks[n&7]
+	}
+	return tailWord(p.raw[:a+n], a, n)
+}
 
 // nonDigits returns bit i set for each byte i of x (n bytes) that is not 0-9.
 func nonDigits(x uint64, n int) uint64 {
@@ -159,6 +220,7 @@ func (p *parsed) parse(ct *classTable, seg *x12.Segment) {
 	p.wide = false
 	if len(raw) > maxShort || len(raw) == 0 {
 		p.short = false
+		p.split = true
 		p.parseBytes(seg)
 		return
 	}
@@ -191,27 +253,13 @@ func (p *parsed) parse(ct *classTable, seg *x12.Segment) {
 		valid := uint64(1)<<uint(len(raw)) - 1
 		sep, special = s&valid, sp&valid
 	}
+	p.sep = sep
 	p.special = special &^ sep
 	p.short = true
+	p.split = false
 	if bits.OnesCount64(sep) >= maxFast {
 		p.parseWide(seg)
-		return
 	}
-	k := 0
-	from := uint32(0)
-	var present uint64
-	for m := sep; m != 0; m &= m - 1 {
-		at := uint32(bits.TrailingZeros64(m))
-		p.start[k], p.end[k] = from, at
-		present |= uint64(b2u(at > from)) << uint(k)
-		from = at + 1
-		k++
-	}
-	at := uint32(len(raw))
-	p.start[k], p.end[k] = from, at
-	present |= uint64(b2u(at > from)) << uint(k)
-	p.n = k + 1
-	p.present = present
 }
 
 func b2u(b bool) uint32 {
@@ -255,6 +303,7 @@ func (p *parsed) parseBytes(seg *x12.Segment) {
 func (p *parsed) parseWide(seg *x12.Segment) {
 	p.wide = true
 	p.short = false
+	p.split = true
 	p.more = p.more[:0]
 	p.moreF = p.moreF[:0]
 	p.present = 0

@@ -61,6 +61,8 @@ type Guide struct {
 	segments map[string]*Segment // for CONTROL: by segment id
 	idNum    map[string]int      // a number for each segment id of the guide
 	idTable  [idTableSize]idSlot // idNum as an open-addressed table keyed by packed ids
+	states   []loopState         // the loop states of the placement table (placement.go)
+	trans    []transition        // the placement table's transitions
 }
 
 // Loop is a loop of the guide (or the transaction set itself, as Guide.Root).
@@ -119,6 +121,7 @@ type Segment struct {
 	Rules []Rule
 
 	period       uint8    // 1 DTP, 2 DTM, 3 DMG: a date format qualifier governs a date value
+	hl           bool     // an HL, whose numbering the walker checks
 	requiredMask uint64   // bit i set when element i is required
 	plan         *segPlan // the segment compiled for the fast check
 }

@@ -78,7 +78,9 @@ func (c *Checker) Segment(seg *x12.Segment) error {
 	if c.inST && c.walker != nil && !envelopeID(seg.ID) {
 		// The usual segment, inside a transaction set: count it, place and check it.
 		c.env.Check(seg)
-		c.drainEnvelope()
+		if len(c.env.Errors()) != c.envSeen {
+			c.drainEnvelope()
+		}
 		c.walker.segment(seg)
 		return c.cbErr
 	}

@@ -19,6 +19,7 @@ type frame struct {
 	hl04    byte   // HL04: '0', '1' or 0
 	hlBuf   [12]byte
 	childHL bool
+	state   int32 // the loop state (Guide.states) or noState
 }
 
 // treeHooks receive the walk's placements when a tree is built.
@@ -45,6 +46,7 @@ type walker struct {
 	key1   uint64 // element 01 of the current segment as a code key (codeKey), 0 if none
 
 	verifyFast bool // tests: hold every fast verdict against checkElements
+	searches   int  // segments placed by the careful search (tests)
 }
 
 func newWalker(g *Guide, report func(*Error)) *walker {
@@ -55,10 +57,14 @@ func newWalker(g *Guide, report func(*Error)) *walker {
 func (w *walker) reset() {
 	w.stack = w.stack[:0]
 	w.lastHL = 0
-	w.pushFrame(w.g.Root, Required, 1)
+	root := int32(noState)
+	if len(w.g.states) > 0 {
+		root = 0 // the root at item 0: the search treats "before the first" the same
+	}
+	w.pushFrame(w.g.Root, Required, 1, root)
 }
 
-func (w *walker) pushFrame(l *Loop, u Usage, rep int) {
+func (w *walker) pushFrame(l *Loop, u Usage, rep int, state int32) {
 	d := len(w.stack)
 	for len(w.pool) <= d {
 		w.pool = append(w.pool, nil)
@@ -71,7 +77,7 @@ func (w *walker) pushFrame(l *Loop, u Usage, rep int) {
 		clear(counts)
 	}
 	w.pool[d] = counts
-	w.stack = append(w.stack, frame{loop: l, usage: u, repeat: rep, idx: -1, counts: counts})
+	w.stack = append(w.stack, frame{loop: l, usage: u, repeat: rep, idx: -1, counts: counts, state: state})
 }
 
 // errAt builds an error positioned at the current segment.
@@ -139,19 +145,45 @@ func (w *walker) segment(seg *x12.Segment) {
 		w.ct = classesFor(w.ct, seg.Delims)
 	}
 	w.p.parse(w.ct, seg)
-	w.key1 = 0
-	if n := w.p.count(); n >= 1 && !w.p.wide {
-		// Element 01 as a code key, for keyOK (0 when empty or longer than a code).
-		if a, b := int(w.p.start[1]), int(w.p.end[1]); b > a && b-a <= 7 {
-			w.key1 = w.p.word(a, b-a) | uint64(b-a)<<56
-		}
-	}
 	num, ok := w.g.segNum(seg.ID)
 	if !ok {
+		w.key1 = 0
 		w.unplaced(seg)
 		return
 	}
 	w.num = num
+	// The placement table answers for the usual segment; the careful search below
+	// for the rest.
+	if st := w.stack[len(w.stack)-1].state; st != noState && !w.p.wide {
+		if t := w.g.states[st].trans[num]; t != 0 {
+			pl := w.g.trans[t-1].lookup(&w.p)
+			if pl.ok && !w.stack[pl.depth].itemFull(int(pl.item)) {
+				if w.verifyFast {
+					w.verifyPlacement(pl, seg)
+				}
+				w.accept(int(pl.depth), int(pl.item), seg, false, false)
+				return
+			}
+		}
+	}
+	w.searches++
+	d, i, full, anyKey := w.search(seg)
+	if d < 0 {
+		w.unplaced(seg)
+		return
+	}
+	w.accept(d, i, seg, full, anyKey)
+}
+
+// search finds, without changing anything, the frame depth and item where the careful
+// rules place the segment, and with what leniency (full: an item past its maximum;
+// anyKey: a qualifier the guide does not name). The depth is -1 when nothing fits.
+func (w *walker) search(seg *x12.Segment) (d, i int, full, anyKey bool) {
+	w.key1 = 0
+	if !w.p.wide {
+		// Element 01 as a code key, for keyOK (0 when empty or longer than a code).
+		w.key1 = w.p.keyAt(1, 0)
+	}
 	// Deepest loop first, then outwards: a segment belongs to the innermost open loop
 	// that can hold it, or starts a new loop there.
 	for pass := 0; pass < 3; pass++ {
@@ -162,27 +194,46 @@ func (w *walker) segment(seg *x12.Segment) {
 			if from < 0 {
 				from = 0
 			}
-			i := w.find(f, seg, from, full, anyKey)
-			if i < 0 {
-				continue
+			if i := w.find(f, seg, from, full, anyKey); i >= 0 {
+				return d, i, full, anyKey
 			}
-			w.accept(d, i, seg, full, anyKey)
-			return
 		}
 	}
-	w.unplaced(seg)
+	return -1, -1, false, false
+}
+
+// verifyPlacement panics when the careful search would not place the segment where the
+// table does (tests).
+func (w *walker) verifyPlacement(pl placement, seg *x12.Segment) {
+	d, i, full, anyKey := w.search(seg)
+	if d != int(pl.depth) || i != int(pl.item) || full || anyKey {
+		panic(fmt.Sprintf("the placement table puts %q at depth %d item %d, the search at depth %d item %d (full %v, any key %v)",
+			seg.Raw(), pl.depth, pl.item, d, i, full, anyKey))
+	}
+	f := &w.stack[d]
+	if next := w.g.states[f.state].base + int32(i); f.loop.Items[i].Loop == nil && next != pl.state ||
+		f.loop.Items[i].Loop != nil && w.g.states[next].child != pl.state {
+		panic(fmt.Sprintf("the placement table's next state for %q is %d, not the one accept makes", seg.Raw(), pl.state))
+	}
 }
 
 // accept places the segment as item i of the frame at depth d.
 func (w *walker) accept(d, i int, seg *x12.Segment, full, anyKey bool) {
-	w.closeTo(d)
+	if len(w.stack)-1 > d || w.tree != nil {
+		w.closeTo(d)
+	}
 	f := &w.stack[d]
-	it := f.loop.Items[i]
+	it := &f.loop.Items[i]
 	overMax := full && f.itemFull(i)
 	f.idx = i
 	f.counts[i]++
 	f.seen |= 1 << uint(i&63)
-	var s *Segment
+	child := int32(noState)
+	if f.state != noState {
+		f.state = w.g.states[f.state].base + int32(i)
+		child = w.g.states[f.state].child
+	}
+	s := it.Segment
 	if it.Loop != nil {
 		if overMax {
 			e := w.errAt(it.Loop.ID, seg.ID)
@@ -193,24 +244,36 @@ func (w *walker) accept(d, i int, seg *x12.Segment, full, anyKey bool) {
 		if w.tree != nil {
 			w.tree.push(it.Loop)
 		}
-		w.pushFrame(it.Loop, it.Usage, it.Repeat)
+		w.pushFrame(it.Loop, it.Usage, it.Repeat, child)
 		nf := &w.stack[len(w.stack)-1]
 		nf.idx = 0
 		nf.counts[0] = 1
 		nf.seen = 1
 		s = it.Loop.Trigger()
-	} else {
-		s = it.Segment
-		if overMax {
-			e := w.errAt(f.loop.ID, seg.ID)
-			e.SegmentCode = SegOverMaxUse
-			e.Msg = fmt.Sprintf("%s occurs more than the %d times the guide allows here", s, s.Max)
-			w.report(e)
-		}
+	} else if overMax {
+		e := w.errAt(f.loop.ID, seg.ID)
+		e.SegmentCode = SegOverMaxUse
+		e.Msg = fmt.Sprintf("%s occurs more than the %d times the guide allows here", s, s.Max)
+		w.report(e)
 	}
 	if w.tree != nil {
 		w.tree.place(s, seg, true)
 	}
+	if s.Usage == NotUsed || anyKey || s.hl && it.Loop != nil {
+		w.acceptChecks(s, seg, anyKey, it.Loop != nil)
+	}
+	if !s.plan.fastOK(s, &w.p) {
+		checkElements(w.ct, s, seg, &w.p, w.stack[len(w.stack)-1].loop.ID, w.errAt, w.report)
+	} else if w.verifyFast {
+		checkElements(w.ct, s, seg, &w.p, w.stack[len(w.stack)-1].loop.ID, w.errAt, func(e *Error) {
+			panic(fmt.Sprintf("the fast check passed %q, checkElements reports: %s", seg.Raw(), e.Msg))
+		})
+	}
+}
+
+// acceptChecks makes the rarer checks of a placed segment: a segment the guide does not
+// use, a qualifier it does not name, and the numbering of an HL that opens its loop.
+func (w *walker) acceptChecks(s *Segment, seg *x12.Segment, anyKey, opened bool) {
 	loopID := w.stack[len(w.stack)-1].loop.ID
 	if s.Usage == NotUsed {
 		e := w.errAt(loopID, seg.ID)
@@ -231,15 +294,8 @@ func (w *walker) accept(d, i int, seg *x12.Segment, full, anyKey bool) {
 		e.Msg = fmt.Sprintf("the qualifier is not one this position of the guide allows for %s", s.ID)
 		w.report(e)
 	}
-	if s.ID == "HL" && it.Loop != nil {
+	if s.hl && opened {
 		w.checkHL(seg, loopID)
-	}
-	if !s.plan.fastOK(s, &w.p) {
-		checkElements(w.ct, s, seg, &w.p, loopID, w.errAt, w.report)
-	} else if w.verifyFast {
-		checkElements(w.ct, s, seg, &w.p, loopID, w.errAt, func(e *Error) {
-			panic(fmt.Sprintf("the fast check passed %q, checkElements reports: %s", seg.Raw(), e.Msg))
-		})
 	}
 }
 

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -29,7 +30,10 @@ import (
 // (a 40,000-key probe of the ledger's unique index per batch) and a key present
 // fails the COPY with ErrDuplicate; the caller runs the batch again, not
 // optimistic. An optimistic call must be free to fail its transaction and start a
-// new one, so it is only made by PostClaimPayments on a Store.
+// new one, so it is only made by PostClaimPayments on a Store. In the caller's
+// transaction, a batch whose payments are all new copies its entries without the
+// look-up too, under a savepoint: a key present rolls back to it, and the entries
+// are copied again after the look-up.
 func (w *Conn) bulkPayments(ctx context.Context, postings []PaymentPosting, optimistic bool) (PostSummary, error) {
 	var sum PostSummary
 	pg := w.st.driver == Postgres
@@ -50,7 +54,8 @@ func (w *Conn) bulkPayments(ctx context.Context, postings []PaymentPosting, opti
 	if err != nil {
 		return sum, fmt.Errorf("looking up %d payment keys: %w", len(keys), err)
 	}
-	optimistic = optimistic && len(existing) == 0
+	allNew := len(existing) == 0
+	optimistic = optimistic && allNew
 	var fresh []*ClaimPayment
 	nServices := 0
 	for i := range postings {
@@ -63,12 +68,12 @@ func (w *Conn) bulkPayments(ctx context.Context, postings []PaymentPosting, opti
 		fresh = append(fresh, cp)
 		nServices += len(cp.Services)
 	}
-	ids, err := w.allocIDs(ctx, "claim_payments", len(fresh))
+	numbers, err := w.allocIDs(ctx, []string{"claim_payments", "service_payments"}, []int{len(fresh), nServices})
 	if err != nil {
-		return sum, fmt.Errorf("numbering %d claim payments: %w", len(fresh), err)
+		return sum, fmt.Errorf("numbering %d claim payments and %d service payments: %w", len(fresh), nServices, err)
 	}
 	for i, cp := range fresh {
-		cp.ID = ids[i]
+		cp.ID = numbers[0][i]
 		existing[cp.Key] = cp.ID
 	}
 	for i := range postings {
@@ -76,9 +81,7 @@ func (w *Conn) bulkPayments(ctx context.Context, postings []PaymentPosting, opti
 			postings[i].Payment.ID = existing[postings[i].Payment.Key]
 		}
 	}
-	if ids, err = w.allocIDs(ctx, "service_payments", nServices); err != nil {
-		return sum, fmt.Errorf("numbering %d service payments: %w", nServices, err)
-	}
+	ids := numbers[1]
 
 	payments := newRowSet("claim_payments", claimPaymentColumns, len(fresh))
 	services := newRowSet("service_payments", servicePaymentColumns, nServices)
@@ -100,51 +103,105 @@ func (w *Conn) bulkPayments(ctx context.Context, postings []PaymentPosting, opti
 	}
 
 	// Entries: leave out the keys present (see above), and repeats within the batch.
-	seen := map[string]int64{}
-	if pg && !optimistic {
+	now := any(w.st.now())
+	entryRows := func(seen map[string]int64) *rowSet {
+		entries := newRowSet("ledger_entries", entryInsertColumns, nEntries)
+		if !pg {
+			entries.conflict = " ON CONFLICT (idempotency_key) DO NOTHING"
+		}
+		for i := range postings {
+			p := &postings[i]
+			for j := range p.Entries {
+				e := &p.Entries[j]
+				if _, ok := seen[e.IdempotencyKey]; ok {
+					continue
+				}
+				seen[e.IdempotencyKey] = 0
+				// The entry is not changed: a batch run again must see it as it came.
+				source := e.SourceID
+				if source == "" {
+					source = strconv.FormatInt(p.Payment.ID, 10)
+				}
+				entries.vals = appendEntry(entries.vals, e, source, now)
+			}
+		}
+		return entries
+	}
+	lookUp := func() (map[string]int64, error) {
 		entryKeys := make([]string, 0, nEntries)
 		for i := range postings {
 			for j := range postings[i].Entries {
 				entryKeys = append(entryKeys, postings[i].Entries[j].IdempotencyKey)
 			}
 		}
-		if seen, err = w.existingKeys(ctx, "ledger_entries", "idempotency_key", entryKeys); err != nil {
-			return sum, fmt.Errorf("looking up %d entry keys: %w", len(entryKeys), err)
+		seen, err := w.existingKeys(ctx, "ledger_entries", "idempotency_key", entryKeys)
+		if err != nil {
+			return nil, fmt.Errorf("looking up %d entry keys: %w", len(entryKeys), err)
+		}
+		return seen, nil
+	}
+	// Not optimistic, every payment new (the first delivery of an 835): the entries
+	// are copied without the look-up under a savepoint, and again with it after
+	// rolling back to the savepoint if a key was present. The transaction is not
+	// the poster's to fail.
+	guarded := pg && !optimistic && allNew && nEntries > 0
+	seen := map[string]int64{}
+	if pg && !optimistic && !guarded {
+		if seen, err = lookUp(); err != nil {
+			return sum, err
 		}
 	}
-	now := any(w.st.now())
-	entries := newRowSet("ledger_entries", entryInsertColumns, nEntries)
-	if !pg {
-		entries.conflict = " ON CONFLICT (idempotency_key) DO NOTHING"
-	}
-	for i := range postings {
-		p := &postings[i]
-		for j := range p.Entries {
-			e := &p.Entries[j]
-			if _, ok := seen[e.IdempotencyKey]; ok {
-				continue
-			}
-			seen[e.IdempotencyKey] = 0
-			// The entry is not changed: a batch run again must see it as it came.
-			source := e.SourceID
-			if source == "" {
-				source = strconv.FormatInt(p.Payment.ID, 10)
-			}
-			entries.vals = appendEntry(entries.vals, e, source, now)
-		}
-	}
+	entries := entryRows(seen)
 
 	for _, rs := range []*rowSet{payments, services, adjustments} {
 		if _, err := w.writeRowSet(ctx, rs); err != nil {
 			return sum, fmt.Errorf("writing %d rows of %s: %w", rs.rows(), rs.table, classify(err))
 		}
 	}
-	n, err := w.writeRowSet(ctx, entries)
+	var n int64
+	if guarded {
+		n, err = w.writeGuarded(ctx, entries, func() (*rowSet, error) {
+			seen, err := lookUp()
+			if err != nil {
+				return nil, err
+			}
+			return entryRows(seen), nil
+		})
+	} else {
+		n, err = w.writeRowSet(ctx, entries)
+	}
 	if err != nil {
 		return sum, fmt.Errorf("writing %d ledger entries: %w", entries.rows(), classify(err))
 	}
 	sum.Payments, sum.Entries = len(fresh), int(n)
 	return sum, nil
+}
+
+// writeGuarded writes rs under a savepoint (PostgreSQL); when a row of it is a
+// duplicate, it rolls back to the savepoint and writes instead the rows that again
+// returns.
+func (w *Conn) writeGuarded(ctx context.Context, rs *rowSet, again func() (*rowSet, error)) (int64, error) {
+	const sp = "claimflow_guarded"
+	if _, err := w.tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+		return 0, err
+	}
+	n, err := w.writeRowSet(ctx, rs)
+	if err != nil && errors.Is(classify(err), ErrDuplicate) {
+		if _, err := w.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); err != nil {
+			return 0, err
+		}
+		if rs, err = again(); err != nil {
+			return 0, err
+		}
+		n, err = w.writeRowSet(ctx, rs)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if _, err := w.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // lockPostingClaims locks the claims the postings name (PostgreSQL), in the order
@@ -264,28 +321,53 @@ func (w *Conn) existingKeys(ctx context.Context, table, col string, keys []strin
 	return found, nil
 }
 
-// allocIDs returns n new ids for rows of table: drawn from its identity sequence on
-// PostgreSQL; after its largest id on SQLite, whose single writer holds the lock.
-func (w *Conn) allocIDs(ctx context.Context, table string, n int) ([]int64, error) {
-	if n == 0 {
-		return nil, nil
-	}
+// allocIDs returns n[i] new ids for rows of tables[i]: drawn from their identity
+// sequences on PostgreSQL, in one round trip whatever the number of tables; after
+// each table's largest id on SQLite, whose single writer holds the lock.
+func (w *Conn) allocIDs(ctx context.Context, tables []string, n []int) ([][]int64, error) {
+	out := make([][]int64, len(tables))
 	if w.st.driver == Postgres {
-		rows, err := w.tx.QueryContext(ctx, "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)", table, n)
-		if err != nil {
+		// Each sequence is looked up once, not once per id: OFFSET 0 keeps the
+		// planner from copying the look-up into the ARRAY subqueries, where it ran
+		// for every id and cost four times the nextval.
+		var cols, from []string
+		var args []any
+		for i, table := range tables {
+			if n[i] == 0 {
+				continue
+			}
+			k := strconv.Itoa(len(args) + 1)
+			cols = append(cols, "ARRAY(SELECT nextval(s"+k+".seq) FROM generate_series(1, $"+strconv.Itoa(len(args)+2)+"))")
+			from = append(from, "(SELECT pg_get_serial_sequence($"+k+", 'id')::regclass AS seq OFFSET 0) s"+k)
+			args = append(args, table, n[i])
+		}
+		if len(cols) == 0 {
+			return out, nil
+		}
+		dest := make([]any, 0, len(cols))
+		for i := range tables {
+			if n[i] > 0 {
+				dest = append(dest, pq.Array(&out[i]))
+			}
+		}
+		err := w.tx.QueryRowContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+strings.Join(from, ", "), args...).Scan(dest...)
+		return out, err
+	}
+	for i, table := range tables {
+		if n[i] == 0 {
+			continue
+		}
+		var last int64
+		if err := w.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM "+table).Scan(&last); err != nil {
 			return nil, err
 		}
-		return scanIDs(rows)
+		ids := make([]int64, n[i])
+		for j := range ids {
+			ids[j] = last + 1 + int64(j)
+		}
+		out[i] = ids
 	}
-	var last int64
-	if err := w.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM "+table).Scan(&last); err != nil {
-		return nil, err
-	}
-	ids := make([]int64, n)
-	for i := range ids {
-		ids[i] = last + 1 + int64(i)
-	}
-	return ids, nil
+	return out, nil
 }
 
 // writeRowSet writes the rows of rs and returns how many it wrote: COPY ... FROM

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/claimflow/claimflow/billing"
 )
 
@@ -180,7 +182,8 @@ func ReversalOf(e Entry, key, sourceKind, sourceID string, on billing.Date) Entr
 //
 // The claims the entries name are locked (PostgreSQL: SELECT ... FOR UPDATE) in id
 // order for the rest of the transaction, so that concurrent posters to one claim
-// apply one after the other.
+// apply one after the other. Without a reversal among them, the entries are written
+// with a few multi-row statements (an 835's PLB entries); with one, one by one.
 func (c *Conn) Post(ctx context.Context, entries ...Entry) ([]Posted, error) {
 	out := make([]Posted, len(entries))
 	err := c.inTx(ctx, func(w *Conn) error {
@@ -188,6 +191,9 @@ func (c *Conn) Post(ctx context.Context, entries ...Entry) ([]Posted, error) {
 			return err
 		}
 		now := w.st.now()
+		if !slices.ContainsFunc(entries, func(e Entry) bool { return e.Kind == KindReversal }) {
+			return w.postMany(ctx, entries, now, out)
+		}
 		for i := range entries {
 			e := entries[i]
 			if e.Kind == KindReversal {
@@ -213,7 +219,8 @@ func (c *Conn) Post(ctx context.Context, entries ...Entry) ([]Posted, error) {
 }
 
 // lockClaims locks the claims the entries name, in id order so that two posters
-// never wait for each other in a cycle.
+// never wait for each other in a cycle, with one statement; a claim that does not
+// exist is ErrNotFound.
 func (w *Conn) lockClaims(ctx context.Context, entries []Entry) error {
 	if w.st.driver != Postgres {
 		return nil // SQLite's transaction holds the write lock already
@@ -224,13 +231,113 @@ func (w *Conn) lockClaims(ctx context.Context, entries []Entry) error {
 			ids = append(ids, id)
 		}
 	}
+	if len(ids) == 0 {
+		return nil
+	}
 	slices.Sort(ids)
-	for _, id := range slices.Compact(ids) {
-		if err := w.lock(ctx, "claims", id); err != nil {
-			return err
+	ids = slices.Compact(ids)
+	rows, err := w.tx.QueryContext(ctx, "SELECT id FROM claims WHERE id = ANY($1) ORDER BY id FOR UPDATE", pq.Array(ids))
+	if err != nil {
+		return err
+	}
+	locked, err := scanIDs(rows)
+	if err != nil {
+		return err
+	}
+	for i, id := range ids {
+		if i >= len(locked) || locked[i] != id {
+			return fmt.Errorf("claim %d: %w", id, ErrNotFound)
 		}
 	}
 	return nil
+}
+
+// postMany posts entries that reverse nothing, as Post does one by one, with a
+// few statements whatever their number: multi-row INSERTs that skip the keys
+// present and return the ids of the rows they wrote, then one look-up of the keys
+// they skipped, to check each is the same entry.
+func (w *Conn) postMany(ctx context.Context, entries []Entry, now time.Time, out []Posted) error {
+	first := make(map[string]int, len(entries)) // a key's first entry
+	var rows []int
+	for i := range entries {
+		e := &entries[i]
+		if err := e.check(); err != nil {
+			return fmt.Errorf("posting %s: %w", e.IdempotencyKey, err)
+		}
+		if _, ok := first[e.IdempotencyKey]; !ok {
+			first[e.IdempotencyKey] = i
+			rows = append(rows, i)
+		}
+	}
+	cols := strings.Count(entryInsertColumnList, ",") + 1
+	per := max(1, manyChunk/cols)
+	row := "(" + marks(cols) + ")"
+	written := make(map[string]int64, len(rows))
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, i := range chunk {
+			args = append(args, entries[i].args(now)...)
+		}
+		res, err := w.query(ctx, "INSERT INTO ledger_entries ("+entryInsertColumnList+") VALUES "+
+			strings.Repeat(row+", ", len(chunk)-1)+row+" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key", args...)
+		if err != nil {
+			return fmt.Errorf("posting %d entries: %w", len(chunk), classify(err))
+		}
+		for res.Next() {
+			var id int64
+			var key string
+			if err := res.Scan(&id, &key); err != nil {
+				res.Close()
+				return fmt.Errorf("posting %d entries: %w", len(chunk), err)
+			}
+			written[key] = id
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return fmt.Errorf("posting %d entries: %w", len(chunk), classify(err))
+		}
+	}
+	var present []string
+	for _, i := range rows {
+		if _, ok := written[entries[i].IdempotencyKey]; !ok {
+			present = append(present, entries[i].IdempotencyKey)
+		}
+	}
+	var stored map[string]Entry
+	if len(present) > 0 {
+		var err error
+		if stored, err = w.EntriesByKeys(ctx, present); err != nil {
+			return err
+		}
+	}
+	for i := range entries {
+		e := &entries[i]
+		id, isNew := written[e.IdempotencyKey]
+		if isNew && first[e.IdempotencyKey] == i {
+			out[i] = Posted{ID: id, New: true}
+			continue
+		}
+		var old Entry
+		if isNew { // a repeat of a key this call wrote
+			old = entries[first[e.IdempotencyKey]]
+			old.ID = id
+		} else if old, isNew = stored[e.IdempotencyKey]; !isNew {
+			return fmt.Errorf("posting %s: %w", e.IdempotencyKey, ErrNotFound)
+		}
+		if !sameEntry(&old, e) {
+			return fmt.Errorf("posting %s: %w: idempotency key used by entry %d for a different entry", e.IdempotencyKey, ErrDuplicate, old.ID)
+		}
+		out[i] = Posted{ID: old.ID}
+	}
+	return nil
+}
+
+// sameEntry reports whether e is the entry old posted under the same key: the same
+// kind, bucket, amount, account, claim, line, payer and reversed entry.
+func sameEntry(old, e *Entry) bool {
+	return old.Kind == e.Kind && old.Bucket == e.Bucket && old.Amount == e.Amount && old.PatientID == e.PatientID &&
+		old.ClaimID == e.ClaimID && old.LineID == e.LineID && old.PayerID == e.PayerID && old.ReversesEntryID == e.ReversesEntryID
 }
 
 // completeReversal fills a reversal from the entry it names (account, claim, line,
@@ -278,8 +385,11 @@ func (w *Conn) completeReversal(ctx context.Context, r *Entry) error {
 	return fmt.Errorf("%w: entry %d by entry %d", ErrAlreadyReversed, orig.ID, by)
 }
 
-const insertEntry = `INSERT INTO ledger_entries (patient_id, claim_id, line_id, payer_id, billing_provider_id, kind, bucket,
-		amount, effective_on, reason, source_kind, source_id, idempotency_key, reverses_entry_id, created_at)
+// entryInsertColumnList is what Entry.args fills, in order.
+const entryInsertColumnList = `patient_id, claim_id, line_id, payer_id, billing_provider_id, kind, bucket, amount, effective_on,
+	reason, source_kind, source_id, idempotency_key, reverses_entry_id, created_at`
+
+const insertEntry = `INSERT INTO ledger_entries (` + entryInsertColumnList + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`
 
@@ -304,8 +414,7 @@ func (w *Conn) postEntry(ctx context.Context, e *Entry, now time.Time) (Posted, 
 	if err != nil {
 		return Posted{}, err
 	}
-	if old.Kind != e.Kind || old.Bucket != e.Bucket || old.Amount != e.Amount || old.PatientID != e.PatientID ||
-		old.ClaimID != e.ClaimID || old.LineID != e.LineID || old.PayerID != e.PayerID || old.ReversesEntryID != e.ReversesEntryID {
+	if !sameEntry(&old, e) {
 		return Posted{}, fmt.Errorf("%w: idempotency key used by entry %d for a different entry", ErrDuplicate, old.ID)
 	}
 	return Posted{ID: old.ID}, nil

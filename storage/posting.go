@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/lib/pq"
 )
@@ -199,6 +200,13 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 			events = append(events, []any{m.ClaimID, now, string(from), string(m.To), string(ev.Cause), ev.Actor, detail})
 			state[m.ClaimID], f.state = m.To, m.To
 		}
+		if w.st.driver == Postgres {
+			states, icns := make([]string, len(order)), make([]string, len(order))
+			for i, id := range order {
+				states[i], icns[i] = string(finals[id].state), finals[id].icn
+			}
+			return w.moveClaimsPostgres(ctx, order, states, icns, now, events)
+		}
 		const cols = 3
 		for start := 0; start < len(order); start += manyChunk / cols {
 			chunk := order[start:min(start+manyChunk/cols, len(order))]
@@ -209,27 +217,45 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 				args = append(args, id, string(finals[id].state), finals[id].icn)
 			}
 			args = append(args, now)
-			// On PostgreSQL the claims are also named by an array, so that the
-			// planner finds them by primary key instead of scanning the table to
-			// join it with the list.
-			only := ""
-			if w.st.driver == Postgres {
-				only = " AND claims.id = ANY(?)"
-				args = append(args, pq.Array(chunk))
-			}
 			if _, err := w.exec(ctx, `WITH v (id, state, icn) AS (VALUES `+strings.Join(rows, ", ")+`)
 				UPDATE claims SET state = v.state, updated_at = ?,
 					payer_claim_number = CASE WHEN v.icn <> '' THEN v.icn ELSE claims.payer_claim_number END
-				FROM v WHERE claims.id = v.id`+only, args...); err != nil {
+				FROM v WHERE claims.id = v.id`, args...); err != nil {
 				return err
 			}
 		}
-		return w.insertMany(ctx, "claim_events", []string{"claim_id", "at", "from_state", "to_state", "cause", "actor", "detail"}, events)
+		return w.insertMany(ctx, "claim_events", claimEventColumns, events)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("moving %d claims: %w", len(moves), err)
 	}
 	return skipped, nil
+}
+
+var claimEventColumns = []string{"claim_id", "at", "from_state", "to_state", "cause", "actor", "detail"}
+
+// moveClaimsPostgres updates the claims to their final states in one statement
+// that takes its rows as three arrays, not as a list of values: four parameters to
+// bind and plan whatever the number of claims (a list of values costs a parameter
+// each to bind, and its join estimates to plan). The claims are also named by the
+// id array alone, as before, so that the planner can find them by primary key
+// rather than read every claim to join it with the list. The history goes in with
+// COPY.
+func (w *Conn) moveClaimsPostgres(ctx context.Context, ids []int64, states, icns []string, now time.Time, events [][]any) error {
+	if _, err := w.tx.ExecContext(ctx, `UPDATE claims SET state = v.state, updated_at = $4,
+			payer_claim_number = CASE WHEN v.icn <> '' THEN v.icn ELSE claims.payer_claim_number END
+		FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v (id, state, icn) WHERE claims.id = v.id AND claims.id = ANY ($1)`,
+		pq.Array(ids), pq.Array(states), pq.Array(icns), now); err != nil {
+		return err
+	}
+	rs := newRowSet("claim_events", claimEventColumns, len(events))
+	for _, e := range events {
+		rs.vals = append(rs.vals, e...)
+	}
+	if _, err := w.writeRowSet(ctx, rs); err != nil {
+		return classify(err)
+	}
+	return nil
 }
 
 // RemittanceFile returns the inbound file a stored remittance came in (0 when it

@@ -137,11 +137,12 @@ func (c *Conn) InsertRemittance(ctx context.Context, r Remittance) (id int64, is
 		if !isNew {
 			return w.queryRow(ctx, "SELECT id FROM remittances WHERE remit_key = ?", r.Key).Scan(&id)
 		}
+		plb := newRowSet("provider_adjustments", providerAdjustmentColumns, len(r.ProviderAdjustments))
 		for _, p := range r.ProviderAdjustments {
-			if _, err := w.exec(ctx, `INSERT INTO provider_adjustments (remittance_id, provider_id, fiscal_date, reason, reference, amount)
-				VALUES (?, ?, ?, ?, ?, ?)`, id, p.ProviderID, dateArg(p.FiscalDate), p.Reason, p.Reference, int64(p.Amount)); err != nil {
-				return err
-			}
+			plb.vals = append(plb.vals, id, p.ProviderID, dateArg(p.FiscalDate), p.Reason, p.Reference, int64(p.Amount))
+		}
+		if _, err := w.writeRowSet(ctx, plb); err != nil {
+			return fmt.Errorf("writing %d provider-level adjustments: %w", plb.rows(), classify(err))
 		}
 		postings := make([]PaymentPosting, len(r.Claims))
 		seen := make(map[string]int, len(r.Claims))
@@ -168,6 +169,8 @@ func (c *Conn) InsertRemittance(ctx context.Context, r Remittance) (id int64, is
 	}
 	return id, isNew, nil
 }
+
+var providerAdjustmentColumns = []string{"remittance_id", "provider_id", "fiscal_date", "reason", "reference", "amount"}
 
 // Remittance returns the remittance with the id, with everything it holds.
 func (c *Conn) Remittance(ctx context.Context, id int64) (Remittance, error) {

@@ -122,6 +122,28 @@ func testLedgerIdempotency(t *testing.T, h *harness) {
 	isErr(t, "post with a bad entry", err, storage.ErrDuplicate)
 	_, err = st.EntryByKey(ctx, "wo1")
 	isErr(t, "entry of a failed post", err, storage.ErrNotFound)
+	// One key twice in one call: the first is posted, the second is the same entry.
+	twice := get[[]storage.Posted](t)(st.Post(ctx, ok, ok))
+	if !twice[0].New || twice[1].New || twice[1].ID != twice[0].ID {
+		t.Fatalf("one key twice in a call: %+v", twice)
+	}
+	other := ok
+	other.IdempotencyKey, other.Amount = "wo2", -100
+	changed := other
+	changed.Amount = -200
+	_, err = st.Post(ctx, other, changed)
+	isErr(t, "one key for two entries in a call", err, storage.ErrDuplicate)
+	// More entries than one statement holds.
+	before := get[storage.Balance](t)(st.ClaimBalance(ctx, c.ID)).Patient
+	var many []storage.Entry
+	for i := range 1200 {
+		many = append(many, entryOn(c, 0, storage.KindWriteOff, storage.BucketPatient, -1, fmt.Sprintf("many/%d", i)))
+	}
+	posted := get[[]storage.Posted](t)(st.Post(ctx, append(many, many[5])...))
+	if len(posted) != 1201 || !posted[1199].New || posted[1200].New || posted[1200].ID != posted[5].ID {
+		t.Fatalf("posting 1,200 entries: %d results, last %+v %+v", len(posted), posted[1199], posted[1200])
+	}
+	equal(t, "patient balance after many", get[storage.Balance](t)(st.ClaimBalance(ctx, c.ID)).Patient, before-1200)
 }
 
 func testLedgerReversal(t *testing.T, h *harness) {

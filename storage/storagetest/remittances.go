@@ -152,6 +152,34 @@ func testPostClaimPayments(t *testing.T, h *harness) {
 	if e.SourceKind != "claim-payment" || e.SourceID != fmt.Sprint(cp.ID) {
 		t.Fatalf("entry source: %s %s, want claim-payment %d", e.SourceKind, e.SourceID, cp.ID)
 	}
+	// In a transaction, new payments whose entries are posted already: the entries
+	// copied without a look-up meet the keys present (PostgreSQL), the copy rolls
+	// back to its savepoint and copies the new entry alone, and the transaction
+	// goes on.
+	dup := paymentPostings(rid, rkey, claims, 3)
+	extra := dup[2].Entries[0]
+	extra.IdempotencyKey += "/tx"
+	dup[2].Entries = append(dup[2].Entries, extra)
+	for i := range dup {
+		dup[i].Payment.Key += "/tx"
+	}
+	must(t, st.InTx(ctx, func(tx *storage.Tx) error {
+		sum, err := tx.PostClaimPayments(ctx, dup)
+		if err != nil {
+			return err
+		}
+		if sum.Payments != 3 || sum.Entries != 1 {
+			return fmt.Errorf("posted %+v in a transaction, want 3 payments and 1 entry", sum)
+		}
+		if sum, err = tx.PostClaimPayments(ctx, dup); err != nil || sum != (storage.PostSummary{}) {
+			return fmt.Errorf("posted %+v again in the transaction: %v", sum, err)
+		}
+		return nil
+	}))
+	if e := get[storage.Entry](t)(st.EntryByKey(ctx, extra.IdempotencyKey)); e.Amount != extra.Amount {
+		t.Fatalf("entry posted in a transaction: %+v", e)
+	}
+
 	bad := paymentPostings(rid, rkey, claims, 1)
 	bad[0].Payment.Key = "new"
 	bad[0].Entries[0].Amount = 0

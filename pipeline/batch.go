@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -248,17 +249,25 @@ func (b *batcher) one(ctx context.Context) (*BatchedFile, error) {
 		if err := tx.SetSubmissionFile(ctx, id, content); err != nil {
 			return err
 		}
-		ev := storage.Event{Cause: storage.CauseSystem, Actor: "batch",
-			Detail: map[string]any{"submission": id, "isa13": isa13, "clearinghouse": b.ch.Name}}
+		detail, err := json.Marshal(map[string]any{"submission": id, "isa13": isa13, "clearinghouse": b.ch.Name})
+		if err != nil {
+			return fmt.Errorf("batching into submission %d: %w", id, err)
+		}
+		moves := make([]storage.ClaimMove, 0, len(claims))
 		for i := range claims {
 			if !storage.CanTransition(claims[i].State, storage.StateBatched) {
 				// A re-billed claim the transition table keeps in secondary-billed until
 				// it is transmitted; the created submission keeps it from other batches.
 				continue
 			}
-			if err := tx.TransitionClaim(ctx, claims[i].ID, storage.StateBatched, ev); err != nil {
-				return fmt.Errorf("batching claim %d into submission %d: %w", claims[i].ID, id, err)
-			}
+			moves = append(moves, storage.ClaimMove{ClaimID: claims[i].ID, To: storage.StateBatched, Detail: json.RawMessage(detail)})
+		}
+		skipped, err := tx.TransitionClaims(ctx, moves, storage.Event{Cause: storage.CauseSystem, Actor: "batch"})
+		if err != nil {
+			return fmt.Errorf("batching %d claims into submission %d: %w", len(moves), id, err)
+		}
+		if len(skipped) > 0 {
+			return fmt.Errorf("batching claim %d into submission %d: %w: moved by another writer", skipped[0].ClaimID, id, storage.ErrInvalidTransition)
 		}
 		if err := b.env.Emit(ctx, tx, bus.Submit, SubmissionWork{SubmissionID: id}); err != nil {
 			return err

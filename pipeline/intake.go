@@ -72,21 +72,30 @@ func IntakeClaims(ctx context.Context, env *Env, claims []billing.Claim, actor s
 				patients: map[string]patientSet{}}
 			var ncs []storage.NewClaim
 			var idx []int
+			// The chunk's claims stored before, in one look-up.
+			normal := make([]billing.Claim, end-start)
+			pcns := make([]string, end-start)
 			for i := start; i < end; i++ {
-				cl := claims[i]
-				cl.Normalize()
+				normal[i-start] = claims[i]
+				normal[i-start].Normalize()
+				pcns[i-start] = normal[i-start].PatientControlNumber
+			}
+			stored, err := tx.ClaimIDsByPCN(ctx, pcns)
+			if err != nil {
+				return fmt.Errorf("looking up claims %d-%d of the input: %w", start, end-1, err)
+			}
+			for i := start; i < end; i++ {
+				cl := normal[i-start]
 				pcn := cl.PatientControlNumber
 				if j, dup := seen[pcn]; dup && j < i {
 					existing = append(existing, i)
 					continue
 				}
-				if old, err := tx.ClaimByPCN(ctx, pcn); err == nil {
-					res.IDs[i] = old.ID
+				if id, ok := stored[pcn]; ok {
+					res.IDs[i] = id
 					existing = append(existing, i)
 					seen[pcn] = i
 					continue
-				} else if !errors.Is(err, storage.ErrNotFound) {
-					return fmt.Errorf("looking up claim %d of the input: %w", i, err)
 				}
 				nc, err := c.parties(ctx, tx, &cl)
 				if err != nil {

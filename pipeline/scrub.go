@@ -92,29 +92,27 @@ func Scrub(ctx context.Context, env *Env, claimIDs []int64) (ScrubResult, error)
 		if err != nil {
 			return fmt.Errorf("scrubbing %d claims: %w", len(claims), err)
 		}
+		// The moves and the work items are written a few statements for all the
+		// claims, not a few per claim.
+		var moves []storage.ClaimMove
+		var items []storage.WorkItem
 		for i := range stored {
 			c := &stored[i]
 			findings := rep.ClaimFindings(i)
 			if !rep.IsHeld(i) {
-				if err := tx.TransitionClaim(ctx, c.ID, storage.StateValidated, storage.Event{
-					Cause: storage.CauseScrubber, Actor: "scrub", Detail: scrubDetail(findings)}); err != nil {
-					return fmt.Errorf("scrubbing claim %d: %w", c.ID, err)
-				}
+				moves = append(moves, storage.ClaimMove{ClaimID: c.ID, To: storage.StateValidated, Detail: scrubDetail(findings)})
 				res.Validated = append(res.Validated, c.ID)
 				continue
 			}
 			if c.State != storage.StateHeld {
-				if err := tx.TransitionClaim(ctx, c.ID, storage.StateHeld, storage.Event{
-					Cause: storage.CauseScrubber, Actor: "scrub", Detail: scrubDetail(findings)}); err != nil {
-					return fmt.Errorf("scrubbing claim %d: %w", c.ID, err)
-				}
+				moves = append(moves, storage.ClaimMove{ClaimID: c.ID, To: storage.StateHeld, Detail: scrubDetail(findings)})
 			}
 			for _, f := range findings {
 				if f.Severity != scrub.Error {
 					continue
 				}
 				field := claimRelative(f.Field, i)
-				_, isNew, err := tx.AddWorkItem(ctx, storage.WorkItem{
+				items = append(items, storage.WorkItem{
 					Kind:     storage.WorkRejection,
 					DedupKey: "scrub:" + strconv.FormatInt(c.ID, 10) + ":" + f.Rule + ":" + field,
 					ClaimID:  c.ID,
@@ -122,14 +120,20 @@ func Scrub(ctx context.Context, env *Env, claimIDs []int64) (ScrubResult, error)
 					Field:    field,
 					Message:  f.Message,
 				})
-				if err != nil {
-					return fmt.Errorf("queueing the rejection of claim %d: %w", c.ID, err)
-				}
-				if isNew {
-					res.WorkItems++
-				}
 			}
 			res.Held = append(res.Held, c.ID)
+		}
+		skipped, err := tx.TransitionClaims(ctx, moves, storage.Event{Cause: storage.CauseScrubber, Actor: "scrub"})
+		if err != nil {
+			return fmt.Errorf("scrubbing: %w", err)
+		}
+		if len(skipped) > 0 {
+			// Read in this transaction in a state the scrubber judges: another writer
+			// moved it meanwhile. The message comes again and skips it then.
+			return fmt.Errorf("scrubbing claim %d: %w: moved by another writer", skipped[0].ClaimID, storage.ErrInvalidTransition)
+		}
+		if res.WorkItems, err = tx.AddWorkItems(ctx, items); err != nil {
+			return fmt.Errorf("queueing the rejections of %d held claims: %w", len(res.Held), err)
 		}
 		return nil
 	})

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -141,8 +142,10 @@ func finishSubmission(ctx context.Context, env *Env, tx *storage.Tx, submissionI
 	if err := tx.MarkSubmission(ctx, sub.ID, storage.SubmissionTransmitted); err != nil {
 		return err
 	}
-	ev := storage.Event{Cause: storage.CauseSystem, Actor: "submit",
-		Detail: map[string]any{"submission": sub.ID, "isa13": sub.ISA13, "file": sub.FileName, "sha256": r.SHA256}}
+	detail, err := json.Marshal(map[string]any{"submission": sub.ID, "isa13": sub.ISA13, "file": sub.FileName, "sha256": r.SHA256})
+	if err != nil {
+		return fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
+	}
 	today := billing.DateOf(env.Now())
 	// The file's claims, their lines and the charges posted before, read at once.
 	ids := make([]int64, len(sub.Claims))
@@ -166,6 +169,8 @@ func finishSubmission(ctx context.Context, env *Env, tx *storage.Tx, submissionI
 		return fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
 	}
 	var charges []storage.Entry
+	var moves []storage.ClaimMove
+	var sent []int64
 	for _, sc := range sub.Claims {
 		c := byID[sc.ClaimID]
 		if c == nil {
@@ -173,14 +178,23 @@ func finishSubmission(ctx context.Context, env *Env, tx *storage.Tx, submissionI
 		}
 		switch c.State {
 		case storage.StateBatched, storage.StateSecondaryBilled:
-			if err := tx.TransitionClaim(ctx, c.ID, storage.StateTransmitted, ev); err != nil {
-				return fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
-			}
+			moves = append(moves, storage.ClaimMove{ClaimID: c.ID, To: storage.StateTransmitted, Detail: json.RawMessage(detail)})
+			sent = append(sent, c.ID)
 		default:
 			env.Log().Warn("claim sent in a state that does not move to transmitted", "claim", c.ID,
 				"state", c.State, "submission", sub.ID)
 		}
 		charges = append(charges, lineCharges(env, c, charged, sub.ID, today)...)
+	}
+	skipped, err := tx.TransitionClaims(ctx, moves, storage.Event{Cause: storage.CauseSystem, Actor: "submit"})
+	if err != nil {
+		return fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
+	}
+	if len(skipped) > 0 {
+		return fmt.Errorf("recording the upload of submission %d: claim %d: %w: moved by another writer", sub.ID, skipped[0].ClaimID, storage.ErrInvalidTransition)
+	}
+	if err := tx.SetFirstBilled(ctx, sent); err != nil {
+		return fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
 	}
 	if len(charges) > 0 {
 		if _, err := tx.Post(ctx, charges...); err != nil {

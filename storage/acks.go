@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -58,6 +59,58 @@ func (c *Conn) InsertAck(ctx context.Context, a Ack) (id int64, isNew bool, err 
 		return 0, false, fmt.Errorf("storing %s acknowledgement %s: %w", a.Kind, a.Key, err)
 	}
 	return id, isNew, nil
+}
+
+// insertAcksRows is how many acknowledgements one INSERT of InsertAcks writes:
+// 13 values each.
+const insertAcksRows = 300
+
+// InsertAcks stores acknowledgements with a few multi-row INSERTs and returns how
+// many it stored: those whose key is stored already are skipped, as InsertAck skips
+// them. Every ack needs its key.
+func (c *Conn) InsertAcks(ctx context.Context, acks []Ack) (int, error) {
+	if len(acks) == 0 {
+		return 0, nil
+	}
+	stored := 0
+	err := c.inTx(ctx, func(w *Conn) error {
+		stored = 0
+		now := w.st.now()
+		const cols = 13
+		row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+		for start := 0; start < len(acks); start += insertAcksRows {
+			chunk := acks[start:min(start+insertAcksRows, len(acks))]
+			args := make([]any, 0, len(chunk)*cols)
+			for i := range chunk {
+				a := &chunk[i]
+				if a.Key == "" {
+					return fmt.Errorf("%w: acknowledgement without a key", ErrInvalid)
+				}
+				detail := string(a.Detail)
+				if detail == "" {
+					detail = "{}"
+				}
+				args = append(args, a.Key, idArg(a.InboundFileID), a.Kind, idArg(a.SubmissionID), idArg(a.ClaimID), a.ISA13,
+					a.GS06, a.ST02, a.PCN, a.Status, stringsArg(a.Codes), detail, now)
+			}
+			res, err := w.exec(ctx, `INSERT INTO acknowledgements (ack_key, inbound_file_id, kind, submission_id, claim_id, isa13,
+					gs06, st02, pcn, status, codes, detail, received_at)
+				VALUES `+strings.Repeat(row+", ", len(chunk)-1)+row+` ON CONFLICT (ack_key) DO NOTHING`, args...)
+			if err != nil {
+				return classify(err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			stored += int(n)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("storing %d acknowledgements: %w", len(acks), err)
+	}
+	return stored, nil
 }
 
 // AckFilter selects acknowledgements: by submission or by claim.

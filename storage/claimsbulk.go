@@ -76,6 +76,32 @@ func (c *Conn) ClaimsByPCN(ctx context.Context, pcns []string) (map[string]Claim
 	return out, nil
 }
 
+// ClaimIDsByPCN returns the ids of the claims with the patient control numbers,
+// by PCN, in one query per few thousand PCNs; PCNs with no claim are left out.
+func (c *Conn) ClaimIDsByPCN(ctx context.Context, pcns []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(pcns))
+	err := inChunks(c, pcns, func(where string, args []any) error {
+		rows, err := c.query(ctx, "SELECT pcn, id FROM claims WHERE pcn"+where, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var pcn string
+			var id int64
+			if err := rows.Scan(&pcn, &id); err != nil {
+				return err
+			}
+			out[pcn] = id
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the ids of %d claims by patient control number: %w", len(pcns), err)
+	}
+	return out, nil
+}
+
 // ClaimsByID returns the claims with the ids, with their StoredLines, in id order: two
 // queries per 500 ids instead of two per claim. Ids with no claim are left out.
 func (c *Conn) ClaimsByID(ctx context.Context, ids []int64) ([]Claim, error) {

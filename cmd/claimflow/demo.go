@@ -26,6 +26,7 @@ type demoFlags struct {
 	secondaryShare float64
 	timeout        time.Duration
 	verbose        bool
+	prof           demoProfiles
 }
 
 // demoChunk is how many claims the demo generates and takes in at a time: memory
@@ -61,6 +62,7 @@ output.`,
 	fl.Float64Var(&f.secondaryShare, "secondary-share", 0.2, "share of claims whose patient has a secondary coverage, 0 to 1")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up when the loop has not finished by then")
 	fl.BoolVar(&f.verbose, "verbose", false, "log what the stages do (ids and counts)")
+	f.prof.flags(fl)
 	return cmd
 }
 
@@ -85,7 +87,14 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 	if file, ok := out.(*os.File); ok {
 		terminal = connection.IsTerminal(file)
 	}
+	stopProf, err := f.prof.start()
+	if err != nil {
+		return err
+	}
 	res, err := demo(cmd.Context(), f, dataDir, newProgress(out, terminal), quietLogger(cmd.ErrOrStderr(), f.verbose))
+	if perr := stopProf(); err == nil && perr != nil {
+		err = perr
+	}
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,10 @@ func demoRules() simulator.Rules {
 // with JetStream under DIR/nats, the simulator on a loopback port with its host key
 // pinned in DIR/known_hosts, a key for the demo user, DIR/connections.yaml and
 // DIR/claimflow.yaml pointing at it, and the stages' env. Close stops everything.
-func startDemoSystem(ctx context.Context, dataDir string, seed uint64, rules simulator.Rules, log *slog.Logger) (_ *demoSystem, err error) {
+//
+// With keepState the simulator's state is written to DIR/simulator/state.json when
+// it stops (for a kept data directory); otherwise it stays in memory.
+func startDemoSystem(ctx context.Context, dataDir string, keepState bool, seed uint64, rules simulator.Rules, log *slog.Logger) (_ *demoSystem, err error) {
 	d := &demoSystem{dataDir: dataDir}
 	defer func() {
 		if err != nil {
@@ -89,8 +92,12 @@ func startDemoSystem(ctx context.Context, dataDir string, seed uint64, rules sim
 	if err != nil {
 		return nil, err
 	}
+	stateFile := ""
+	if keepState {
+		stateFile = filepath.Join(simDir, "state.json")
+	}
 	d.sim, err = simulator.New(simulator.Config{
-		HostKey: hostKey, Root: filepath.Join(simDir, "root"), StateFile: filepath.Join(simDir, "state.json"),
+		HostKey: hostKey, Root: filepath.Join(simDir, "root"), StateFile: stateFile, SaveOnClose: true,
 		Users: map[string]simulator.User{demoUser: {AuthorizedKeys: []ssh.PublicKey{userKey}}},
 		Seed:  seed, Rules: &rules, AutoRespond: true, Name: "CLAIMFLOW DEMO CLEARINGHOUSE", Logger: log,
 	})

@@ -304,6 +304,17 @@ func TestDeterministic(t *testing.T) {
 			t.Fatalf("response %d differs: %s and %s", i, a[i].Name, b[i].Name)
 		}
 	}
+	// Saved only when each server closes: the same again.
+	d := scenario(t, simulator.Config{Seed: 77, Rules: busyRules(), AutoRespond: true, SaveOnClose: true,
+		StateFile: filepath.Join(t.TempDir(), "state.json"), Root: t.TempDir()}, true)
+	if len(a) != len(d) {
+		t.Fatalf("%d and %d responses saving on close", len(a), len(d))
+	}
+	for i := range a {
+		if a[i].Name != d[i].Name || !bytes.Equal(a[i].Data, d[i].Data) {
+			t.Fatalf("response %d differs saving on close: %s and %s", i, a[i].Name, d[i].Name)
+		}
+	}
 	checkAll(t, a)
 	c := scenario(t, simulator.Config{Seed: 78, Rules: busyRules(), AutoRespond: true}, false)
 	same := true
@@ -480,4 +491,25 @@ func sorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return s
+}
+
+// TestSaveOnClose: with SaveOnClose the state file is written when the server
+// closes, not after each file.
+func TestSaveOnClose(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.json")
+	sim := newSim(t, simulator.Config{Seed: 5, AutoRespond: true, SaveOnClose: true, StateFile: path, Root: t.TempDir()})
+	data, _ := build(t, fixtureClaims(t, 9, 6), 900, 3)
+	if _, err := sim.Process("UPLOAD.x12", data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("state file before close: %v", err)
+	}
+	if err := sim.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+		t.Fatalf("state file after close: %v", err)
+	}
 }

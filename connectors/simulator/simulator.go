@@ -85,6 +85,13 @@ type Config struct {
 	// ISA13s seen, claims waiting for a stage, payments that may be reversed); in
 	// memory only when empty.
 	StateFile string
+	// SaveOnClose writes StateFile once, when the server closes, instead of after
+	// every file it processes and flushes. The state holds every payment that may
+	// be reversed, so that writing it after each file costs more per file as the
+	// run goes on; a run that keeps the state only to look at it or go on later
+	// (claimflow demo --keep) saves it at the end. A crash then loses the run's
+	// state.
+	SaveOnClose bool
 	// Seed drives every random choice of the rules.
 	Seed uint64
 	// Rules are the edits and benefits; DefaultRules when nil.
@@ -312,14 +319,17 @@ func (s *Server) Close() error {
 	}
 	s.netMu.Unlock()
 	s.wg.Wait()
-	if s.root != nil {
-		s.mu.Lock()
-		s.root.Close()
-		s.mu.Unlock()
-	}
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
+	s.mu.Lock()
+	if s.root != nil {
+		s.root.Close()
+	}
+	if s.cfg.SaveOnClose {
+		err = errors.Join(err, s.saveState())
+	}
+	s.mu.Unlock()
 	return err
 }
 

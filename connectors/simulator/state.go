@@ -148,8 +148,18 @@ func loadState(path string) (*state, error) {
 	return st, nil
 }
 
-// save writes the state file atomically, when there is one. Called with s.mu held.
+// save writes the state file atomically, when there is one and it is not saved
+// on close only. Called with s.mu held.
 func (s *Server) save() error {
+	if s.cfg.SaveOnClose {
+		return nil
+	}
+	return s.saveState()
+}
+
+// saveState writes the state file atomically, when there is one. Called with s.mu
+// held.
+func (s *Server) saveState() error {
 	path := s.cfg.StateFile
 	if path == "" {
 		return nil

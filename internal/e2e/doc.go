@@ -1,6 +1,7 @@
-// Package e2e holds claimflow's end-to-end checks (issue 8) and Driver, the loop
-// that moves claims through every stage by asking for batch and fetch rounds until
-// nothing is left in flight.
+// Package e2e holds claimflow's end-to-end checks (issue 8). Driver (an alias of
+// pipeline.Driver, which claimflow demo runs too) is the loop that moves claims
+// through every stage by asking for batch and fetch rounds until nothing is left
+// in flight.
 //
 // The checks run the whole pipeline as an operator would: worker processes (this
 // test binary run again, assembled by internal/app exactly as `claimflow worker`

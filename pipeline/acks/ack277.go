@@ -296,7 +296,7 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 	switch {
 	case claimRejected:
 		note.Text = texts(detail.Statuses)
-		if _, err := a.move(ctx, cl.ID, src.rejected, src.cause, note); err != nil {
+		if err := a.move(ctx, cl.ID, src.rejected, src.cause, note, ""); err != nil {
 			return err
 		}
 		for si := range c.Statuses {
@@ -309,13 +309,13 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 		}
 	case claimAccepted:
 		note.Text = texts(detail.Statuses)
-		if _, err := a.move(ctx, cl.ID, src.accepted, src.cause, note); err != nil {
-			return err
+		// The payer's claim number is recorded even when the move is skipped.
+		icn := ""
+		if c.PayerClaimNumber != cl.PayerClaimNumber {
+			icn = c.PayerClaimNumber
 		}
-		if c.PayerClaimNumber != "" && c.PayerClaimNumber != cl.PayerClaimNumber {
-			if err := a.tx.SetClaimPayer(ctx, cl.ID, cl.PayerID, c.PayerClaimNumber); err != nil {
-				return err
-			}
+		if err := a.move(ctx, cl.ID, src.accepted, src.cause, note, icn); err != nil {
+			return err
 		}
 	default:
 		// A status that neither accepts nor rejects (pending, not found by a search):

@@ -108,6 +108,7 @@ func TestClaimAcknowledgements(t *testing.T) {
 	if after := w.snapshot(); !after.equal(before) {
 		t.Errorf("applying again changed %+v into %+v", before, after)
 	}
+
 }
 
 // TestLineRejection: a payer accepts a claim but rejects one of its lines (2220D
@@ -194,4 +195,39 @@ func TestQuarantineTruncated(t *testing.T) {
 	if res := w.apply(id); !res.Done {
 		t.Errorf("quarantined file applied again: %+v", res)
 	}
+}
+
+// TestAnswersStoredBefore: a 277CA one of whose answers is stored already (as if
+// the same content had been applied before under another file) applies the others
+// and leaves that claim alone, as an answer stored before was applied before.
+func TestAnswersStoredBefore(t *testing.T) {
+	t.Parallel()
+	claims := fixtureClaims(t, 16, 3)
+	rules := simulator.DefaultRules()
+	w := newWorld(t, testenv.SQLite(t), claims, 601, 10, &rules)
+	rs, err := w.sim.Process(w.sub.FileName, w.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		w.apply(w.receive(r))
+	}
+	before := w.states()
+	ch, err := w.sim.Flush(simulator.StageClearinghouse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := w.receive(response(t, ch, profile.Kind277CA))
+	f, err := w.st.InboundFile(w.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.st.InsertAck(w.ctx, storage.Ack{Key: f.SHA256 + "/277ca/0/0/0", Kind: "277ca", Status: "A1:20"}); err != nil {
+		t.Fatal(err)
+	}
+	res := w.apply(id)
+	if res.Answers != 3 || res.Stored != 2 || res.Moved != 2 {
+		t.Errorf("result %+v, want 3 answers, 2 stored and applied", res)
+	}
+	w.wantStates(before[0], storage.StateClearinghouseAccepted, storage.StateClearinghouseAccepted)
 }

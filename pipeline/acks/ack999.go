@@ -156,6 +156,13 @@ func (a *applier) set999(ctx context.Context, sub *storage.Submission, ack *x999
 		to = storage.StateSyntaxRejected
 	}
 	// Which claims this answer may move: those whose latest submission it answers.
+	ids := make([]int64, len(claims))
+	for i, sc := range claims {
+		ids[i] = sc.ClaimID
+	}
+	if err := a.prefetchLatest(ctx, ids); err != nil {
+		return err
+	}
 	var moving []int
 	for i, sc := range claims {
 		ok, err := a.current(ctx, sc.ClaimID, sub.ID)
@@ -179,7 +186,7 @@ func (a *applier) set999(ctx context.Context, sub *storage.Submission, ack *x999
 		note.Text += fmt.Sprintf(" (%d errors noted)", len(findings))
 	}
 	for _, i := range moving {
-		if _, err := a.move(ctx, claims[i].ClaimID, to, storage.Cause999, note); err != nil {
+		if err := a.move(ctx, claims[i].ClaimID, to, storage.Cause999, note, ""); err != nil {
 			return err
 		}
 	}

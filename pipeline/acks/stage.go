@@ -123,23 +123,37 @@ func (s *Stage) ApplyKind(ctx context.Context, inboundID int64, kind string) (Re
 		}
 		return res, nil
 	}
-	err = s.env.InTx(ctx, func(tx *storage.Tx) error {
-		r := Result{InboundID: res.InboundID, Kind: res.Kind} // InTx may run fn again
-		a := &applier{env: s.env, tx: tx, file: &f, res: &r}
-		if err := a.apply(ctx, parsed); err != nil {
-			return err
-		}
-		if err := tx.MarkInboundProcessed(ctx, f.ID); err != nil {
-			return err
-		}
-		res = r
-		return nil
-	})
+	// The answers are stored all at once at the end, as new: the answers of one
+	// file are stored together or not at all, so that holds unless the same content
+	// came before in another file. Then (errStoredBefore) the file is applied again
+	// answer by answer, each stored first and applied only when new.
+	apply := func(bulk bool) error {
+		return s.env.InTx(ctx, func(tx *storage.Tx) error {
+			r := Result{InboundID: res.InboundID, Kind: res.Kind} // InTx may run fn again
+			a := &applier{env: s.env, tx: tx, file: &f, res: &r, bulk: bulk}
+			if err := a.apply(ctx, parsed); err != nil {
+				return err
+			}
+			if err := tx.MarkInboundProcessed(ctx, f.ID); err != nil {
+				return err
+			}
+			res = r
+			return nil
+		})
+	}
+	err = apply(true)
+	if errors.Is(err, errStoredBefore) {
+		err = apply(false)
+	}
 	if err != nil {
 		return res, fmt.Errorf("applying %s file %d: %w", res.Kind, inboundID, err)
 	}
 	return res, nil
 }
+
+// errStoredBefore says that answers of the file were stored before (its content
+// came in another file): it is applied again answer by answer.
+var errStoredBefore = errors.New("answers of the file stored before")
 
 // errKind is returned for a file of a kind this stage does not apply.
 var errKind = errors.New("not an acknowledgement kind (ta1, 999, 277ca)")
@@ -205,18 +219,37 @@ type applier struct {
 	// claims are a 277CA file's claims by PCN, read at once (ack277.go); nil for
 	// other kinds.
 	claims map[string]storage.Claim
+	// moves are the claims' moves not made yet, all of cause (see move and flush).
+	moves []storage.ClaimMove
+	cause storage.Cause
+	// bulk stores the answers at the end (pending), taking each as new.
+	bulk    bool
+	pending []storage.Ack
 }
 
 func (a *applier) apply(ctx context.Context, p parsed) error {
+	var err error
 	switch {
 	case p.ta1 != nil:
-		return a.applyTA1(ctx, p.ta1)
+		err = a.applyTA1(ctx, p.ta1)
 	case p.x999 != nil:
-		return a.apply999(ctx, p.x999)
+		err = a.apply999(ctx, p.x999)
 	case p.x277a != nil:
-		return a.apply277(ctx, p.x277a)
+		err = a.apply277(ctx, p.x277a)
 	}
-	return nil
+	if err != nil {
+		return err
+	}
+	if a.bulk {
+		n, err := a.tx.InsertAcks(ctx, a.pending)
+		if err != nil {
+			return err
+		}
+		if n != len(a.pending) {
+			return fmt.Errorf("inbound file %d: %d of %d: %w", a.file.ID, len(a.pending)-n, len(a.pending), errStoredBefore)
+		}
+	}
+	return a.flush(ctx)
 }
 
 // key is the idempotency key of the answer at a position of the file.
@@ -226,7 +259,8 @@ func (a *applier) key(pos string) string { return a.file.SHA256 + "/" + pos }
 func (a *applier) actor() string { return "inbound-file/" + strconv.FormatInt(a.file.ID, 10) }
 
 // store stores an acknowledgement and reports whether it is new: an answer stored
-// before was applied before, in the transaction that stored it.
+// before was applied before, in the transaction that stored it. In bulk it only
+// keeps the answer for the end of apply, and reports it new.
 func (a *applier) store(ctx context.Context, ack storage.Ack, detail any) (bool, error) {
 	a.res.Answers++
 	ack.InboundFileID = a.file.ID
@@ -237,6 +271,11 @@ func (a *applier) store(ctx context.Context, ack storage.Ack, detail any) (bool,
 		}
 		ack.Detail = b
 	}
+	if a.bulk {
+		a.pending = append(a.pending, ack)
+		a.res.Stored++
+		return true, nil
+	}
 	_, isNew, err := a.tx.InsertAck(ctx, ack)
 	if isNew {
 		a.res.Stored++
@@ -244,21 +283,63 @@ func (a *applier) store(ctx context.Context, ack storage.Ack, detail any) (bool,
 	return isNew, err
 }
 
-// move moves a claim to a state. A transition the table forbids (the claim moved
-// on already, or is there already) is skipped: it reports false, without error.
-func (a *applier) move(ctx context.Context, claimID int64, to storage.ClaimState, cause storage.Cause, detail any) (bool, error) {
-	err := a.tx.TransitionClaim(ctx, claimID, to, storage.Event{Cause: cause, Actor: a.actor(), Detail: detail})
-	if errors.Is(err, storage.ErrInvalidTransition) {
-		a.res.Skipped++
-		a.env.Log().Info("claim transition skipped: the claim moved on", "claim_id", claimID, "to", to,
-			"inbound_id", a.file.ID)
-		return false, nil
+// move queues a claim's move to a state, with the payer's claim number to record
+// when icn is set; flush makes the queued moves, a few statements for all of them.
+// A transition the table forbids (the claim moved on already, or is there already)
+// is skipped then, and counted in Result.Skipped.
+func (a *applier) move(ctx context.Context, claimID int64, to storage.ClaimState, cause storage.Cause, detail any, icn string) error {
+	if len(a.moves) > 0 && a.cause != cause {
+		if err := a.flush(ctx); err != nil {
+			return err
+		}
 	}
+	a.cause = cause
+	a.moves = append(a.moves, storage.ClaimMove{ClaimID: claimID, To: to, Detail: detail, PayerClaimNumber: icn})
+	return nil
+}
+
+// flush makes the moves queued, in the order queued.
+func (a *applier) flush(ctx context.Context) error {
+	if len(a.moves) == 0 {
+		return nil
+	}
+	skipped, err := a.tx.TransitionClaims(ctx, a.moves, storage.Event{Cause: a.cause, Actor: a.actor()})
 	if err != nil {
-		return false, err
+		return err
 	}
-	a.res.Moved++
-	return true, nil
+	for _, m := range skipped {
+		a.env.Log().Info("claim transition skipped: the claim moved on", "claim_id", m.ClaimID, "to", m.To,
+			"inbound_id", a.file.ID)
+	}
+	a.res.Moved += len(a.moves) - len(skipped)
+	a.res.Skipped += len(skipped)
+	a.moves = a.moves[:0]
+	return nil
+}
+
+// prefetchLatest reads the latest submission of each of the claims not read yet,
+// in a few queries, for current.
+func (a *applier) prefetchLatest(ctx context.Context, claimIDs []int64) error {
+	if a.latest == nil {
+		a.latest = make(map[int64]int64, len(claimIDs))
+	}
+	var ids []int64
+	for _, id := range claimIDs {
+		if _, ok := a.latest[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	latest, err := a.tx.LatestSubmissions(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		a.latest[id] = latest[id] // 0 when never submitted
+	}
+	return nil
 }
 
 // current reports whether submission is the claim's latest: an answer to an

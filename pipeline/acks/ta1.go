@@ -70,6 +70,13 @@ func (a *applier) ta1Claims(ctx context.Context, t *ta1.Ack, sub *storage.Submis
 		to = storage.StateEnvelopeRejected
 	}
 	note := moveNote{InboundFileID: a.file.ID, Answer: pos, Status: t.Code, Codes: []string{t.Note}, Text: text}
+	ids := make([]int64, len(sub.Claims))
+	for i, sc := range sub.Claims {
+		ids[i] = sc.ClaimID
+	}
+	if err := a.prefetchLatest(ctx, ids); err != nil {
+		return err
+	}
 	for _, sc := range sub.Claims {
 		ok, err := a.current(ctx, sc.ClaimID, sub.ID)
 		if err != nil {
@@ -79,7 +86,7 @@ func (a *applier) ta1Claims(ctx context.Context, t *ta1.Ack, sub *storage.Submis
 			a.res.Skipped++
 			continue
 		}
-		if _, err := a.move(ctx, sc.ClaimID, to, storage.CauseTA1, note); err != nil {
+		if err := a.move(ctx, sc.ClaimID, to, storage.CauseTA1, note, ""); err != nil {
 			return err
 		}
 		if to != storage.StateEnvelopeRejected {

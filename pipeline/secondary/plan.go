@@ -80,7 +80,69 @@ func (p *Plan) Moved() billing.Money {
 // writes nothing. Errors wrapping bus.ErrPoison (through pipeline.Poison) say
 // the claim can never be moved on as stored; others are transient.
 func (s *Stage) Plan(ctx context.Context, conn *storage.Conn, claimID int64) (*Plan, error) {
-	cl, err := conn.Claim(ctx, claimID)
+	return s.plan(ctx, &reads{conn: conn}, claimID)
+}
+
+// reads is what planning reads, through conn: claims read ahead for many at once,
+// and the payers read so far (a few payers serve many claims).
+type reads struct {
+	conn *storage.Conn
+	// claims read ahead, each served once (a claim planned again is read again).
+	claims  map[int64]storage.Claim
+	payers  map[int64]storage.Payer
+	byPayer map[string]payerFound // by payer id
+}
+
+type payerFound struct {
+	p  storage.Payer
+	ok bool
+}
+
+func (r *reads) claim(ctx context.Context, id int64) (storage.Claim, error) {
+	if cl, ok := r.claims[id]; ok {
+		delete(r.claims, id)
+		return cl, nil
+	}
+	return r.conn.Claim(ctx, id)
+}
+
+func (r *reads) payer(ctx context.Context, id int64) (storage.Payer, error) {
+	if p, ok := r.payers[id]; ok {
+		return p, nil
+	}
+	p, err := r.conn.Payer(ctx, id)
+	if err != nil {
+		return p, err
+	}
+	if r.payers == nil {
+		r.payers = map[int64]storage.Payer{}
+	}
+	r.payers[id] = p
+	return p, nil
+}
+
+// payerByPayerID returns storage.ErrNotFound (wrapped) for an unknown payer id.
+func (r *reads) payerByPayerID(ctx context.Context, payerID string) (storage.Payer, error) {
+	if f, ok := r.byPayer[payerID]; ok {
+		if !f.ok {
+			return f.p, fmt.Errorf("payer %s: %w", payerID, storage.ErrNotFound)
+		}
+		return f.p, nil
+	}
+	p, err := r.conn.PayerByPayerID(ctx, payerID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return p, err
+	}
+	if r.byPayer == nil {
+		r.byPayer = map[string]payerFound{}
+	}
+	r.byPayer[payerID] = payerFound{p: p, ok: err == nil}
+	return p, err
+}
+
+func (s *Stage) plan(ctx context.Context, r *reads, claimID int64) (*Plan, error) {
+	conn := r.conn
+	cl, err := r.claim(ctx, claimID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, pipeline.Poison(err)
 	}
@@ -107,7 +169,7 @@ func (s *Stage) Plan(ctx context.Context, conn *storage.Conn, claimID int64) (*P
 	if cl.PayerID != 0 {
 		// The payer billed now must be the coverage the claim is billed to, or its
 		// decision would be sent as another payer's.
-		payer, err := conn.Payer(ctx, cl.PayerID)
+		payer, err := r.payer(ctx, cl.PayerID)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +218,7 @@ func (s *Stage) Plan(ctx context.Context, conn *storage.Conn, claimID int64) (*P
 	}
 	p.Claim, p.Next = next, n
 	cov := &next.Coverages[n]
-	switch payer, err := conn.PayerByPayerID(ctx, cov.Payer.ID); {
+	switch payer, err := r.payerByPayerID(ctx, cov.Payer.ID); {
 	case err == nil:
 		p.NextPayerID = payer.ID
 	case errors.Is(err, storage.ErrNotFound):

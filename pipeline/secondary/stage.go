@@ -118,28 +118,65 @@ func (s *Stage) Process(ctx context.Context, claimID int64) (*Plan, error) {
 
 // ProcessAll plans and does what each claim needs, all in one transaction: all or
 // none. An error wrapping bus.ErrPoison names a claim that can never be moved on.
+// The claims are locked and read first, all at once, in id order (so that a
+// concurrent worker handling the same claims waits, then plans from what this one
+// wrote); claims that only close or go to the patient are moved together at the
+// end.
 func (s *Stage) ProcessAll(ctx context.Context, claimIDs []int64) ([]*Plan, error) {
 	plans := make([]*Plan, len(claimIDs))
 	err := s.env.InTx(ctx, func(tx *storage.Tx) error {
-		for i, id := range claimIDs {
-			// Lock the claim first: a concurrent worker handling the same claim
-			// waits, then plans from what this one wrote.
-			if _, err := tx.LockClaim(ctx, id); err != nil {
-				if errors.Is(err, storage.ErrNotFound) {
-					return pipeline.Poison(err)
-				}
+		if _, err := tx.LockClaims(ctx, claimIDs); err != nil {
+			if errors.Is(err, storage.ErrNotFound) {
+				return pipeline.Poison(err)
+			}
+			return err
+		}
+		claims, err := tx.ClaimsByID(ctx, claimIDs)
+		if err != nil {
+			return err
+		}
+		r := &reads{conn: &tx.Conn, claims: make(map[int64]storage.Claim, len(claims))}
+		for _, cl := range claims {
+			r.claims[cl.ID] = cl
+		}
+		var moves []storage.ClaimMove
+		flush := func() error {
+			skipped, err := tx.TransitionClaims(ctx, moves, storage.Event{Cause: storage.CauseSystem, Actor: Actor})
+			if err != nil {
 				return err
 			}
-			p, err := s.Plan(ctx, &tx.Conn, id)
+			if len(skipped) > 0 {
+				return fmt.Errorf("moving claim %d to %s: %w", skipped[0].ClaimID, skipped[0].To, storage.ErrInvalidTransition)
+			}
+			moves = moves[:0]
+			return nil
+		}
+		planned := make(map[int64]bool, len(claimIDs))
+		for i, id := range claimIDs {
+			if planned[id] {
+				// The same claim again: plan it from what was written for it.
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			planned[id] = true
+			p, err := s.plan(ctx, r, id)
 			if err != nil {
 				return fmt.Errorf("moving claim %d on to its next payer: %w", id, err)
 			}
-			if err := s.apply(ctx, tx, p); err != nil {
-				return fmt.Errorf("moving claim %d on to its next payer: %w", id, err)
-			}
 			plans[i] = p
+			switch p.Action {
+			case ActionPatient:
+				moves = append(moves, storage.ClaimMove{ClaimID: p.ClaimID, To: storage.StatePatientBilled, Detail: detail(p)})
+			case ActionClose:
+				moves = append(moves, storage.ClaimMove{ClaimID: p.ClaimID, To: storage.StateClosed, Detail: detail(p)})
+			default:
+				if err := s.apply(ctx, tx, p); err != nil {
+					return fmt.Errorf("moving claim %d on to its next payer: %w", id, err)
+				}
+			}
 		}
-		return nil
+		return flush()
 	})
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package storagetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -15,7 +16,94 @@ var _ = register(
 	test{"ClaimTransitions", testClaimTransitions},
 	test{"ClaimConcurrentTransition", testClaimConcurrentTransition},
 	test{"ClaimUpdate", testClaimUpdate},
+	test{"InsertClaimsBulk", testInsertClaimsBulk},
+	test{"LockClaimsFirstBilled", testLockClaimsFirstBilled},
 )
+
+// testInsertClaimsBulk stores more claims than one statement of InsertClaims
+// writes: each gets its own id, lines and first history row, and a repeated or
+// stored PCN fails the whole call.
+func testInsertClaimsBulk(t *testing.T, h *harness) {
+	ctx := t.Context()
+	st := h.Store(t)
+	f := newFixture(t, st)
+	const n = 600
+	ncs := make([]storage.NewClaim, n)
+	pcns := make([]string, n)
+	for i := range ncs {
+		pcns[i] = fmt.Sprintf("BULK%04d", i)
+		cl := sampleClaim(pcns[i], day(2025, 3, 4), billing.Money(100+i), 50)
+		cl.Normalize()
+		ncs[i] = storage.NewClaim{Claim: cl, PatientID: f.patient1, PayerID: f.payerA, BillingProviderID: f.billingProvider}
+	}
+	ids := get[[]int64](t)(st.InsertClaims(ctx, ncs, storage.Event{Cause: storage.CauseSystem, Actor: "intake"}))
+	byPCN := get[map[string]int64](t)(st.ClaimIDsByPCN(ctx, append(pcns, "NOPE")))
+	if len(ids) != n || len(byPCN) != n {
+		t.Fatalf("%d ids, %d found by PCN", len(ids), len(byPCN))
+	}
+	for _, i := range []int{0, 249, 250, 599} {
+		if byPCN[pcns[i]] != ids[i] {
+			t.Errorf("claim %d: id %d, by PCN %d", i, ids[i], byPCN[pcns[i]])
+		}
+		c := get[storage.Claim](t)(st.Claim(ctx, ids[i]))
+		if c.PatientControlNumber != pcns[i] || c.State != storage.StateDraft || c.PayerID != f.payerA || len(c.StoredLines) != 2 ||
+			c.StoredLines[0].Charge != billing.Money(100+i) || c.StoredLines[1].Number != 2 {
+			t.Errorf("claim %d: %+v", i, c)
+		}
+		hist := get[[]storage.ClaimEvent](t)(st.ClaimHistory(ctx, ids[i]))
+		if len(hist) != 1 || hist[0].From != "" || hist[0].To != storage.StateDraft || hist[0].Actor != "intake" {
+			t.Errorf("claim %d history: %+v", i, hist)
+		}
+	}
+	again := sampleClaim("BULK-NEW", day(2025, 3, 4), 100)
+	again.Normalize()
+	_, err := st.InsertClaims(ctx, []storage.NewClaim{{Claim: again}, ncs[3]}, storage.Event{Cause: storage.CauseSystem})
+	isErr(t, "a stored PCN", err, storage.ErrDuplicate)
+	_, err = st.InsertClaims(ctx, []storage.NewClaim{{Claim: again}, {Claim: again}}, storage.Event{Cause: storage.CauseSystem})
+	isErr(t, "a PCN twice", err, storage.ErrDuplicate)
+	if got := get[map[string]int64](t)(st.ClaimIDsByPCN(ctx, []string{"BULK-NEW"})); len(got) != 0 {
+		t.Errorf("a failed call stored %v", got)
+	}
+}
+
+// testLockClaimsFirstBilled checks LockClaims (the states of many claims, an
+// unknown one failing the call) and SetFirstBilled (set once, kept after).
+func testLockClaimsFirstBilled(t *testing.T, h *harness) {
+	ctx := t.Context()
+	st := h.Store(t)
+	var ids []int64
+	for _, pcn := range []string{"M1", "M2", "M3"} {
+		cl := sampleClaim(pcn, day(2025, 3, 4), 100)
+		cl.Normalize()
+		ids = append(ids, get[int64](t)(st.InsertClaim(ctx, storage.NewClaim{Claim: cl, State: storage.StateValidated},
+			storage.Event{Cause: storage.CauseSystem})))
+	}
+	must(t, st.TransitionClaim(ctx, ids[1], storage.StateHeld, storage.Event{Cause: storage.CauseScrubber}))
+	err := st.InTx(ctx, func(tx *storage.Tx) error {
+		states, err := tx.LockClaims(ctx, []int64{ids[2], ids[0], ids[1], ids[0]})
+		if err != nil {
+			return err
+		}
+		if len(states) != 3 || states[ids[0]] != storage.StateValidated || states[ids[1]] != storage.StateHeld {
+			t.Errorf("states %v", states)
+		}
+		return nil
+	})
+	must(t, err)
+	_, err = st.LockClaims(ctx, []int64{ids[0], 99999})
+	isErr(t, "an unknown claim", err, storage.ErrNotFound)
+
+	must(t, st.SetFirstBilled(ctx, ids[:2]))
+	first := get[storage.Claim](t)(st.Claim(ctx, ids[0]))
+	if first.FirstBilledOn.IsZero() || !get[storage.Claim](t)(st.Claim(ctx, ids[2])).FirstBilledOn.IsZero() {
+		t.Errorf("first billed: %v, and %v for a claim not named", first.FirstBilledOn, get[storage.Claim](t)(st.Claim(ctx, ids[2])).FirstBilledOn)
+	}
+	must(t, st.SetFirstBilled(ctx, ids))
+	if again := get[storage.Claim](t)(st.Claim(ctx, ids[0])); again.FirstBilledOn != first.FirstBilledOn {
+		t.Errorf("first billed changed from %v to %v", first.FirstBilledOn, again.FirstBilledOn)
+	}
+	must(t, st.SetFirstBilled(ctx, nil))
+}
 
 func testClaimRoundTrip(t *testing.T, h *harness) {
 	ctx := t.Context()

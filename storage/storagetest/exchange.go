@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"testing"
 	"time"
 
@@ -141,4 +142,24 @@ func testAcks(t *testing.T, h *harness) {
 	}
 	_, _, err := st.InsertAck(ctx, storage.Ack{Kind: "999"})
 	isErr(t, "ack without key", err, storage.ErrInvalid)
+
+	// In bulk: more than one statement's worth, the one stored before skipped.
+	var many []storage.Ack
+	for i := range 700 {
+		b := a
+		b.Key = fmt.Sprintf("277/x/%d", i+1)
+		many = append(many, b)
+	}
+	if n := get[int](t)(st.InsertAcks(ctx, many)); n != 699 {
+		t.Errorf("stored %d of 700 acks, one stored before", n)
+	}
+	if n := get[int](t)(st.InsertAcks(ctx, many)); n != 0 {
+		t.Errorf("stored %d acks again", n)
+	}
+	list = get[[]storage.Ack](t)(st.Acks(ctx, storage.AckFilter{ClaimID: c.ID}))
+	if len(list) != 700 || list[699].Status != "A7:562" || list[699].PCN != "K1" || list[699].InboundFileID != fid || len(list[699].Codes) != 1 {
+		t.Errorf("%d acks, the last %+v", len(list), list[len(list)-1])
+	}
+	_, err = st.InsertAcks(ctx, []storage.Ack{{Key: "277/y/1", Kind: "277ca"}, {Kind: "999"}})
+	isErr(t, "acks, one without key", err, storage.ErrInvalid)
 }

@@ -60,7 +60,7 @@ func (p *Poster) postGroup(ctx context.Context, fileID int64, rems []*x835.Remit
 		}
 		plans := make([]*Plan, 0, len(fresh))
 		for _, f := range fresh {
-			pl, err := makePlan(ctx, &tx.Conn, f.rem, f.remID, f.payerID, known, claims)
+			pl, err := makePlan(ctx, &tx.Conn, f.rem, f.remID, f.payerID, known, claims, p.HoldOrphanReversals)
 			if err != nil {
 				return fmt.Errorf("planning remittance %s: %w", f.rem.Trace.Number, err)
 			}

@@ -43,7 +43,7 @@ func (p *Poster) DryRun(ctx context.Context, open func() (io.ReadCloser, error),
 		} else if !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
-		pl, err := makePlan(ctx, c, rem, 0, payerID, known, nil)
+		pl, err := makePlan(ctx, c, rem, 0, payerID, known, nil, false)
 		if err != nil {
 			return err
 		}

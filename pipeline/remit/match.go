@@ -102,7 +102,7 @@ func (p *Poster) postMatch(ctx context.Context, remRow storage.Remittance, rem *
 		pl := &Plan{Remittance: rem, Key: remRow.Key, ID: remRow.ID, PayerID: remRow.PayerID, Claims: make([]ClaimPlan, 1)}
 		cp := &pl.Claims[0]
 		if err := planClaim(ctx, &tx.Conn, cp, &rem.Claims[index], claims[cl.PatientControlNumber],
-			posting.Input{RemitID: remRow.ID, Index: index, PaymentKey: stored.Key, On: posting.EffectiveDate(rem)}); err != nil {
+			posting.Input{RemitID: remRow.ID, Index: index, PaymentKey: stored.Key, On: posting.EffectiveDate(rem)}, false); err != nil {
 			return err
 		}
 		if cp.Claim == nil {

@@ -1,11 +1,13 @@
 package remit_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/claimflow/claimflow/internal/testenv"
+	"github.com/claimflow/claimflow/pipeline/remit"
 	"github.com/claimflow/claimflow/storage"
 )
 
@@ -79,6 +81,52 @@ func TestParallelGroupsMatchSerial(t *testing.T) {
 		}
 		if got := ser["P20"]; len(got) != 13 || got[12] != "state paid" {
 			t.Errorf("P20 serially: %q", got)
+		}
+	})
+}
+
+// TestReversalBeforeItsOriginal: the 835 reversing a payment is posted before the
+// 835 holding the payment. Holding, the file fails with ErrOriginalPending and
+// posts nothing of the reversal; once the original is posted, posting the file
+// again reverses it, and the ledger is the one of the files posted in order.
+func TestReversalBeforeItsOriginal(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, st *storage.Store) {
+		ctx := t.Context()
+		w := newWorld(t, st)
+		id := w.claim("P01", false, "99213", 20000)
+		add := func(name, text string) int64 {
+			fid, _, err := st.InsertInboundFile(ctx, storage.InboundFile{Source: "test", Name: name, Kind: "835", Content: []byte(text)})
+			must(t, err)
+			return fid
+		}
+		first := add("first.835", build835("000000601", [3]string{"100", "EFT1", "LX*1~" + paid("P01", "1", 100, "ICNP01")}))
+		second := add("second.835", build835("000000602", [3]string{"20", "EFT2", "LX*1~" + paid("P01", "22", 100, "ICNP01") + paid("P01", "1", 120, "ICNP01B")}))
+
+		w.poster.HoldOrphanReversals = true
+		if _, err := w.poster.PostInbound(ctx, second); !errors.Is(err, remit.ErrOriginalPending) {
+			t.Fatalf("reversal first: %v", err)
+		}
+		if n := len(w.ledger(id)); n != 0 {
+			t.Fatalf("%d entries after the held file", n)
+		}
+		if s, _, err := st.InboundState(ctx, second); err != nil || s != storage.InboundNew {
+			t.Fatalf("held file is %s (%v)", s, err)
+		}
+		for _, f := range []int64{first, second} {
+			if _, err := w.poster.PostInbound(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ex := w.items(storage.WorkException); len(ex) != 0 {
+			t.Errorf("exceptions: %+v", ex)
+		}
+		got := w.ledger(id)
+		if len(got) != 12 || got[4] != "reversal insurance 100.00 " {
+			t.Errorf("ledger:\n%s", strings.Join(got, "\n"))
+		}
+		if b := w.balance(id); b.Insurance != 0 || b.Patient != 3000 {
+			t.Errorf("balance %+v", b)
 		}
 	})
 }

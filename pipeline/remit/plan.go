@@ -3,6 +3,7 @@ package remit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -38,7 +39,7 @@ type ClaimPlan struct {
 // writing nothing. claims, when not nil, holds the claims the remittance's patient
 // control numbers name (read for several remittances at once); else they are read.
 func makePlan(ctx context.Context, c *storage.Conn, rem *x835.Remittance, remitID, payerID int64, known *lookups,
-	claims map[string]*storage.PostingClaim) (*Plan, error) {
+	claims map[string]*storage.PostingClaim, hold bool) (*Plan, error) {
 	pl := &Plan{Remittance: rem, Key: posting.RemitKey(rem), ID: remitID, PayerID: payerID}
 	keys := posting.PaymentKeys(rem, pl.Key)
 	on := posting.EffectiveDate(rem)
@@ -51,7 +52,7 @@ func makePlan(ctx context.Context, c *storage.Conn, rem *x835.Remittance, remitI
 	pl.Claims = make([]ClaimPlan, len(rem.Claims))
 	for i := range rem.Claims {
 		if err := planClaim(ctx, c, &pl.Claims[i], &rem.Claims[i], claims[rem.Claims[i].PCN],
-			posting.Input{RemitID: remitID, Index: i, PaymentKey: keys[i], On: on}); err != nil {
+			posting.Input{RemitID: remitID, Index: i, PaymentKey: keys[i], On: on}, hold); err != nil {
 			return nil, err
 		}
 	}
@@ -76,7 +77,10 @@ func pcnsOf(rems ...*x835.Remittance) []string {
 
 // planClaim works out what claim payment pay posts onto claim (nil when none
 // matched), in: for a reversal, the entries that undo the original payment.
-func planClaim(ctx context.Context, c *storage.Conn, cp *ClaimPlan, pay *x835.ClaimPayment, claim *storage.PostingClaim, in posting.Input) error {
+//
+// With hold set, a reversal of a payment not stored yet is ErrOriginalPending
+// rather than an exception: the payment may be in another file not posted yet.
+func planClaim(ctx context.Context, c *storage.Conn, cp *ClaimPlan, pay *x835.ClaimPayment, claim *storage.PostingClaim, in posting.Input, hold bool) error {
 	cp.Payment, cp.Claim = pay, claim
 	if claim != nil {
 		in.Claim = postingClaim(claim)
@@ -94,6 +98,9 @@ func planClaim(ctx context.Context, c *storage.Conn, cp *ClaimPlan, pay *x835.Cl
 		return err
 	}
 	orig, ok := posting.Original(earlier, pay)
+	if !ok && hold {
+		return fmt.Errorf("claim %s: %w", pay.PCN, ErrOriginalPending)
+	}
 	if !ok {
 		cp.Problem = "reversal (CLP02 22) of a payment of claim " + pay.PCN + " that claimflow has not posted"
 		cp.Result.State = ""

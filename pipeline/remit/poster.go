@@ -32,6 +32,11 @@ type Poster struct {
 	// most (default 1000): consecutive transaction sets are posted together until
 	// it is reached, never split. 1 posts each transaction set alone.
 	GroupClaims int
+	// HoldOrphanReversals makes a reversal (CLP02 22) of a payment not stored yet
+	// fail the file with ErrOriginalPending instead of queueing an exception: the
+	// payment it reverses may be in an 835 that is posted next. What was posted of
+	// the file stays; posting it again later posts the rest.
+	HoldOrphanReversals bool
 	// Writers is how many groups are written at once, each in its own database
 	// transaction; 0 picks for the database (3 on PostgreSQL, 1 on SQLite).
 	Writers int
@@ -91,6 +96,10 @@ func (s *Summary) add(o Summary) {
 	s.Paid += o.Paid
 	s.Provider += o.Provider
 }
+
+// ErrOriginalPending is returned, wrapped, with HoldOrphanReversals set, when a
+// reversal's original payment is not stored yet.
+var ErrOriginalPending = errors.New("reversal of a payment not posted yet")
 
 // ErrNoFile is returned, wrapped, when the inbound file to post does not exist.
 var ErrNoFile = errors.New("no such inbound file")

@@ -144,23 +144,7 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 		for _, m := range moves {
 			keys = append(keys, m.ClaimID)
 		}
-		state := map[int64]ClaimState{}
-		err := inChunks(w, keys, func(where string, args []any) error {
-			rows, err := w.tx.QueryContext(ctx, w.st.d.rebind("SELECT id, state FROM claims WHERE id"+where+" ORDER BY id"+w.st.d.forUpdate), args...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var id int64
-				var s string
-				if err := rows.Scan(&id, &s); err != nil {
-					return err
-				}
-				state[id] = ClaimState(s)
-			}
-			return rows.Err()
-		})
+		state, err := w.lockClaimStates(ctx, keys)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,7 @@
-package testenv
+// Package cputime measures the CPU time benchmarks spend, in this process and in
+// the PostgreSQL backends serving it when the server runs on the same machine: on a
+// shared machine CPU times hold still when wall-clock rates do not.
+package cputime
 
 import (
 	"context"
@@ -13,10 +16,10 @@ import (
 	"time"
 )
 
-// CPUMeter measures the CPU time spent between Start and Stop by this process and,
+// Meter measures the CPU time spent between Start and Stop by this process and,
 // when PostgreSQL runs on this machine, by the backends serving one application
 // name. On a shared machine these hold still when wall-clock rates do not.
-type CPUMeter struct {
+type Meter struct {
 	db      *sql.DB
 	app     string
 	client0 time.Duration
@@ -24,7 +27,7 @@ type CPUMeter struct {
 }
 
 // WithApplicationName returns url (a PostgreSQL URL) naming a new, random
-// application, and that name, for a CPUMeter to find the backends by.
+// application, and that name, for a Meter to find the backends by.
 func WithApplicationName(url string) (string, string) {
 	var r [4]byte
 	rand.Read(r[:])
@@ -36,26 +39,27 @@ func WithApplicationName(url string) (string, string) {
 	return url + sep + "application_name=" + app, app
 }
 
-// StartCPU starts measuring this process and the backends of db serving app ("" for
+// Start starts measuring this process and the backends of db serving app ("" for
 // this process only).
-func StartCPU(ctx context.Context, db *sql.DB, app string) *CPUMeter {
-	m := &CPUMeter{db: db, app: app, client0: processCPU()}
+func Start(ctx context.Context, db *sql.DB, app string) *Meter {
+	m := &Meter{db: db, app: app, client0: Process()}
 	m.server0 = m.backends(ctx)
 	return m
 }
 
-// Stop returns the CPU time this process and the backends used since StartCPU;
+// Stop returns the CPU time this process and the backends used since Start;
 // server is 0 when the backends' processes cannot be read (another machine,
 // SQLite). Backends that ended in between are not counted.
-func (m *CPUMeter) Stop(ctx context.Context) (client, server time.Duration) {
-	client = processCPU() - m.client0
+func (m *Meter) Stop(ctx context.Context) (client, server time.Duration) {
+	client = Process() - m.client0
 	for pid, d := range m.backends(ctx) {
 		server += d - m.server0[pid]
 	}
 	return client, server
 }
 
-func processCPU() time.Duration {
+// Process returns the CPU time this process has used, user and system.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
@@ -63,12 +67,18 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// backends returns the CPU time used so far by each backend serving m.app.
-func (m *CPUMeter) backends(ctx context.Context) map[int]time.Duration {
-	if m.app == "" || m.db == nil {
+func (m *Meter) backends(ctx context.Context) map[int]time.Duration {
+	return Backends(ctx, m.db, m.app)
+}
+
+// Backends returns the CPU time used so far by each PostgreSQL backend of db
+// serving application app; nil when app is "" or their processes cannot be read
+// (another machine, another OS).
+func Backends(ctx context.Context, db *sql.DB, app string) map[int]time.Duration {
+	if app == "" || db == nil {
 		return nil
 	}
-	rows, err := m.db.QueryContext(ctx, "SELECT pid FROM pg_stat_activity WHERE application_name = $1", m.app)
+	rows, err := db.QueryContext(ctx, "SELECT pid FROM pg_stat_activity WHERE application_name = $1", app)
 	if err != nil {
 		return nil
 	}

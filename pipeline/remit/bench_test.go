@@ -13,6 +13,7 @@ import (
 	"github.com/claimflow/claimflow/billing"
 	"github.com/claimflow/claimflow/edi/x837p"
 	"github.com/claimflow/claimflow/fixtures"
+	"github.com/claimflow/claimflow/internal/cputime"
 	"github.com/claimflow/claimflow/internal/testenv"
 	"github.com/claimflow/claimflow/storage"
 )
@@ -35,7 +36,7 @@ func BenchmarkPost835Postgres(b *testing.B) {
 	ctx := context.Background()
 	for range b.N {
 		b.StopTimer()
-		url, app := testenv.WithApplicationName(testenv.PostgresURL(b))
+		url, app := cputime.WithApplicationName(testenv.PostgresURL(b))
 		st := testenv.Open(b, url)
 		w := newWorld(b, st)
 		// The number of claims a file of the size holds; then the file paying exactly
@@ -60,7 +61,7 @@ func BenchmarkPost835Postgres(b *testing.B) {
 		peak := watchHeap()
 		b.StartTimer()
 		w.poster.GroupClaims, w.poster.Writers = *benchGroup, *benchWriters
-		cpu := testenv.StartCPU(ctx, st.DB(), app)
+		cpu := cputime.Start(ctx, st.DB(), app)
 		start := time.Now()
 		sum, err := w.poster.PostInbound(ctx, id)
 		elapsed := time.Since(start)

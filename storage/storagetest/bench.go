@@ -1,16 +1,12 @@
 package storagetest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/claimflow/claimflow/internal/cputime"
 	"github.com/claimflow/claimflow/storage"
 )
 
@@ -26,10 +22,7 @@ func BenchPostClaimPayments(b *testing.B, newDB NewDatabase, n int, cas bool) {
 	url := h.URL(b)
 	app := ""
 	if strings.HasPrefix(url, "postgres") {
-		var r [4]byte
-		rand.Read(r[:])
-		app = "claimflow-bench-" + hex.EncodeToString(r[:])
-		h.url = url + sep(url) + "application_name=" + app
+		h.url, app = cputime.WithApplicationName(url)
 	}
 	st := h.Store(b)
 	ctx := b.Context()
@@ -52,21 +45,17 @@ func BenchPostClaimPayments(b *testing.B, newDB NewDatabase, n int, cas bool) {
 		r := storage.Remittance{PayerIdentifier: "1123456789", TraceNumber: fmt.Sprintf("EFT%d", i), PaymentDate: day(2025, 1, 20), TotalPaid: 1}
 		rid, _ := get2(b)(st.InsertRemittance(ctx, r))
 		ps := paymentPostingsCAS(rid, storage.RemitKey(r.PayerIdentifier, r.TraceNumber, r.PaymentDate, r.TotalPaid), claims, n, cas)
-		backends := serverCPU(b, st, app, nil)
+		meter := cputime.Start(ctx, st.DB(), app)
 		b.StartTimer()
-		start, cpu0 := time.Now(), processCPU()
+		start := time.Now()
 		sum, err := st.PostClaimPayments(ctx, ps)
 		elapsed += time.Since(start)
-		client += processCPU() - cpu0
 		b.StopTimer()
+		c, sv := meter.Stop(ctx)
+		client, server = client+c, server+sv
 		must(b, err)
 		if sum.Payments != n || sum.Entries != 4*n {
 			b.Fatalf("posted %+v, want %d payments", sum, n)
-		}
-		if backends != nil {
-			for _, d := range serverCPU(b, st, app, backends) {
-				server += d
-			}
 		}
 		b.StartTimer()
 	}
@@ -77,53 +66,4 @@ func BenchPostClaimPayments(b *testing.B, newDB NewDatabase, n int, cas bool) {
 	if app != "" && server > 0 {
 		b.ReportMetric(float64(server.Microseconds())/payments, "server-µs/payment")
 	}
-}
-
-// sep returns what goes between url and one more query parameter.
-func sep(url string) string {
-	if strings.Contains(url, "?") {
-		return "&"
-	}
-	return "?"
-}
-
-// processCPU returns the CPU time this process has used, user and system.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// serverCPU returns the CPU time used by each PostgreSQL backend serving
-// application app, less what before held for it; nothing when the server's
-// processes cannot be read (another machine, another OS, SQLite).
-func serverCPU(b *testing.B, st *storage.Store, app string, before map[int]time.Duration) map[int]time.Duration {
-	if app == "" {
-		return nil
-	}
-	rows, err := st.DB().QueryContext(b.Context(), "SELECT pid FROM pg_stat_activity WHERE application_name = $1", app)
-	must(b, err)
-	defer rows.Close()
-	cpu := map[int]time.Duration{}
-	for rows.Next() {
-		var pid int
-		must(b, rows.Scan(&pid))
-		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return nil
-		}
-		// Fields 14 and 15, after the parenthesized command name: utime and stime, in
-		// clock ticks (100 a second on Linux).
-		fields := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-		if len(fields) < 13 {
-			return nil
-		}
-		ut, _ := strconv.ParseInt(fields[11], 10, 64)
-		stime, _ := strconv.ParseInt(fields[12], 10, 64)
-		cpu[pid] = time.Duration(ut+stime)*10*time.Millisecond - before[pid]
-	}
-	must(b, rows.Err())
-	return cpu
 }

@@ -113,8 +113,21 @@ func (c *Conn) ClaimsByID(ctx context.Context, ids []int64) ([]Claim, error) {
 	for i := range out {
 		found[i] = out[i].ID
 	}
-	lines := make(map[int64][]ClaimLine, len(out))
-	err = inChunks(c, found, func(where string, args []any) error {
+	lines, err := c.linesOf(ctx, found)
+	if err != nil {
+		return nil, fmt.Errorf("reading the lines of %d claims: %w", len(found), err)
+	}
+	for i := range out {
+		out[i].StoredLines = lines[out[i].ID]
+	}
+	return out, nil
+}
+
+// linesOf returns the lines of the claims with the ids, by claim, in line order: one
+// query on PostgreSQL, one per chunk of ids on SQLite.
+func (c *Conn) linesOf(ctx context.Context, ids []int64) (map[int64][]ClaimLine, error) {
+	lines := make(map[int64][]ClaimLine, len(ids))
+	err := inChunks(c, ids, func(where string, args []any) error {
 		rows, err := c.query(ctx, `SELECT id, claim_id, line_number, control_number, procedure_code, modifiers, charge, units,
 				service_from, service_to
 			FROM claim_lines WHERE claim_id`+where+` ORDER BY claim_id, line_number`, args...)
@@ -136,11 +149,5 @@ func (c *Conn) ClaimsByID(ctx context.Context, ids []int64) ([]Claim, error) {
 		}
 		return rows.Err()
 	})
-	if err != nil {
-		return nil, fmt.Errorf("reading the lines of %d claims: %w", len(found), err)
-	}
-	for i := range out {
-		out[i].StoredLines = lines[out[i].ID]
-	}
-	return out, nil
+	return lines, err
 }

@@ -67,31 +67,12 @@ func (c *Conn) PostingClaims(ctx context.Context, pcns []string) (map[string]*Po
 	for id := range byID {
 		ids = append(ids, id)
 	}
-	err = inChunks(c, ids, func(where string, args []any) error {
-		rows, err := c.query(ctx, `SELECT id, claim_id, line_number, control_number, procedure_code, modifiers, charge, units,
-				service_from, service_to
-			FROM claim_lines WHERE claim_id`+where+` ORDER BY claim_id, line_number`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var l ClaimLine
-			var mods string
-			if err := rows.Scan(&l.ID, &l.ClaimID, &l.Number, &l.ControlNumber, &l.ProcedureCode, &mods, &l.Charge, &l.Units,
-				dateDest{&l.ServiceFrom}, dateDest{&l.ServiceTo}); err != nil {
-				return err
-			}
-			if mods != "" {
-				l.Modifiers = strings.Split(mods, ":")
-			}
-			pc := byID[l.ClaimID]
-			pc.Lines = append(pc.Lines, l)
-		}
-		return rows.Err()
-	})
+	lines, err := c.linesOf(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("reading lines of claims to post: %w", err)
+	}
+	for id, ls := range lines {
+		byID[id].Lines = ls
 	}
 	return out, nil
 }

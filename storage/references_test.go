@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -26,9 +25,6 @@ func TestPostingReferences(t *testing.T) {
 	for name, db := range map[string]func(testing.TB) string{"sqlite": sqliteDatabase, "postgres": postgresDatabase} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			if name == "postgres" && os.Getenv(postgresEnv) == "" {
-				t.Skipf("set %s", postgresEnv)
-			}
 			testPostingReferences(t, db(t), name == "postgres")
 		})
 	}

@@ -156,6 +156,7 @@ func (d *Driver) Run(ctx context.Context) (DriveResult, error) {
 		maxIdle = DefaultMaxIdleRounds
 	}
 	idle := 0
+	quiet := false // the last round ended with nothing in flight
 	var last map[storage.ClaimState]int64
 	for round := 1; ; round++ {
 		b, err := d.backlog(ctx)
@@ -176,9 +177,17 @@ func (d *Driver) Run(ctx context.Context) (DriveResult, error) {
 		if b, err = d.settle(ctx); err != nil {
 			return DriveResult{Rounds: round}, err
 		}
+		// Nothing in flight ends the run only when a further round confirms it: work a
+		// stage has taken off the bus but not yet finished (the secondary stage
+		// re-billing claims an 835 just paid) shows in no claim's state meanwhile.
 		if b.InFlight() == 0 {
-			return DriveResult{Rounds: round, Final: b}, nil
+			if quiet && maps.Equal(b.ByState, last) {
+				return DriveResult{Rounds: round, Final: b}, nil
+			}
+			quiet, last = true, b.ByState
+			continue
 		}
+		quiet = false
 		if maps.Equal(b.ByState, last) {
 			idle++
 		} else {

@@ -42,9 +42,9 @@ data directory.`,
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&database, "database", "", "database URL (default $"+databaseEnv+", else the SQLite file in the data directory)")
 	pf.StringVar(&dataDir, "data-dir", defaultDataDir(), "claimflow data directory ($CLAIMFLOW_DATA_DIR)")
-	open := func(cmd *cobra.Command) (context.Context, *storage.Store, error) {
+	open := storeOpener(func(cmd *cobra.Command) (context.Context, *storage.Store, error) {
 		return commandStore(cmd, database, dataDir)
-	}
+	})
 
 	var limit int
 	unreconciled := &cobra.Command{
@@ -52,20 +52,17 @@ data directory.`,
 		Short: "List remittances no deposit matches, and deposits no remittance matches",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, st, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close(context.Background())
-			rems, err := st.UnreconciledRemittances(ctx, 0, limit)
-			if err != nil {
-				return err
-			}
-			deps, err := st.UnmatchedDeposits(ctx, 0, limit)
-			if err != nil {
-				return err
-			}
-			return printUnreconciled(cmd.OutOrStdout(), rems, deps)
+			return open.withStore(cmd, func(ctx context.Context, st *storage.Store) error {
+				rems, err := st.UnreconciledRemittances(ctx, 0, limit)
+				if err != nil {
+					return err
+				}
+				deps, err := st.UnmatchedDeposits(ctx, 0, limit)
+				if err != nil {
+					return err
+				}
+				return printUnreconciled(cmd.OutOrStdout(), rems, deps)
+			})
 		},
 	}
 	unreconciled.Flags().IntVar(&limit, "limit", 1000, "most rows of each list")
@@ -82,21 +79,18 @@ data directory.`,
 				return err
 			}
 			dep.Source = "cli"
-			ctx, st, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close(context.Background())
-			id, isNew, err := st.AddDeposit(ctx, dep)
-			if err != nil {
-				return err
-			}
-			if !isNew {
-				fmt.Fprintf(cmd.OutOrStdout(), "deposit %d: %s %s on %s was recorded before\n", id, dep.TraceNumber, dep.Amount, dep.DepositedOn)
+			return open.withStore(cmd, func(ctx context.Context, st *storage.Store) error {
+				id, isNew, err := st.AddDeposit(ctx, dep)
+				if err != nil {
+					return err
+				}
+				if !isNew {
+					fmt.Fprintf(cmd.OutOrStdout(), "deposit %d: %s %s on %s was recorded before\n", id, dep.TraceNumber, dep.Amount, dep.DepositedOn)
+					return nil
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "deposit %d: %s %s on %s recorded\n", id, dep.TraceNumber, dep.Amount, dep.DepositedOn)
 				return nil
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deposit %d: %s %s on %s recorded\n", id, dep.TraceNumber, dep.Amount, dep.DepositedOn)
-			return nil
+			})
 		},
 	}
 	deposit.Flags().StringVar(&d.trace, "trace", "", "trace number: the 835's TRN02 (EFT trace or check number)")
@@ -113,28 +107,39 @@ data directory.`,
 			if err != nil {
 				return err
 			}
-			ctx, st, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close(context.Background())
-			added := 0
-			for _, dep := range deps {
-				_, isNew, err := st.AddDeposit(ctx, dep)
-				if err != nil {
-					return err
+			return open.withStore(cmd, func(ctx context.Context, st *storage.Store) error {
+				added := 0
+				for _, dep := range deps {
+					_, isNew, err := st.AddDeposit(ctx, dep)
+					if err != nil {
+						return err
+					}
+					if isNew {
+						added++
+					}
 				}
-				if isNew {
-					added++
-				}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d deposits, %d new\n", args[0], len(deps), added)
-			return nil
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d deposits, %d new\n", args[0], len(deps), added)
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(unreconciled, deposit, importDeposits)
 	cmd.AddCommand(newUnmatchedCommands(open)...)
 	return cmd
+}
+
+// storeOpener opens the database a command names: --database, $CLAIMFLOW_DATABASE_URL
+// or the SQLite file in the data directory (see commandStore).
+type storeOpener func(*cobra.Command) (context.Context, *storage.Store, error)
+
+// withStore opens the command's database, runs fn on it and closes it.
+func (open storeOpener) withStore(cmd *cobra.Command, fn func(context.Context, *storage.Store) error) error {
+	ctx, st, err := open(cmd)
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.Background())
+	return fn(ctx, st)
 }
 
 func parseDeposit(trace, amount, date, payer string) (storage.Deposit, error) {

@@ -18,23 +18,20 @@ import (
 
 // newUnmatchedCommands returns `remits unmatched`, `remits match` and `remits
 // rematch`: working the unmatched-remittance queue.
-func newUnmatchedCommands(open func(*cobra.Command) (context.Context, *storage.Store, error)) []*cobra.Command {
+func newUnmatchedCommands(open storeOpener) []*cobra.Command {
 	var limit int
 	unmatched := &cobra.Command{
 		Use:   "unmatched",
 		Short: "List 835 claim payments that matched no claim",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, st, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close(context.Background())
-			ids, err := st.UnmatchedClaimPayments(ctx, 0, limit)
-			if err != nil {
-				return err
-			}
-			return printUnmatched(ctx, cmd.OutOrStdout(), st, ids)
+			return open.withStore(cmd, func(ctx context.Context, st *storage.Store) error {
+				ids, err := st.UnmatchedClaimPayments(ctx, 0, limit)
+				if err != nil {
+					return err
+				}
+				return printUnmatched(ctx, cmd.OutOrStdout(), st, ids)
+			})
 		},
 	}
 	unmatched.Flags().IntVar(&limit, "limit", 1000, "most rows")
@@ -57,22 +54,15 @@ is written when the payment cannot be posted onto that claim.`,
 			if err1 != nil || err2 != nil {
 				return fmt.Errorf("want two numbers, a claim payment id and a claim id; got %q %q", args[0], args[1])
 			}
-			ctx, st, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close(context.Background())
-			p, err := cliPoster(cmd, st)
-			if err != nil {
-				return err
-			}
-			sum, err := p.Match(ctx, payment, claim, by)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "claim payment %d posted onto claim %d: %d ledger entries, paid %s, %d denials, %d sent to the next payer\n",
-				payment, claim, sum.Entries, sum.Paid, sum.Denials, sum.Secondary)
-			return nil
+			return open.withPoster(cmd, func(ctx context.Context, p *remit.Poster) error {
+				sum, err := p.Match(ctx, payment, claim, by)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "claim payment %d posted onto claim %d: %d ledger entries, paid %s, %d denials, %d sent to the next payer\n",
+					payment, claim, sum.Entries, sum.Paid, sum.Denials, sum.Secondary)
+				return nil
+			})
 		},
 	}
 	match.Flags().StringVar(&by, "by", by, "who matched it, for the work item's note and the claim's history")
@@ -82,37 +72,32 @@ is written when the payment cannot be posted onto that claim.`,
 		Short: "Post the unmatched 835 claim payments whose CLP01 now names a claim",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, st, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close(context.Background())
-			p, err := cliPoster(cmd, st)
-			if err != nil {
-				return err
-			}
-			matched, left, err := p.Rematch(ctx, by)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d claim payments matched and posted, %d still unmatched\n", matched, left)
-			return nil
+			return open.withPoster(cmd, func(ctx context.Context, p *remit.Poster) error {
+				matched, left, err := p.Rematch(ctx, by)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%d claim payments matched and posted, %d still unmatched\n", matched, left)
+				return nil
+			})
 		},
 	}
 	rematch.Flags().StringVar(&by, "by", by, "who ran it, for the work items' notes and the claims' histories")
 	return []*cobra.Command{unmatched, match, rematch}
 }
 
-// cliPoster returns a remit.Poster for a command: secondary work goes to the
-// outbox, for the pipeline to publish when it runs.
-func cliPoster(cmd *cobra.Command, st *storage.Store) (*remit.Poster, error) {
+// withPoster opens the command's database and runs fn with a remit.Poster on it:
+// secondary work goes to the outbox, for the pipeline to publish when it runs.
+func (open storeOpener) withPoster(cmd *cobra.Command, fn func(context.Context, *remit.Poster) error) error {
 	top, err := bus.NewTopology(bus.DefaultNamespace)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	env := &pipeline.Env{Store: st, Topology: top, Logger: log}
-	return &remit.Poster{Store: st, Logger: log, Emit: env.Emit, Actor: "cli"}, nil
+	return open.withStore(cmd, func(ctx context.Context, st *storage.Store) error {
+		log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+		env := &pipeline.Env{Store: st, Topology: top, Logger: log}
+		return fn(ctx, &remit.Poster{Store: st, Logger: log, Emit: env.Emit, Actor: "cli"})
+	})
 }
 
 // printUnmatched lists claim payments by id: no patient data, only the numbers a

@@ -77,8 +77,8 @@ func (c *Checker) report(e *Error) {
 func (c *Checker) Segment(seg *x12.Segment) error {
 	if c.inST && c.walker != nil && !envelopeID(seg.ID) {
 		// The usual segment, inside a transaction set: count it, place and check it.
-		c.env.Check(seg)
-		if len(c.env.Errors()) != c.envSeen {
+		if !c.env.CheckUsual(seg) {
+			c.env.Check(seg)
 			c.drainEnvelope()
 		}
 		c.walker.segment(seg)

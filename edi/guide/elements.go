@@ -24,6 +24,9 @@ const (
 type classTable struct {
 	d     x12.Delimiters
 	class [256]uint8
+	// vec holds the element, component and repetition separators, each sixteen
+	// times, for the assembly maskSplit.
+	vec [48]byte
 }
 
 // classesFor returns the class table for d, reusing ct when it was made for d.
@@ -47,6 +50,9 @@ func classesFor(ct *classTable, d x12.Delimiters) *classTable {
 			k = cOther
 		}
 		ct.class[c] = k
+	}
+	for i := 0; i < 16; i++ {
+		ct.vec[i], ct.vec[16+i], ct.vec[32+i] = d.Element, d.Component, d.Repetition
 	}
 	ct.class[d.Component] = cComp
 	if d.Repetition != 0 {

@@ -53,6 +53,7 @@ const (
 	opDate                   // a DT date of eight digits
 	opSimple                 // another simple element: valueOK
 	opComposite              // a composite: compositeOK
+	opPeriod                 // a string whose date format qualifier is the element before (DTP03, DTM06, DMG02)
 )
 
 // maxRuleSpan bounds the positions the syntax notes of a segment may span for a table
@@ -205,6 +206,11 @@ func (s *Segment) compilePlan() {
 		if pl.periodVal > len(s.Elements) {
 			pl.periodFmt, pl.periodVal = 0, 0
 		}
+		if v := &pl.fast[max(pl.periodVal-1, 0)]; pl.periodVal != 0 && pl.periodFmt == pl.periodVal-1 && (v.op == opAN || v.op == opTrivial) {
+			// The check of the value reads the qualifier just before it.
+			v.op = opPeriod
+			pl.periodFmt, pl.periodVal = 0, 0
+		}
 	}
 	if s.KeyElement > 0 && len(s.KeyCodes) > 0 {
 		pl.keyCodes, _ = newCodeTable(s.KeyCodes)
@@ -296,6 +302,23 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 			case opDate:
 				if sp != 0 || n != 8 || !validDate(wr[from:to]) { // (8 is within its lengths)
 					return false
+				}
+			case opPeriod:
+				if sp != 0 || n < int(e.min) || n > int(e.max) {
+					return false
+				}
+				// The qualifier is the element that ends at the separator before this
+				// one; D8 wants a date, RD8 is left to checkElements.
+				fa := bits.Len64(p.sep & (1<<uint((from-1)&63) - 1))
+				switch from - 1 - fa {
+				case 2:
+					if wr[fa] == 'D' && wr[fa+1] == '8' && (n != 8 || !validDate(wr[from:to])) {
+						return false
+					}
+				case 3:
+					if wr[fa] == 'R' && wr[fa+1] == 'D' && wr[fa+2] == '8' {
+						return false
+					}
 				}
 			case opComposite:
 				if !e.plan.compositeOK(p, from, to, sp) {

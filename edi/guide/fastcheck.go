@@ -54,6 +54,7 @@ const (
 	opSimple                 // another simple element: valueOK
 	opComposite              // a composite: compositeOK
 	opPeriod                 // a string whose date format qualifier is the element before (DTP03, DTM06, DMG02)
+	opNum                    // a whole number (N0, N1, N2) of up to eight digits
 )
 
 // maxRuleSpan bounds the positions the syntax notes of a segment may span for a table
@@ -150,6 +151,8 @@ func (s *Segment) compilePlan() {
 					cp.op = opAN
 				case c.kind == kindID && cp.codes.keys != nil:
 					cp.op = opCode
+				case c.kind == kindNum && c.Max <= 8:
+					cp.op = opNum
 				default:
 					cp.op = opSimple
 				}
@@ -167,6 +170,8 @@ func (s *Segment) compilePlan() {
 			ep.op = opAN
 		case e.kind == kindID && ep.codes.keys != nil:
 			ep.op = opCode
+		case e.kind == kindNum && e.Max <= 8:
+			ep.op = opNum
 		case e.kind == kindR:
 			ep.op = opDecimal
 		case e.kind == kindDT && e.Min <= 8 && e.Max >= 8:
@@ -320,8 +325,16 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 						return false
 					}
 				}
+			case opNum:
+				if sp != 0 || n < int(e.min) || n > int(e.max) { // (max is at most 8)
+					return false
+				}
+				o := min(from, len(wr)-8)
+				if x := binary.LittleEndian.Uint64(wr[o:]) >> (8 * uint(from-o) & 63) & byteMasks[n&7]; nonDigits(x, n) != 0 {
+					return false
+				}
 			case opComposite:
-				if !e.plan.compositeOK(p, from, to, sp) {
+				if !e.plan.compositeOK(p, wr, from, to, sp) {
 					return false
 				}
 			case opSimple:
@@ -416,8 +429,9 @@ func (pl *segPlan) rulesOK(present uint64) bool {
 }
 
 // compositeOK is fastOK for the composite at raw[a:b] whose special bytes are sp: they
-// must all be component separators, and each component right.
-func (e *elemPlan) compositeOK(p *parsed, a, b int, sp uint64) bool {
+// must all be component separators, and each component right. wr is the segment, or
+// a copy padded to eight bytes, for reading values as words.
+func (e *elemPlan) compositeOK(p *parsed, wr []byte, a, b int, sp uint64) bool {
 	last := bits.OnesCount64(sp) // the last component present
 	if last >= len(e.comps) {
 		return false // more components than the guide defines
@@ -444,8 +458,17 @@ func (e *elemPlan) compositeOK(p *parsed, a, b int, sp uint64) bool {
 			if n < c.min || n > c.max {
 				return false
 			}
-		} else if c.op == opCode {
-			if n > 7 || n < c.min || n > c.max || !c.codes.has(p.word(from, n)|uint64(n)<<56) {
+		} else if c.op == opCode || c.op == opNum {
+			if n > 8 || n < c.min || n > c.max {
+				return false
+			}
+			o := min(from, len(wr)-8)
+			x := binary.LittleEndian.Uint64(wr[o:]) >> (8 * uint(from-o) & 63) & byteMasks[n&7]
+			if c.op == opNum {
+				if nonDigits(x, n) != 0 {
+					return false
+				}
+			} else if n > 7 || !c.codes.has(x|uint64(n)<<56) {
 				return false
 			}
 		} else if c.op == opCareful || !c.valueOK(p, from, n) {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/claimflow/claimflow/edi/x12"
 )
 
 // The guide schemas, written by hand from the implementation guides in the format that
@@ -622,7 +624,7 @@ func (g *Guide) index() error {
 		g.idNum[id] = len(g.idNum)
 	}
 	for id, n := range g.idNum {
-		k := packID(id)
+		k := x12.PackID(id)
 		if k == 0 {
 			continue
 		}

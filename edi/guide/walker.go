@@ -145,7 +145,7 @@ func (w *walker) segment(seg *x12.Segment) {
 		w.ct = classesFor(w.ct, seg.Delims)
 	}
 	w.p.parse(w.ct, seg)
-	num, ok := w.g.segNum(seg.ID)
+	num, ok := w.g.segNum(seg)
 	if !ok {
 		w.key1 = 0
 		w.unplaced(seg)

@@ -181,6 +181,7 @@ func (r *Reader) Next() (*Segment, error) {
 				}
 				seg := &r.seg
 				seg.ID = id.id
+				seg.key = key
 				seg.Delims = r.d
 				seg.Offset = r.base + int64(s)
 				seg.Line = r.line
@@ -325,6 +326,7 @@ func (r *Reader) emit(start, end, line int) *Segment {
 	}
 	seg := &r.seg
 	seg.ID = id
+	seg.key = key
 	seg.Delims = r.d
 	seg.Offset = r.base + int64(start)
 	seg.Line = line

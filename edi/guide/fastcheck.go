@@ -246,13 +246,9 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 	}
 	// The separators, and one more bit past the last byte: each bit ends an element.
 	m := p.sep | 1<<uint(len(raw)&63)
-	// Values are read as words from wr: the segment, or a copy padded to eight bytes.
-	wr := raw
-	var pad [8]byte
-	if len(raw) < 8 {
-		copy(pad[:], raw)
-		wr = pad[:]
-	}
+	// Values are read as words from the segment's copy, where each byte is followed
+	// by at least eight more.
+	text := &p.text
 	special, fast := p.special, pl.fast
 	from := bits.TrailingZeros64(m) + 1 // element 01 starts after the id
 	var present uint64
@@ -282,8 +278,7 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 				if sp != 0 || n > 7 || n < int(e.min) || n > int(e.max) {
 					return false
 				}
-				o := min(from, len(wr)-8)
-				x := binary.LittleEndian.Uint64(wr[o:]) >> (8 * uint(from-o) & 63) & byteMasks[n&7]
+				x := binary.LittleEndian.Uint64(text[textAt+from&(maxShort-1):]) & byteMasks[n&7]
 				t := &e.plan.codes
 				if key := x | uint64(n)<<56; t.keys[key*t.mul>>t.shift&uint64(len(t.keys)-1)] != key {
 					return false
@@ -293,8 +288,7 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 				if sp != 0 || n > 8 {
 					return false
 				}
-				o := min(from, len(wr)-8)
-				x := binary.LittleEndian.Uint64(wr[o:]) >> (8 * uint(from-o) & 63) & byteMasks[n&7]
+				x := binary.LittleEndian.Uint64(text[textAt+from&(maxShort-1):]) & byteMasks[n&7]
 				if nd := nonDigits(x, n); nd != 0 {
 					if nd&(nd-1) != 0 || x>>(8*uint(bits.TrailingZeros64(nd)&7))&0xff != '.' || n == 1 {
 						return false
@@ -305,7 +299,7 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 					return false
 				}
 			case opDate:
-				if sp != 0 || n != 8 || !validDate(wr[from:to]) { // (8 is within its lengths)
+				if sp != 0 || n != 8 || !validDate(text[textAt+from&(maxShort-1):][:8]) { // (8 is within its lengths)
 					return false
 				}
 			case opPeriod:
@@ -315,13 +309,13 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 				// The qualifier is the element that ends at the separator before this
 				// one; D8 wants a date, RD8 is left to checkElements.
 				fa := bits.Len64(p.sep & (1<<uint((from-1)&63) - 1))
-				switch from - 1 - fa {
+				switch q := binary.LittleEndian.Uint32(text[textAt+fa&(maxShort-1):]); from - 1 - fa {
 				case 2:
-					if wr[fa] == 'D' && wr[fa+1] == '8' && (n != 8 || !validDate(wr[from:to])) {
+					if q&0xffff == 'D'|'8'<<8 && (n != 8 || !validDate(text[textAt+from&(maxShort-1):][:8])) {
 						return false
 					}
 				case 3:
-					if wr[fa] == 'R' && wr[fa+1] == 'D' && wr[fa+2] == '8' {
+					if q&0xffffff == 'R'|'D'<<8|'8'<<16 {
 						return false
 					}
 				}
@@ -329,12 +323,11 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 				if sp != 0 || n < int(e.min) || n > int(e.max) { // (max is at most 8)
 					return false
 				}
-				o := min(from, len(wr)-8)
-				if x := binary.LittleEndian.Uint64(wr[o:]) >> (8 * uint(from-o) & 63) & byteMasks[n&7]; nonDigits(x, n) != 0 {
+				if x := binary.LittleEndian.Uint64(text[textAt+from&(maxShort-1):]) & byteMasks[n&7]; nonDigits(x, n) != 0 {
 					return false
 				}
 			case opComposite:
-				if !e.plan.compositeOK(p, wr, from, to, sp) {
+				if !e.plan.compositeOK(p, from, to, sp) {
 					return false
 				}
 			case opSimple:
@@ -429,9 +422,8 @@ func (pl *segPlan) rulesOK(present uint64) bool {
 }
 
 // compositeOK is fastOK for the composite at raw[a:b] whose special bytes are sp: they
-// must all be component separators, and each component right. wr is the segment, or
-// a copy padded to eight bytes, for reading values as words.
-func (e *elemPlan) compositeOK(p *parsed, wr []byte, a, b int, sp uint64) bool {
+// must all be component separators, and each component right.
+func (e *elemPlan) compositeOK(p *parsed, a, b int, sp uint64) bool {
 	last := bits.OnesCount64(sp) // the last component present
 	if last >= len(e.comps) {
 		return false // more components than the guide defines
@@ -462,8 +454,7 @@ func (e *elemPlan) compositeOK(p *parsed, wr []byte, a, b int, sp uint64) bool {
 			if n > 8 || n < c.min || n > c.max {
 				return false
 			}
-			o := min(from, len(wr)-8)
-			x := binary.LittleEndian.Uint64(wr[o:]) >> (8 * uint(from-o) & 63) & byteMasks[n&7]
+			x := p.shortWord(from, n)
 			if c.op == opNum {
 				if nonDigits(x, n) != 0 {
 					return false
@@ -486,7 +477,7 @@ func (e *elemPlan) valueOK(p *parsed, a, n int) bool {
 	case kindAN:
 	case kindID:
 		if e.codes.keys != nil {
-			if n > 7 || !e.codes.has(p.word(a, n)|uint64(n)<<56) {
+			if n > 7 || !e.codes.has(p.shortWord(a, n)|uint64(n)<<56) {
 				return false
 			}
 		} else if !e.el.HasCode(p.raw[a : a+n]) {
@@ -497,14 +488,14 @@ func (e *elemPlan) valueOK(p *parsed, a, n int) bool {
 			if !allDigits(p.raw[a : a+n]) {
 				return false
 			}
-		} else if nonDigits(p.word(a, n), n) != 0 {
+		} else if nonDigits(p.shortWord(a, n), n) != 0 {
 			return false
 		}
 	case kindR:
 		if n > 8 {
 			return false
 		}
-		if nd := nonDigits(p.word(a, n), n); nd != 0 {
+		if nd := nonDigits(p.shortWord(a, n), n); nd != 0 {
 			// one decimal point
 			if nd&(nd-1) != 0 || p.raw[a+bits.TrailingZeros64(nd)] != '.' || n == 1 {
 				return false

@@ -2,7 +2,8 @@
 
 #include "textflag.h"
 
-// The mask split of parse (see masks.go) with SSE2, sixteen bytes a step: PCMPEQB
+// The mask split of parse with SSE2, sixteen bytes a step, which also copies the
+// bytes to the parsed segment's text: PCMPEQB
 // finds the element separators and the component and repetition separators,
 // two signed comparisons of the bytes with their top bit flipped find those outside
 // 0x20-0x7e, and PMOVMSKB turns each comparison into sixteen bits.
@@ -40,11 +41,12 @@ GLOBL above<>(SB), RODATA|NOPTR, $16
 	POR     X0, X2 \
 	PMOVMSKB X2, BX
 
-// func splitMasks(p *byte, n int, dv *[48]byte) (sep, special uint64)
-TEXT ·splitMasks(SB), NOSPLIT, $0-40
+// func splitMasks(p *byte, n int, dv *[48]byte, dst *byte) (sep, special uint64)
+TEXT ·splitMasks(SB), NOSPLIT, $0-48
 	MOVQ p+0(FP), SI
 	MOVQ n+8(FP), R10
 	MOVQ dv+16(FP), DI
+	MOVQ dst+24(FP), R11
 	MOVOU 0(DI), X8   // the element separator, sixteen times
 	MOVOU 16(DI), X9  // the component separator
 	MOVOU 32(DI), X10 // the repetition separator (0 when none)
@@ -62,6 +64,7 @@ loop:
 	CMPQ DX, R10
 	JA   tail
 	MOVOU (SI)(CX*1), X0
+	MOVOU X0, (R11)(CX*1)
 	CHUNK
 	SHLQ CX, AX
 	SHLQ CX, BX
@@ -77,6 +80,7 @@ tail:
 	JEQ  done
 	LEAQ -16(R10), CX
 	MOVOU (SI)(CX*1), X0
+	MOVOU X0, (R11)(CX*1)
 	CHUNK
 	SHLQ CX, AX
 	SHLQ CX, BX
@@ -93,6 +97,7 @@ short:
 	CMPQ AX, $0xff0
 	JA   shortEnd
 	MOVOU (SI), X0
+	MOVOU X0, (R11)
 	CHUNK
 	MOVQ $1, DX
 	MOVQ R10, CX
@@ -106,6 +111,7 @@ short:
 
 shortEnd:
 	MOVOU -16(SI)(R10*1), X0
+	MOVOU X0, -16(R11)(R10*1)
 	CHUNK
 	MOVQ $16, CX
 	SUBQ R10, CX
@@ -115,6 +121,6 @@ shortEnd:
 	MOVQ BX, R9
 
 done:
-	MOVQ R8, sep+24(FP)
-	MOVQ R9, special+32(FP)
+	MOVQ R8, sep+32(FP)
+	MOVQ R9, special+40(FP)
 	RET

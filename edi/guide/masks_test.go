@@ -1,6 +1,7 @@
 package guide
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"testing"
 
@@ -27,13 +28,34 @@ func checkMaskSplit(t *testing.T, raw []byte, d x12.Delimiters) {
 	t.Helper()
 	ct := classesFor(nil, d)
 	wantSep, wantSpecial := maskSplitBytes(raw, d)
+	var text [textSize]byte
+	for i := range text {
+		text[i] = byte(i) ^ 0x5a // what was there before: only text[textAt:textAt+len(raw)] must change
+	}
 	for name, split := range map[string]func() (uint64, uint64){
-		"maskSplit":      func() (uint64, uint64) { return ct.maskSplit(raw) },
+		"maskSplit":      func() (uint64, uint64) { return ct.maskSplit(raw, &text) },
 		"maskSplitWords": func() (uint64, uint64) { return maskSplitWords(raw, d) },
 	} {
 		sep, special := split()
 		if sep != wantSep || special&^sep != wantSpecial {
 			t.Fatalf("%s(%q, %q): sep %b special %b, want %b %b", name, raw, []byte{d.Element, d.Component, d.Repetition}, sep, special&^sep, wantSep, wantSpecial)
+		}
+	}
+	if got := text[textAt : textAt+len(raw)]; !bytes.Equal(got, raw) {
+		t.Fatalf("maskSplit(%q) copied %q", raw, got)
+	}
+	var p parsed
+	p.short = true
+	p.text = text
+	for a := 0; a < len(raw); a++ {
+		for n := 1; n <= 8 && a+n <= len(raw); n++ {
+			var want uint64
+			for i := n - 1; i >= 0; i-- {
+				want = want<<8 | uint64(raw[a+i])
+			}
+			if got := p.shortWord(a, n); got != want {
+				t.Fatalf("shortWord(%d, %d) of %q = %#x, want %#x", a, n, raw, got, want)
+			}
 		}
 	}
 }

@@ -33,9 +33,26 @@ type parsed struct {
 	more    [][]byte        // all elements, only when wide
 	moreF   []uint8         // their flags, only when wide
 
-	short   bool   // sep and special are valid
+	short   bool   // sep, special and text are valid
 	sep     uint64 // element separators
 	special uint64 // component and repetition separators, bytes outside 0x20-0x7e
+	// text holds a short segment's bytes from textAt, with room around them, so that
+	// any value can be read as one word (shortWord) wherever it is.
+	text [textSize]byte
+}
+
+// textAt is where a short segment's copy starts in parsed.text, and textSize the
+// size of text: room for the sixteen bytes maskSplit may write before the segment and
+// for a word read at any of its bytes.
+const (
+	textAt   = 16
+	textSize = textAt + maxShort + 16
+)
+
+// shortWord returns the n (1 to 8) bytes of a short segment from a as a
+// little-endian word, with zeros above.
+func (p *parsed) shortWord(a, n int) uint64 {
+	return binary.LittleEndian.Uint64(p.text[textAt+a&(maxShort-1):]) & byteMasks[n&7]
 }
 
 // ensure writes out the offsets of the elements of a short segment.
@@ -218,6 +235,9 @@ func maskSplitWords(raw []byte, d x12.Delimiters) (sep, special uint64) {
 // word returns the n (1 to 8) bytes of the segment from a as a little-endian word,
 // with zeros above.
 func (p *parsed) word(a, n int) uint64 {
+	if p.short {
+		return p.shortWord(a, n)
+	}
 	if a+8 <= len(p.raw) {
 		return binary.LittleEndian.Uint64(p.raw[a:a+8]) & byteMasks[n&7]
 	}
@@ -255,7 +275,7 @@ func (p *parsed) parse(ct *classTable, seg *x12.Segment) {
 		p.parseBytes(seg)
 		return
 	}
-	sep, special := ct.maskSplit(raw)
+	sep, special := ct.maskSplit(raw, &p.text)
 	p.sep = sep
 	p.special = special &^ sep
 	p.short = true

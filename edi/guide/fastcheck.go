@@ -112,7 +112,7 @@ func newCodeTable(codes []string) (codeTable, bool) {
 
 // has reports whether the key is one of the table's codes.
 func (t *codeTable) has(k uint64) bool {
-	return t.keys[k*t.mul>>t.shift&uint64(len(t.keys)-1)] == k && k != 0
+	return t.keys[k*t.mul>>(t.shift&63)&uint64(len(t.keys)-1)] == k && k != 0
 }
 
 // newElemPlan is the plan of a simple element or component.
@@ -187,6 +187,9 @@ func (s *Segment) compilePlan() {
 	for i := range pl.elems {
 		ep := &pl.elems[i]
 		pl.fast[i] = fastElem{op: ep.op, min: uint8(min(ep.min, 255)), max: uint8(min(ep.max, 255)), plan: ep}
+		if ep.op == opCode {
+			pl.fast[i].max = uint8(min(ep.max, 7)) // the longest code a table holds
+		}
 	}
 	for _, r := range s.Rules {
 		for _, p := range r.Elements {
@@ -275,12 +278,12 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 					return false
 				}
 			case opCode:
-				if sp != 0 || n > 7 || n < int(e.min) || n > int(e.max) {
+				if sp != 0 || n < int(e.min) || n > int(e.max) { // (max is at most 7)
 					return false
 				}
 				x := binary.LittleEndian.Uint64(text[textAt+from&(maxShort-1):]) & byteMasks[n&7]
 				t := &e.plan.codes
-				if key := x | uint64(n)<<56; t.keys[key*t.mul>>t.shift&uint64(len(t.keys)-1)] != key {
+				if key := x | uint64(n)<<56; t.keys[key*t.mul>>(t.shift&63)&uint64(len(t.keys)-1)] != key {
 					return false
 				}
 			case opDecimal:

@@ -260,7 +260,7 @@ func (t *transition) lookup(p *parsed) *placement {
 	if k == 0 {
 		return &t.other
 	}
-	slot := k * t.keys.mul >> t.keys.shift & uint64(len(t.keys.keys)-1)
+	slot := k * t.keys.mul >> (t.keys.shift & 63) & uint64(len(t.keys.keys)-1)
 	if t.keys.keys[slot] == k {
 		return &t.byKey[slot]
 	}

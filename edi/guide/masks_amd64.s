@@ -1,5 +1,6 @@
 //go:build amd64 && !purego
 
+#include "go_asm.h"
 #include "textflag.h"
 
 // The mask split of parse with SSE2, sixteen bytes a step, which also copies the
@@ -41,12 +42,13 @@ GLOBL above<>(SB), RODATA|NOPTR, $16
 	POR     X0, X2 \
 	PMOVMSKB X2, BX
 
-// func splitMasks(p *byte, n int, dv *[48]byte, dst *byte) (sep, special uint64)
-TEXT ·splitMasks(SB), NOSPLIT, $0-48
-	MOVQ p+0(FP), SI
-	MOVQ n+8(FP), R10
-	MOVQ dv+16(FP), DI
-	MOVQ dst+24(FP), R11
+// func splitMasks(raw []byte, dv *[48]byte, text *[textSize]byte) (sep, special uint64)
+TEXT ·splitMasks(SB), NOSPLIT, $0-56
+	MOVQ raw_base+0(FP), SI
+	MOVQ raw_len+8(FP), R10
+	MOVQ dv+24(FP), DI
+	MOVQ text+32(FP), R11
+	ADDQ $const_textAt, R11
 	MOVOU 0(DI), X8   // the element separator, sixteen times
 	MOVOU 16(DI), X9  // the component separator
 	MOVOU 32(DI), X10 // the repetition separator (0 when none)
@@ -121,6 +123,6 @@ shortEnd:
 	MOVQ BX, R9
 
 done:
-	MOVQ R8, sep+32(FP)
-	MOVQ R9, special+40(FP)
+	MOVQ R8, sep+40(FP)
+	MOVQ R9, special+48(FP)
 	RET

@@ -29,6 +29,11 @@ type classTable struct {
 	vec [48]byte
 }
 
+// delimKey is the four delimiters as one integer, to compare them at once.
+func delimKey(d x12.Delimiters) uint32 {
+	return uint32(d.Element) | uint32(d.Repetition)<<8 | uint32(d.Component)<<16 | uint32(d.Segment)<<24
+}
+
 // classesFor returns the class table for d, reusing ct when it was made for d.
 func classesFor(ct *classTable, d x12.Delimiters) *classTable {
 	if ct != nil && ct.d == d {

@@ -18,6 +18,10 @@ type segPlan struct {
 	ruleTabs []ruleTable
 	ruleRest []Rule
 	hasRules bool
+	// oneRuleTable is set when the notes are all in one table, ruleTab (checked without
+	// a call).
+	oneRuleTable bool
+	ruleTab      ruleTable
 	// the date format qualifier and the date value that checkPeriod checks (0: none)
 	periodFmt, periodVal int
 	// keyCodes is the segment's KeyCodes as a perfect hash, when they fit one.
@@ -200,6 +204,9 @@ func (s *Segment) compilePlan() {
 	}
 	pl.ruleTabs, pl.ruleRest = newRuleTables(s.Rules)
 	pl.hasRules = len(s.Rules) > 0
+	if len(pl.ruleTabs) == 1 && len(pl.ruleRest) == 0 {
+		pl.oneRuleTable, pl.ruleTab = true, pl.ruleTabs[0]
+	}
 	if s.period != 0 && len(s.Elements) >= 2 {
 		switch s.period {
 		case 1:
@@ -344,7 +351,15 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 		from = to + 1
 		k++
 	}
-	if s.requiredMask&^present != 0 || pl.hasRules && !pl.rulesOK(present) {
+	if s.requiredMask&^present != 0 {
+		return false
+	}
+	if pl.oneRuleTable {
+		t := &pl.ruleTab
+		if k := present >> (t.low & 63) & t.mask; t.bad[k>>6&3]>>(k&63)&1 != 0 {
+			return false
+		}
+	} else if pl.hasRules && !pl.rulesOK(present) {
 		return false
 	}
 	raw = p.raw // (read again: the loop above leaves it out of its registers)
@@ -367,7 +382,7 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 type ruleTable struct {
 	low  uint
 	mask uint64
-	bad  []uint64 // bit i set: the present elements i break a note
+	bad  [1 << maxRuleSpan / 64]uint64 // bit i set: the present elements i break a note
 }
 
 // newRuleTables makes tables for the notes that fit them, in groups spanning at most
@@ -392,7 +407,7 @@ func newRuleTables(rules []Rule) ([]ruleTable, []Rule) {
 			j++
 		}
 		w := span(union)
-		t := ruleTable{low: uint(low), mask: 1<<uint(w) - 1, bad: make([]uint64, (1<<uint(w)+63)/64)}
+		t := ruleTable{low: uint(low), mask: 1<<uint(w) - 1}
 		for idx := uint64(0); idx <= t.mask; idx++ {
 			present := idx << uint(low)
 			for _, r := range sorted[i:j] {
@@ -412,7 +427,7 @@ func newRuleTables(rules []Rule) ([]ruleTable, []Rule) {
 func (pl *segPlan) rulesOK(present uint64) bool {
 	for i := range pl.ruleTabs {
 		t := &pl.ruleTabs[i]
-		if k := present >> t.low & t.mask; t.bad[k>>6]>>(k&63)&1 != 0 {
+		if k := present >> (t.low & 63) & t.mask; t.bad[k>>6&3]>>(k&63)&1 != 0 {
 			return false
 		}
 	}

@@ -78,6 +78,15 @@ func (w *walker) pushFrame(l *Loop, u Usage, rep int, state int32) {
 		clear(counts)
 	}
 	w.pool[d] = counts
+	if d < cap(w.stack) {
+		// Reuse the slot field by field (hlBuf needs no clearing), rather than build
+		// a frame and copy it.
+		w.stack = w.stack[:d+1]
+		f := &w.stack[d]
+		f.loop, f.usage, f.repeat, f.idx, f.counts, f.state = l, u, rep, -1, counts, state
+		f.seen, f.hl, f.hl04, f.childHL = 0, nil, 0, false
+		return
+	}
 	w.stack = append(w.stack, frame{loop: l, usage: u, repeat: rep, idx: -1, counts: counts, state: state})
 }
 
@@ -142,7 +151,7 @@ func (w *walker) find(f *frame, seg *x12.Segment, from int, full, anyKey bool) i
 // segment places the next segment of the transaction set.
 func (w *walker) segment(seg *x12.Segment) {
 	w.seg = seg
-	if w.ct == nil || w.ct.d != seg.Delims {
+	if w.ct == nil || delimKey(w.ct.d) != delimKey(seg.Delims) {
 		w.ct = classesFor(w.ct, seg.Delims)
 	}
 	w.p.parse(w.ct, seg)

@@ -155,7 +155,14 @@ func (w *walker) segment(seg *x12.Segment) {
 		w.ct = classesFor(w.ct, seg.Delims)
 	}
 	w.p.parse(w.ct, seg)
-	num, ok := w.g.segNum(seg)
+	var num int
+	var ok bool
+	if k := seg.IDKey(); k != 0 && w.g.idTable[idHash(k)&(idTableSize-1)].key == k {
+		// The usual id, in its home slot of the id table.
+		num, ok = int(w.g.idTable[idHash(k)&(idTableSize-1)].num-1), true
+	} else {
+		num, ok = w.g.segNum(seg)
+	}
 	if !ok {
 		w.key1 = 0
 		w.unplaced(seg)

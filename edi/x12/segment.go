@@ -36,8 +36,13 @@ func (s *Segment) IDKey() uint32 {
 	if s.key != 0 {
 		return s.key
 	}
-	return PackID(s.ID)
+	return packIDOf(s)
 }
+
+// packIDOf is PackID(s.ID), kept out of IDKey so that IDKey stays cheap to inline.
+//
+//go:noinline
+func packIDOf(s *Segment) uint32 { return PackID(s.ID) }
 
 // PackID packs a segment id as IDKey does.
 func PackID(id string) uint32 {

@@ -4,10 +4,10 @@
 #include "textflag.h"
 
 // The mask split of parse with SSE2, sixteen bytes a step, which also copies the
-// bytes to the parsed segment's text: PCMPEQB
-// finds the element separators and the component and repetition separators,
-// two signed comparisons of the bytes with their top bit flipped find those outside
-// 0x20-0x7e, and PMOVMSKB turns each comparison into sixteen bits.
+// bytes to the parsed segment's text: PCMPEQB finds the element separators and the
+// component and repetition separators, two signed comparisons of the bytes with their
+// top bit flipped find those outside 0x20-0x7e, and PMOVMSKB turns each comparison
+// into sixteen bits.
 
 DATA flip<>+0(SB)/8, $0x8080808080808080
 DATA flip<>+8(SB)/8, $0x8080808080808080

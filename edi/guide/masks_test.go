@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/claimflow/claimflow/edi/x12"
 )
@@ -117,3 +118,6 @@ func FuzzMaskSplit(f *testing.F) {
 		checkMaskSplit(t, raw, x12.Delimiters{Element: el, Component: comp, Repetition: rep, Segment: '~'})
 	})
 }
+
+// uintptrOf is the address of b's first byte, to place test segments at page ends.
+func uintptrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }

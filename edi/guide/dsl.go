@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/claimflow/claimflow/edi/x12"
 )
 
 // The guide schemas, written by hand from the implementation guides in the format that
@@ -617,12 +619,20 @@ func (g *Guide) index() error {
 	}
 	// Number the segment ids, and give every loop, for each id number, the items that
 	// can start with that id: one map lookup per segment, then slices.
-	g.idNum = map[string]int{}
+	// The ids are numbered, and put in the id table, in sorted order, so that every
+	// run lays the table out the same way (and counts the same instructions).
+	ids := make([]string, 0, len(g.segIDs))
 	for id := range g.segIDs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	g.idNum = map[string]int{}
+	for _, id := range ids {
 		g.idNum[id] = len(g.idNum)
 	}
-	for id, n := range g.idNum {
-		k := packID(id)
+	for _, id := range ids {
+		n := g.idNum[id]
+		k := x12.PackID(id)
 		if k == 0 {
 			continue
 		}

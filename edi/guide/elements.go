@@ -24,6 +24,14 @@ const (
 type classTable struct {
 	d     x12.Delimiters
 	class [256]uint8
+	// vec holds the element, component and repetition separators, each sixteen
+	// times, for the assembly maskSplit.
+	vec [48]byte
+}
+
+// delimKey is the four delimiters as one integer, to compare them at once.
+func delimKey(d x12.Delimiters) uint32 {
+	return uint32(d.Element) | uint32(d.Repetition)<<8 | uint32(d.Component)<<16 | uint32(d.Segment)<<24
 }
 
 // classesFor returns the class table for d, reusing ct when it was made for d.
@@ -47,6 +55,9 @@ func classesFor(ct *classTable, d x12.Delimiters) *classTable {
 			k = cOther
 		}
 		ct.class[c] = k
+	}
+	for i := 0; i < 16; i++ {
+		ct.vec[i], ct.vec[16+i], ct.vec[32+i] = d.Element, d.Component, d.Repetition
 	}
 	ct.class[d.Component] = cComp
 	if d.Repetition != 0 {

@@ -9,3 +9,12 @@ func NewVerifyingChecker(reg *Registry) *Checker {
 	c.verifyFast = true
 	return c
 }
+
+// NewCarefulAcceptChecker returns a Checker whose walker takes every segment the
+// placement table places with its general accept, never the shortcut for the usual
+// segment, so that the two can be compared.
+func NewCarefulAcceptChecker(reg *Registry) *Checker {
+	c := NewChecker(reg)
+	c.carefulAccept = true
+	return c
+}

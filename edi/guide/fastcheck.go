@@ -18,6 +18,10 @@ type segPlan struct {
 	ruleTabs []ruleTable
 	ruleRest []Rule
 	hasRules bool
+	// oneRuleTable is set when the notes are all in one table, ruleTab (checked without
+	// a call).
+	oneRuleTable bool
+	ruleTab      ruleTable
 	// the date format qualifier and the date value that checkPeriod checks (0: none)
 	periodFmt, periodVal int
 	// keyCodes is the segment's KeyCodes as a perfect hash, when they fit one.
@@ -53,6 +57,8 @@ const (
 	opDate                   // a DT date of eight digits
 	opSimple                 // another simple element: valueOK
 	opComposite              // a composite: compositeOK
+	opPeriod                 // a string whose date format qualifier is the element before (DTP03, DTM06, DMG02)
+	opNum                    // a whole number (N0, N1, N2) of up to eight digits
 )
 
 // maxRuleSpan bounds the positions the syntax notes of a segment may span for a table
@@ -110,7 +116,7 @@ func newCodeTable(codes []string) (codeTable, bool) {
 
 // has reports whether the key is one of the table's codes.
 func (t *codeTable) has(k uint64) bool {
-	return t.keys[k*t.mul>>t.shift&uint64(len(t.keys)-1)] == k && k != 0
+	return t.keys[k*t.mul>>(t.shift&63)&uint64(len(t.keys)-1)] == k && k != 0
 }
 
 // newElemPlan is the plan of a simple element or component.
@@ -149,6 +155,8 @@ func (s *Segment) compilePlan() {
 					cp.op = opAN
 				case c.kind == kindID && cp.codes.keys != nil:
 					cp.op = opCode
+				case c.kind == kindNum && c.Max <= 8:
+					cp.op = opNum
 				default:
 					cp.op = opSimple
 				}
@@ -166,6 +174,8 @@ func (s *Segment) compilePlan() {
 			ep.op = opAN
 		case e.kind == kindID && ep.codes.keys != nil:
 			ep.op = opCode
+		case e.kind == kindNum && e.Max <= 8:
+			ep.op = opNum
 		case e.kind == kindR:
 			ep.op = opDecimal
 		case e.kind == kindDT && e.Min <= 8 && e.Max >= 8:
@@ -181,6 +191,9 @@ func (s *Segment) compilePlan() {
 	for i := range pl.elems {
 		ep := &pl.elems[i]
 		pl.fast[i] = fastElem{op: ep.op, min: uint8(min(ep.min, 255)), max: uint8(min(ep.max, 255)), plan: ep}
+		if ep.op == opCode {
+			pl.fast[i].max = uint8(min(ep.max, 7)) // the longest code a table holds
+		}
 	}
 	for _, r := range s.Rules {
 		for _, p := range r.Elements {
@@ -191,6 +204,9 @@ func (s *Segment) compilePlan() {
 	}
 	pl.ruleTabs, pl.ruleRest = newRuleTables(s.Rules)
 	pl.hasRules = len(s.Rules) > 0
+	if len(pl.ruleTabs) == 1 && len(pl.ruleRest) == 0 {
+		pl.oneRuleTable, pl.ruleTab = true, pl.ruleTabs[0]
+	}
 	if s.period != 0 && len(s.Elements) >= 2 {
 		switch s.period {
 		case 1:
@@ -203,6 +219,11 @@ func (s *Segment) compilePlan() {
 			pl.periodFmt, pl.periodVal = 1, 2
 		}
 		if pl.periodVal > len(s.Elements) {
+			pl.periodFmt, pl.periodVal = 0, 0
+		}
+		if v := &pl.fast[max(pl.periodVal-1, 0)]; pl.periodVal != 0 && pl.periodFmt == pl.periodVal-1 && (v.op == opAN || v.op == opTrivial) {
+			// The check of the value reads the qualifier just before it.
+			v.op = opPeriod
 			pl.periodFmt, pl.periodVal = 0, 0
 		}
 	}
@@ -235,13 +256,9 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 	}
 	// The separators, and one more bit past the last byte: each bit ends an element.
 	m := p.sep | 1<<uint(len(raw)&63)
-	// Values are read as words from wr: the segment, or a copy padded to eight bytes.
-	wr := raw
-	var pad [8]byte
-	if len(raw) < 8 {
-		copy(pad[:], raw)
-		wr = pad[:]
-	}
+	// Values are read as words from the segment's copy, where each byte is followed
+	// by at least eight more.
+	text := &p.text
 	special, fast := p.special, pl.fast
 	from := bits.TrailingZeros64(m) + 1 // element 01 starts after the id
 	var present uint64
@@ -268,13 +285,12 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 					return false
 				}
 			case opCode:
-				if sp != 0 || n > 7 || n < int(e.min) || n > int(e.max) {
+				if sp != 0 || n < int(e.min) || n > int(e.max) { // (max is at most 7)
 					return false
 				}
-				o := min(from, len(wr)-8)
-				x := binary.LittleEndian.Uint64(wr[o:]) >> (8 * uint(from-o) & 63) & byteMasks[n&7]
+				x := binary.LittleEndian.Uint64(text[textAt+from&(maxShort-1):]) & byteMasks[n&7]
 				t := &e.plan.codes
-				if key := x | uint64(n)<<56; t.keys[key*t.mul>>t.shift&uint64(len(t.keys)-1)] != key {
+				if key := x | uint64(n)<<56; t.keys[key*t.mul>>(t.shift&63)&uint64(len(t.keys)-1)] != key {
 					return false
 				}
 			case opDecimal:
@@ -282,8 +298,7 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 				if sp != 0 || n > 8 {
 					return false
 				}
-				o := min(from, len(wr)-8)
-				x := binary.LittleEndian.Uint64(wr[o:]) >> (8 * uint(from-o) & 63) & byteMasks[n&7]
+				x := binary.LittleEndian.Uint64(text[textAt+from&(maxShort-1):]) & byteMasks[n&7]
 				if nd := nonDigits(x, n); nd != 0 {
 					if nd&(nd-1) != 0 || x>>(8*uint(bits.TrailingZeros64(nd)&7))&0xff != '.' || n == 1 {
 						return false
@@ -294,7 +309,31 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 					return false
 				}
 			case opDate:
-				if sp != 0 || n != 8 || !validDate(wr[from:to]) { // (8 is within its lengths)
+				if sp != 0 || n != 8 || !validDate(text[textAt+from&(maxShort-1):][:8]) { // (8 is within its lengths)
+					return false
+				}
+			case opPeriod:
+				if sp != 0 || n < int(e.min) || n > int(e.max) {
+					return false
+				}
+				// The qualifier is the element that ends at the separator before this
+				// one; D8 wants a date, RD8 is left to checkElements.
+				fa := bits.Len64(p.sep & (1<<uint((from-1)&63) - 1))
+				switch q := binary.LittleEndian.Uint32(text[textAt+fa&(maxShort-1):]); from - 1 - fa {
+				case 2:
+					if q&0xffff == 'D'|'8'<<8 && (n != 8 || !validDate(text[textAt+from&(maxShort-1):][:8])) {
+						return false
+					}
+				case 3:
+					if q&0xffffff == 'R'|'D'<<8|'8'<<16 {
+						return false
+					}
+				}
+			case opNum:
+				if sp != 0 || n < int(e.min) || n > int(e.max) { // (max is at most 8)
+					return false
+				}
+				if x := binary.LittleEndian.Uint64(text[textAt+from&(maxShort-1):]) & byteMasks[n&7]; nonDigits(x, n) != 0 {
 					return false
 				}
 			case opComposite:
@@ -312,7 +351,15 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 		from = to + 1
 		k++
 	}
-	if s.requiredMask&^present != 0 || pl.hasRules && !pl.rulesOK(present) {
+	if s.requiredMask&^present != 0 {
+		return false
+	}
+	if pl.oneRuleTable {
+		t := &pl.ruleTab
+		if k := present >> (t.low & 63) & t.mask; t.bad[k>>6&3]>>(k&63)&1 != 0 {
+			return false
+		}
+	} else if pl.hasRules && !pl.rulesOK(present) {
 		return false
 	}
 	raw = p.raw // (read again: the loop above leaves it out of its registers)
@@ -335,7 +382,7 @@ func (pl *segPlan) fastOK(s *Segment, p *parsed) bool {
 type ruleTable struct {
 	low  uint
 	mask uint64
-	bad  []uint64 // bit i set: the present elements i break a note
+	bad  [1 << maxRuleSpan / 64]uint64 // bit i set: the present elements i break a note
 }
 
 // newRuleTables makes tables for the notes that fit them, in groups spanning at most
@@ -360,7 +407,7 @@ func newRuleTables(rules []Rule) ([]ruleTable, []Rule) {
 			j++
 		}
 		w := span(union)
-		t := ruleTable{low: uint(low), mask: 1<<uint(w) - 1, bad: make([]uint64, (1<<uint(w)+63)/64)}
+		t := ruleTable{low: uint(low), mask: 1<<uint(w) - 1}
 		for idx := uint64(0); idx <= t.mask; idx++ {
 			present := idx << uint(low)
 			for _, r := range sorted[i:j] {
@@ -380,7 +427,7 @@ func newRuleTables(rules []Rule) ([]ruleTable, []Rule) {
 func (pl *segPlan) rulesOK(present uint64) bool {
 	for i := range pl.ruleTabs {
 		t := &pl.ruleTabs[i]
-		if k := present >> t.low & t.mask; t.bad[k>>6]>>(k&63)&1 != 0 {
+		if k := present >> (t.low & 63) & t.mask; t.bad[k>>6&3]>>(k&63)&1 != 0 {
 			return false
 		}
 	}
@@ -421,8 +468,16 @@ func (e *elemPlan) compositeOK(p *parsed, a, b int, sp uint64) bool {
 			if n < c.min || n > c.max {
 				return false
 			}
-		} else if c.op == opCode {
-			if n > 7 || n < c.min || n > c.max || !c.codes.has(p.word(from, n)|uint64(n)<<56) {
+		} else if c.op == opCode || c.op == opNum {
+			if n > 8 || n < c.min || n > c.max {
+				return false
+			}
+			x := p.shortWord(from, n)
+			if c.op == opNum {
+				if nonDigits(x, n) != 0 {
+					return false
+				}
+			} else if n > 7 || !c.codes.has(x|uint64(n)<<56) {
 				return false
 			}
 		} else if c.op == opCareful || !c.valueOK(p, from, n) {
@@ -440,7 +495,7 @@ func (e *elemPlan) valueOK(p *parsed, a, n int) bool {
 	case kindAN:
 	case kindID:
 		if e.codes.keys != nil {
-			if n > 7 || !e.codes.has(p.word(a, n)|uint64(n)<<56) {
+			if n > 7 || !e.codes.has(p.shortWord(a, n)|uint64(n)<<56) {
 				return false
 			}
 		} else if !e.el.HasCode(p.raw[a : a+n]) {
@@ -451,14 +506,14 @@ func (e *elemPlan) valueOK(p *parsed, a, n int) bool {
 			if !allDigits(p.raw[a : a+n]) {
 				return false
 			}
-		} else if nonDigits(p.word(a, n), n) != 0 {
+		} else if nonDigits(p.shortWord(a, n), n) != 0 {
 			return false
 		}
 	case kindR:
 		if n > 8 {
 			return false
 		}
-		if nd := nonDigits(p.word(a, n), n); nd != 0 {
+		if nd := nonDigits(p.shortWord(a, n), n); nd != 0 {
 			// one decimal point
 			if nd&(nd-1) != 0 || p.raw[a+bits.TrailingZeros64(nd)] != '.' || n == 1 {
 				return false

@@ -33,9 +33,26 @@ type parsed struct {
 	more    [][]byte        // all elements, only when wide
 	moreF   []uint8         // their flags, only when wide
 
-	short   bool   // sep and special are valid
+	short   bool   // sep, special and text are valid
 	sep     uint64 // element separators
 	special uint64 // component and repetition separators, bytes outside 0x20-0x7e
+	// text holds a short segment's bytes from textAt, with room around them, so that
+	// any value can be read as one word (shortWord) wherever it is.
+	text [textSize]byte
+}
+
+// textAt is where a short segment's copy starts in parsed.text, and textSize the
+// size of text: room for the sixteen bytes maskSplit may write before the segment and
+// for a word read at any of its bytes.
+const (
+	textAt   = 16
+	textSize = textAt + maxShort + 16
+)
+
+// shortWord returns the n (1 to 8) bytes of a short segment from a as a
+// little-endian word, with zeros above.
+func (p *parsed) shortWord(a, n int) uint64 {
+	return binary.LittleEndian.Uint64(p.text[textAt+a&(maxShort-1):]) & byteMasks[n&7]
 }
 
 // ensure writes out the offsets of the elements of a short segment.
@@ -183,9 +200,44 @@ func wordMasks(x, sepW, compW, repW uint64) (sep, special uint64) {
 	return bitsOf(eqMask(x, sepW)), bitsOf(ctl&hi8 | eqMask(x, compW) | eqMask(x, repW))
 }
 
+// maskSplitWords is maskSplit in portable Go, eight bytes a step: word operations find
+// the element separators and the special bytes, with no branch per byte. It is the
+// reference the assembly version is tested against.
+func maskSplitWords(raw []byte, d x12.Delimiters) (sep, special uint64) {
+	sepW := lo8 * uint64(d.Element)
+	compW := lo8 * uint64(d.Component)
+	repW := lo8 * uint64(d.Repetition) // zero when none: the zero bytes it finds are special anyway
+	if len(raw) < 8 {
+		s, sp := wordMasks(tailWord(raw, 0, len(raw)), sepW, compW, repW)
+		valid := uint64(1)<<uint(len(raw)) - 1
+		return s & valid, sp & valid
+	}
+	// Words at 0, 8, 16 ... and the last one ending with the segment, which may
+	// overlap the one before it: ORing the same bits twice changes nothing.
+	last := len(raw) - 8
+	for i := 0; ; i += 8 {
+		if i > last {
+			i = last
+		}
+		x := binary.LittleEndian.Uint64(raw[i:])
+		y := x & x7f // no carry between bytes below
+		t, c, r := x^sepW, x^compW, x^repW
+		ms := ^((t&x7f + x7f) | t)
+		mc := ^((c&x7f + x7f) | c) | ^((r&x7f + x7f) | r) | ^(y + lo8*0x60) | (y + lo8*0x01) | x
+		sep |= bitsOf(ms&hi8) << uint(i)
+		special |= bitsOf(mc&hi8) << uint(i)
+		if i == last {
+			return sep, special
+		}
+	}
+}
+
 // word returns the n (1 to 8) bytes of the segment from a as a little-endian word,
 // with zeros above.
 func (p *parsed) word(a, n int) uint64 {
+	if p.short {
+		return p.shortWord(a, n)
+	}
 	if a+8 <= len(p.raw) {
 		return binary.LittleEndian.Uint64(p.raw[a:a+8]) & byteMasks[n&7]
 	}
@@ -212,8 +264,7 @@ func nonDigits(x uint64, n int) uint64 {
 }
 
 // parse splits seg into p and notes which elements are present (not empty). A short
-// segment is read eight bytes at a time: word operations find the element separators
-// and the special bytes, with no branch per byte.
+// segment is described by the masks of maskSplit, found with no branch per byte.
 func (p *parsed) parse(ct *classTable, seg *x12.Segment) {
 	raw := seg.Raw()
 	p.raw, p.ct = raw, ct
@@ -224,35 +275,7 @@ func (p *parsed) parse(ct *classTable, seg *x12.Segment) {
 		p.parseBytes(seg)
 		return
 	}
-	d := seg.Delims
-	sepW := lo8 * uint64(d.Element)
-	compW := lo8 * uint64(d.Component)
-	repW := lo8 * uint64(d.Repetition) // zero when none: the zero bytes it finds are special anyway
-	var sep, special uint64
-	if len(raw) >= 8 {
-		// Words at 0, 8, 16 ... and the last one ending with the segment, which may
-		// overlap the one before it: ORing the same bits twice changes nothing.
-		last := len(raw) - 8
-		for i := 0; ; i += 8 {
-			if i > last {
-				i = last
-			}
-			x := binary.LittleEndian.Uint64(raw[i:])
-			y := x & x7f // no carry between bytes below
-			t, c, r := x^sepW, x^compW, x^repW
-			ms := ^((t&x7f + x7f) | t)
-			mc := ^((c&x7f + x7f) | c) | ^((r&x7f + x7f) | r) | ^(y + lo8*0x60) | (y + lo8*0x01) | x
-			sep |= bitsOf(ms&hi8) << uint(i)
-			special |= bitsOf(mc&hi8) << uint(i)
-			if i == last {
-				break
-			}
-		}
-	} else {
-		s, sp := wordMasks(tailWord(raw, 0, len(raw)), sepW, compW, repW)
-		valid := uint64(1)<<uint(len(raw)) - 1
-		sep, special = s&valid, sp&valid
-	}
+	sep, special := ct.maskSplit(raw, &p.text)
 	p.sep = sep
 	p.special = special &^ sep
 	p.short = true

@@ -49,12 +49,35 @@ type loopState struct {
 }
 
 // placement is where a segment goes: item of the frame at depth, after which the
-// innermost frame is in state. ok is false when the table has no answer.
+// innermost frame is in state. ok is false when the table has no answer. The rest is
+// what the walker needs to take the segment there, read once from the guide.
 type placement struct {
 	depth int32
 	item  int32
 	state int32
 	ok    bool
+	// simple is true when nothing but counting and the element check is left to do
+	// (not a segment the guide does not use, not an HL that opens its loop).
+	simple bool
+	frame  int32    // the state of the frame at depth after the item (state, unless the item is a loop)
+	max    int      // the item's maximum (Unbounded for none)
+	seg    *Segment // the guide segment the segment is checked as
+	loop   *Loop    // the loop the item opens, or nil
+}
+
+// newPlacement is the placement of item i of the frame at depth, in loop state base+i.
+func (g *Guide) newPlacement(l *Loop, depth int, base int32, i int) placement {
+	it := &l.Items[i]
+	pl := placement{depth: int32(depth), item: int32(i), state: base + int32(i), frame: base + int32(i), ok: true, seg: it.first(), loop: it.Loop}
+	pl.max = it.Repeat
+	if it.Segment != nil {
+		pl.max = it.Segment.Max
+	}
+	if it.Loop != nil {
+		pl.state = g.states[pl.frame].child
+	}
+	pl.simple = pl.seg.Usage != NotUsed && !(pl.seg.hl && it.Loop != nil)
+	return pl
 }
 
 // transition is the table's answer for one loop state and segment id.
@@ -132,15 +155,12 @@ func (b *transBuilder) fill(s int32) {
 				if i < fs.idx || i == 0 && l != g.Root {
 					continue
 				}
-				next := fs.base + int32(i)
-				if l.Items[i].Loop != nil {
-					next = g.states[next].child
-					if next == noState {
-						covered = false // a loop the table does not follow
-						break
-					}
+				pl := g.newPlacement(l, fs.depth, fs.base, i)
+				if pl.state == noState {
+					covered = false // a loop the table does not follow
+					break
 				}
-				c := candidate{seg: l.Items[i].first(), place: placement{depth: int32(fs.depth), item: int32(i), state: next, ok: true}}
+				c := candidate{seg: l.Items[i].first(), place: pl}
 				cands = append(cands, c)
 				if c.seg.KeyElement == 0 {
 					keyed = false // every value fits it: the search ends here
@@ -219,9 +239,9 @@ func newTransition(cands []candidate) (transition, bool) {
 }
 
 // lookup returns the table's placement for the parsed segment p.
-func (t *transition) lookup(p *parsed) placement {
+func (t *transition) lookup(p *parsed) *placement {
 	if t.keyElem == 0 {
-		return t.other
+		return &t.other
 	}
 	var k uint64
 	if t.keyElem == 1 && t.keyComp == 0 && !p.split {
@@ -238,13 +258,13 @@ func (t *transition) lookup(p *parsed) placement {
 		k = p.keyAt(t.keyElem, t.keyComp)
 	}
 	if k == 0 {
-		return t.other
+		return &t.other
 	}
-	slot := k * t.keys.mul >> t.keys.shift & uint64(len(t.keys.keys)-1)
+	slot := k * t.keys.mul >> (t.keys.shift & 63) & uint64(len(t.keys.keys)-1)
 	if t.keys.keys[slot] == k {
-		return t.byKey[slot]
+		return &t.byKey[slot]
 	}
-	return t.other
+	return &t.other
 }
 
 // keyAt returns the code key (codeKey) of element i, or of its first component when

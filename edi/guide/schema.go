@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/claimflow/claimflow/edi/x12"
 )
 
 // Usage is how an implementation guide marks a loop, segment or element.
@@ -60,7 +62,7 @@ type Guide struct {
 	segIDs   map[string]bool     // every segment id that appears in the guide
 	segments map[string]*Segment // for CONTROL: by segment id
 	idNum    map[string]int      // a number for each segment id of the guide
-	idTable  [idTableSize]idSlot // idNum as an open-addressed table keyed by packed ids
+	idTable  [idTableSize]idSlot // idNum as an open-addressed table keyed by packed ids (x12.PackID)
 	states   []loopState         // the loop states of the placement table (placement.go)
 	trans    []transition        // the placement table's transitions
 }
@@ -229,34 +231,13 @@ type idSlot struct {
 	num int32
 }
 
-// packID packs a segment id of one to three bytes, with its length, into an integer; 0
-// for anything else.
-func packID(id string) uint32 {
-	if len(id) == 0 || len(id) > 3 {
-		return 0
-	}
-	k := uint32(len(id))
-	for i := 0; i < len(id); i++ {
-		k = k<<8 | uint32(id[i])
-	}
-	return k
-}
-
 func idHash(k uint32) uint32 { return (k * 2654435761) >> 23 }
 
-// segNum returns the number of a segment id of the guide.
-func (g *Guide) segNum(id string) (int, bool) {
-	var k uint32
-	switch len(id) {
-	case 2: // packID, written out for the usual ids
-		k = 2<<16 | uint32(id[0])<<8 | uint32(id[1])
-	case 3:
-		k = 3<<24 | uint32(id[0])<<16 | uint32(id[1])<<8 | uint32(id[2])
-	default:
-		k = packID(id)
-	}
+// segNum returns the number of the segment's id in the guide.
+func (g *Guide) segNum(seg *x12.Segment) (int, bool) {
+	k := seg.IDKey()
 	if k == 0 {
-		n, ok := g.idNum[id]
+		n, ok := g.idNum[seg.ID]
 		return n, ok
 	}
 	for h := idHash(k); ; h++ {

@@ -40,7 +40,8 @@ type Checker struct {
 	ct      *classTable
 	cbErr   error
 
-	verifyFast bool // tests: hold every fast verdict against the full check (panics)
+	verifyFast    bool // tests: hold every fast verdict against the full check (panics)
+	carefulAccept bool // tests: the walker takes every placed segment with accept
 }
 
 // NewChecker returns a Checker using the guides of reg.
@@ -77,8 +78,8 @@ func (c *Checker) report(e *Error) {
 func (c *Checker) Segment(seg *x12.Segment) error {
 	if c.inST && c.walker != nil && !envelopeID(seg.ID) {
 		// The usual segment, inside a transaction set: count it, place and check it.
-		c.env.Check(seg)
-		if len(c.env.Errors()) != c.envSeen {
+		if !c.env.CheckUsual(seg) {
+			c.env.Check(seg)
 			c.drainEnvelope()
 		}
 		c.walker.segment(seg)
@@ -232,7 +233,7 @@ func (c *Checker) beginTransaction(st *x12.Segment) {
 		c.walkers[g] = w
 	}
 	c.walker = w
-	w.verifyFast = c.verifyFast
+	w.verifyFast, w.carefulAccept = c.verifyFast, c.carefulAccept
 	w.tree = nil
 	if c.OnTransaction != nil {
 		c.builder = newTreeBuilder(g)

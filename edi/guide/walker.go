@@ -45,8 +45,9 @@ type walker struct {
 	num    int    // the current segment's id number
 	key1   uint64 // element 01 of the current segment as a code key (codeKey), 0 if none
 
-	verifyFast bool // tests: hold every fast verdict against checkElements
-	searches   int  // segments placed by the careful search (tests)
+	verifyFast    bool // tests: hold every fast verdict against checkElements
+	carefulAccept bool // tests: take every segment the table places with accept, not acceptPlaced
+	searches      int  // segments placed by the careful search (tests)
 }
 
 func newWalker(g *Guide, report func(*Error)) *walker {
@@ -77,6 +78,15 @@ func (w *walker) pushFrame(l *Loop, u Usage, rep int, state int32) {
 		clear(counts)
 	}
 	w.pool[d] = counts
+	if d < cap(w.stack) {
+		// Reuse the slot field by field (hlBuf needs no clearing), rather than build
+		// a frame and copy it.
+		w.stack = w.stack[:d+1]
+		f := &w.stack[d]
+		f.loop, f.usage, f.repeat, f.idx, f.counts, f.state = l, u, rep, -1, counts, state
+		f.seen, f.hl, f.hl04, f.childHL = 0, nil, 0, false
+		return
+	}
 	w.stack = append(w.stack, frame{loop: l, usage: u, repeat: rep, idx: -1, counts: counts, state: state})
 }
 
@@ -141,11 +151,18 @@ func (w *walker) find(f *frame, seg *x12.Segment, from int, full, anyKey bool) i
 // segment places the next segment of the transaction set.
 func (w *walker) segment(seg *x12.Segment) {
 	w.seg = seg
-	if w.ct == nil || w.ct.d != seg.Delims {
+	if w.ct == nil || delimKey(w.ct.d) != delimKey(seg.Delims) {
 		w.ct = classesFor(w.ct, seg.Delims)
 	}
 	w.p.parse(w.ct, seg)
-	num, ok := w.g.segNum(seg.ID)
+	var num int
+	var ok bool
+	if k := seg.IDKey(); k != 0 && w.g.idTable[idHash(k)&(idTableSize-1)].key == k {
+		// The usual id, in its home slot of the id table.
+		num, ok = int(w.g.idTable[idHash(k)&(idTableSize-1)].num-1), true
+	} else {
+		num, ok = w.g.segNum(seg)
+	}
 	if !ok {
 		w.key1 = 0
 		w.unplaced(seg)
@@ -157,11 +174,15 @@ func (w *walker) segment(seg *x12.Segment) {
 	if st := w.stack[len(w.stack)-1].state; st != noState && !w.p.wide {
 		if t := w.g.states[st].trans[num]; t != 0 {
 			pl := w.g.trans[t-1].lookup(&w.p)
-			if pl.ok && !w.stack[pl.depth].itemFull(int(pl.item)) {
+			if pl.ok && (pl.max == Unbounded || w.stack[pl.depth].counts[pl.item] < pl.max) {
 				if w.verifyFast {
 					w.verifyPlacement(pl, seg)
 				}
-				w.accept(int(pl.depth), int(pl.item), seg, false, false)
+				if pl.simple && w.tree == nil && !w.carefulAccept {
+					w.acceptPlaced(pl, seg)
+				} else {
+					w.accept(int(pl.depth), int(pl.item), seg, false, false)
+				}
 				return
 			}
 		}
@@ -202,9 +223,45 @@ func (w *walker) search(seg *x12.Segment) (d, i int, full, anyKey bool) {
 	return -1, -1, false, false
 }
 
+// acceptPlaced is accept for a segment the table places (below its maximum, with a
+// qualifier the guide names) where nothing but counting and the element check is left
+// to do, when no tree is built.
+func (w *walker) acceptPlaced(pl *placement, seg *x12.Segment) {
+	d, i := int(pl.depth), int(pl.item)
+	if len(w.stack)-1 > d {
+		w.closeTo(d)
+	}
+	f := &w.stack[d]
+	f.idx = i
+	f.counts[i]++
+	f.seen |= 1 << uint(i&63)
+	f.state = pl.frame
+	if l := pl.loop; l != nil {
+		it := &f.loop.Items[i]
+		w.pushFrame(l, it.Usage, it.Repeat, pl.state)
+		nf := &w.stack[len(w.stack)-1]
+		nf.idx = 0
+		nf.counts[0] = 1
+		nf.seen = 1
+	}
+	if s := pl.seg; !s.plan.fastOK(s, &w.p) {
+		checkElements(w.ct, s, seg, &w.p, w.stack[len(w.stack)-1].loop.ID, w.errAt, w.report)
+	} else if w.verifyFast {
+		w.verifyElements(s, seg)
+	}
+}
+
+// verifyElements panics when checkElements finds fault with a segment the fast check
+// passed (tests).
+func (w *walker) verifyElements(s *Segment, seg *x12.Segment) {
+	checkElements(w.ct, s, seg, &w.p, w.stack[len(w.stack)-1].loop.ID, w.errAt, func(e *Error) {
+		panic(fmt.Sprintf("the fast check passed %q, checkElements reports: %s", seg.Raw(), e.Msg))
+	})
+}
+
 // verifyPlacement panics when the careful search would not place the segment where the
 // table does (tests).
-func (w *walker) verifyPlacement(pl placement, seg *x12.Segment) {
+func (w *walker) verifyPlacement(pl *placement, seg *x12.Segment) {
 	d, i, full, anyKey := w.search(seg)
 	if d != int(pl.depth) || i != int(pl.item) || full || anyKey {
 		panic(fmt.Sprintf("the placement table puts %q at depth %d item %d, the search at depth %d item %d (full %v, any key %v)",
@@ -212,8 +269,17 @@ func (w *walker) verifyPlacement(pl placement, seg *x12.Segment) {
 	}
 	f := &w.stack[d]
 	if next := w.g.states[f.state].base + int32(i); f.loop.Items[i].Loop == nil && next != pl.state ||
-		f.loop.Items[i].Loop != nil && w.g.states[next].child != pl.state {
-		panic(fmt.Sprintf("the placement table's next state for %q is %d, not the one accept makes", seg.Raw(), pl.state))
+		f.loop.Items[i].Loop != nil && w.g.states[next].child != pl.state || next != pl.frame {
+		panic(fmt.Sprintf("the placement table's next state for %q is %d (frame %d), not the one accept makes", seg.Raw(), pl.state, pl.frame))
+	}
+	it := &f.loop.Items[i]
+	s := it.first()
+	max := it.Repeat
+	if it.Segment != nil {
+		max = it.Segment.Max
+	}
+	if pl.seg != s || pl.loop != it.Loop || pl.max != max || pl.simple != (s.Usage != NotUsed && !(s.hl && it.Loop != nil)) {
+		panic(fmt.Sprintf("the placement table's item for %q is not the one accept takes", seg.Raw()))
 	}
 }
 
@@ -265,9 +331,7 @@ func (w *walker) accept(d, i int, seg *x12.Segment, full, anyKey bool) {
 	if !s.plan.fastOK(s, &w.p) {
 		checkElements(w.ct, s, seg, &w.p, w.stack[len(w.stack)-1].loop.ID, w.errAt, w.report)
 	} else if w.verifyFast {
-		checkElements(w.ct, s, seg, &w.p, w.stack[len(w.stack)-1].loop.ID, w.errAt, func(e *Error) {
-			panic(fmt.Sprintf("the fast check passed %q, checkElements reports: %s", seg.Raw(), e.Msg))
-		})
+		w.verifyElements(s, seg)
 	}
 }
 

@@ -90,6 +90,20 @@ func (c *EnvelopeChecker) add(s *Segment, el int, lvl Level, code, format string
 	})
 }
 
+// CheckUsual is Check for a segment the caller knows is not an envelope segment (ISA,
+// IEA, TA1, GS, GE, ST, SE): inside a transaction set there is nothing to do but count
+// it, without looking at its id. It reports false, having done nothing, when the
+// segment is outside a transaction set or an interchange: then Check must take it.
+func (c *EnvelopeChecker) CheckUsual(s *Segment) bool {
+	if !c.inST || !c.inISA {
+		return false
+	}
+	c.nseg++
+	lp := &c.lastPos
+	lp.ID, lp.Offset, lp.Line, lp.Ordinal, lp.STOrdinal = s.ID, s.Offset, s.Line, s.Ordinal, s.STOrdinal
+	return true
+}
+
 // Check takes the next segment of the stream.
 func (c *EnvelopeChecker) Check(s *Segment) {
 	lp := &c.lastPos

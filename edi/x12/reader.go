@@ -163,7 +163,7 @@ func (r *Reader) Next() (*Segment, error) {
 			x := binary.LittleEndian.Uint32(b[s:])
 			y := x ^ r.el4
 			n := uint32(bits.TrailingZeros32((y-0x01010101)&^y&0x80808080)) >> 3
-			key := x&(1<<(8*n)-1) | n<<24
+			key := x&idLowMasks[n&3] | n<<24 // (n is 4 when no separator came: no id has that key)
 			h := idHash(key)
 			id := &r.ids[h]
 			if id.key != key {
@@ -181,6 +181,7 @@ func (r *Reader) Next() (*Segment, error) {
 				}
 				seg := &r.seg
 				seg.ID = id.id
+				seg.key = key
 				seg.Delims = r.d
 				seg.Offset = r.base + int64(s)
 				seg.Line = r.line
@@ -325,6 +326,7 @@ func (r *Reader) emit(start, end, line int) *Segment {
 	}
 	seg := &r.seg
 	seg.ID = id
+	seg.key = key
 	seg.Delims = r.d
 	seg.Offset = r.base + int64(start)
 	seg.Line = line

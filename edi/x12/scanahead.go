@@ -52,11 +52,9 @@ const flagMask = 2*aheadMax - 1
 // gather moves the high bit of each byte of a word to bit 56+i for byte i.
 const gather = 0x0102040810204080
 
-// scan queues the positions, from buffer position j on, of the bytes whose low seven
-// bits are below 0x20 or at least 0x80 minus the bytes of hiAdd (0x7f for hiAdd 0x01,
-// 0x7e for 0x02), and, when exact, of the bytes equal to those of tm; it returns their
-// number.
-func (q *flagQueue) scan(b []byte, j int, hiAdd, tm uint64, exact bool) int {
+// scanWords is scan in portable Go, eight bytes at a time with word operations (and
+// the reference the assembly version is tested against).
+func (q *flagQueue) scanWords(b []byte, j int, hiAdd, tm uint64, exact bool) int {
 	n := 0
 	for ; len(b)-j >= 16 && n < aheadMax; j += 16 {
 		x1 := binary.LittleEndian.Uint64(b[j:])

@@ -23,6 +23,37 @@ type Segment struct {
 	raw   []byte   // the segment's text without its terminator
 	elems [][]byte // the split elements, valid when split is true
 	split bool
+	key   uint32 // ID packed (IDKey), when the Reader or NewSegment made the segment; else 0
+}
+
+// IDKey returns the segment id packed with its length into an integer: the id's bytes
+// little-endian in the low 24 bits, its length in the top byte; 0 when the id is empty
+// or longer than three bytes. Segments from a Reader carry it, so that a look-up by id
+// need not read the id's string. (A segment whose ID is changed after a Reader or
+// NewSegment made it keeps the key of its old id: set ID only on segments built as
+// struct values.)
+func (s *Segment) IDKey() uint32 {
+	if s.key != 0 {
+		return s.key
+	}
+	return packIDOf(s)
+}
+
+// packIDOf is PackID(s.ID), kept out of IDKey so that IDKey stays cheap to inline.
+//
+//go:noinline
+func packIDOf(s *Segment) uint32 { return PackID(s.ID) }
+
+// PackID packs a segment id as IDKey does.
+func PackID(id string) uint32 {
+	if len(id) == 0 || len(id) > 3 {
+		return 0
+	}
+	key := uint32(len(id)) << 24
+	for i := 0; i < len(id); i++ {
+		key |= uint32(id[i]) << (8 * i)
+	}
+	return key
 }
 
 // Raw returns the segment's text without its terminator.
@@ -164,5 +195,5 @@ func NewSegment(d Delimiters, id string, elements ...string) *Segment {
 		raw = append(raw, d.Element)
 		raw = append(raw, e...)
 	}
-	return &Segment{ID: id, Delims: d, raw: raw}
+	return &Segment{ID: id, Delims: d, raw: raw, key: PackID(id)}
 }

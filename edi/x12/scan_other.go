@@ -1,0 +1,12 @@
+//go:build !amd64 || purego
+
+package x12
+
+// scan queues the positions, from buffer position j on, of the bytes whose low seven
+// bits are below 0x20 or at least 0x80 minus the bytes of hiAdd (0x7f for hiAdd 0x01,
+// 0x7e for 0x02), and, when exact, of the bytes equal to those of tm; it returns their
+// number. It stops before the last sixteen bytes of b, or once about aheadMax are
+// queued.
+func (q *flagQueue) scan(b []byte, j int, hiAdd, tm uint64, exact bool) int {
+	return q.scanWords(b, j, hiAdd, tm, exact)
+}

@@ -379,6 +379,9 @@ func (w *Conn) writeRowSet(ctx context.Context, rs *rowSet) (int64, error) {
 		return 0, nil
 	}
 	if w.st.driver == Postgres {
+		if n, ok, err := w.copyRows(ctx, rs); ok {
+			return n, err
+		}
 		stmt, err := w.tx.PrepareContext(ctx, "COPY "+rs.table+" ("+strings.Join(rs.cols, ", ")+") FROM STDIN")
 		if err != nil {
 			return 0, err

@@ -295,11 +295,23 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if s.stmts != nil {
 		s.stmts.prepare(ctx, s.db)
 	}
-	stx, err := s.db.BeginTxx(ctx, nil)
+	// On PostgreSQL the transaction runs on a connection of its own, which COPY
+	// reaches beneath database/sql (copyRows).
+	var raw *sqlx.Conn
+	begin := s.db.BeginTxx
+	if s.driver == Postgres {
+		var err error
+		if raw, err = s.db.Connx(ctx); err != nil {
+			return fmt.Errorf("beginning transaction: %w", err)
+		}
+		defer raw.Close()
+		begin = raw.BeginTxx
+	}
+	stx, err := begin(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
-	tx := &Tx{Conn{st: s, tx: stx}}
+	tx := &Tx{Conn{st: s, tx: stx, raw: raw}}
 	if s.stmts != nil {
 		tx.txStmts = map[string]*sqlx.Stmt{}
 	}
@@ -327,6 +339,8 @@ type Conn struct {
 	tx *sqlx.Tx // nil outside a transaction
 	// txStmts are the cached statements bound to tx so far (SQLite; see stmtcache.go).
 	txStmts map[string]*sqlx.Stmt
+	// raw is the connection tx runs on (PostgreSQL; nil otherwise).
+	raw *sqlx.Conn
 }
 
 // inTx runs fn with a Conn bound to a transaction: c's own, or a new one.

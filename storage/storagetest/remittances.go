@@ -11,7 +11,34 @@ import (
 var _ = register(
 	test{"RemittanceRoundTrip", testRemittanceRoundTrip},
 	test{"PostClaimPayments", testPostClaimPayments},
+	test{"RemittanceTextRoundTrip", testRemittanceTextRoundTrip},
 )
+
+// testRemittanceTextRoundTrip stores text that bulk writing must escape (COPY's
+// text format on PostgreSQL: backslash, tab, newline, carriage return) and reads
+// it back unchanged.
+func testRemittanceTextRoundTrip(t *testing.T, h *harness) {
+	ctx := t.Context()
+	st := h.Store(t)
+	odd := "a\\b\tc\nd\re\\.\\N"
+	r := storage.Remittance{PayerIdentifier: "1123456789", TraceNumber: "EFT-ODD", TotalPaid: 100, PaymentDate: day(2025, 1, 20),
+		Claims: []storage.ClaimPayment{{PatientControlNumber: odd, Status: "1", Charge: 100, Paid: 100, PayerClaimNumber: "\\N",
+			RemarkCodes: []string{odd},
+			Services: []storage.ServicePayment{{ControlNumber: odd, ProcedureCode: "99213", Modifiers: []string{"\t"}, Charge: 100, Paid: 100,
+				Adjustments: []billing.Adjustment{{Group: "CO", Reason: odd, Amount: 0}}}}}},
+	}
+	id, _ := get2(t)(st.InsertRemittance(ctx, r))
+	got := get[storage.Remittance](t)(st.Remittance(ctx, id))
+	if len(got.Claims) != 1 || len(got.Claims[0].Services) != 1 || len(got.Claims[0].Services[0].Adjustments) != 1 {
+		t.Fatalf("remittance: %+v", got)
+	}
+	cp, sp := got.Claims[0], got.Claims[0].Services[0]
+	if cp.PatientControlNumber != odd || cp.PayerClaimNumber != "\\N" || cp.RemarkCodes[0] != odd || sp.ControlNumber != odd ||
+		sp.Modifiers[0] != "\t" || sp.Adjustments[0].Reason != odd {
+		t.Fatalf("text changed on the way: %q %q %q %q %q %q", cp.PatientControlNumber, cp.PayerClaimNumber, cp.RemarkCodes,
+			sp.ControlNumber, sp.Modifiers, sp.Adjustments[0].Reason)
+	}
+}
 
 func testRemittanceRoundTrip(t *testing.T, h *harness) {
 	ctx := t.Context()

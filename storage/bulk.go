@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"github.com/lib/pq"
-
-	"github.com/claimflow/claimflow/billing"
 )
 
 // bulkPayments writes a batch of postings in w's transaction, the same way on both
@@ -85,20 +83,13 @@ func (w *Conn) bulkPayments(ctx context.Context, postings []PaymentPosting, opti
 
 	payments := newRowSet("claim_payments", claimPaymentColumns, len(fresh))
 	services := newRowSet("service_payments", servicePaymentColumns, nServices)
-	adjustments := newRowSet("payment_adjustments", adjustmentColumns, 0)
 	for _, cp := range fresh {
 		payments.vals = cp.appendValues(payments.vals)
-		for _, a := range cp.Adjustments {
-			adjustments.vals = appendAdjustment(adjustments.vals, cp.ID, nil, a)
-		}
 		for k := range cp.Services {
 			sp := &cp.Services[k]
 			sp.ID, ids = ids[0], ids[1:]
 			sp.claimPaymentID = cp.ID
 			services.vals = sp.appendValues(services.vals)
-			for _, a := range sp.Adjustments {
-				adjustments.vals = appendAdjustment(adjustments.vals, cp.ID, sp.ID, a)
-			}
 		}
 	}
 
@@ -153,7 +144,7 @@ func (w *Conn) bulkPayments(ctx context.Context, postings []PaymentPosting, opti
 	}
 	entries := entryRows(seen)
 
-	for _, rs := range []*rowSet{payments, services, adjustments} {
+	for _, rs := range []*rowSet{payments, services} {
 		if _, err := w.writeRowSet(ctx, rs); err != nil {
 			return sum, fmt.Errorf("writing %d rows of %s: %w", rs.rows(), rs.table, classify(err))
 		}
@@ -235,18 +226,12 @@ func (w *Conn) lockPostingClaims(ctx context.Context, postings []PaymentPosting)
 
 var (
 	claimPaymentColumns = []string{"id", "remittance_id", "claim_id", "payment_key", "pcn", "status", "charge", "paid",
-		"patient_responsibility", "filing_indicator", "payer_claim_number", "remark_codes"}
+		"patient_responsibility", "filing_indicator", "payer_claim_number", "remark_codes", "adjustments"}
 	servicePaymentColumns = []string{"id", "claim_payment_id", "line_id", "control_number", "procedure_code", "modifiers",
-		"charge", "paid", "units", "service_date", "remark_codes"}
-	adjustmentColumns  = []string{"claim_payment_id", "service_payment_id", "group_code", "reason", "amount", "quantity"}
+		"charge", "paid", "units", "service_date", "remark_codes", "adjustments"}
 	entryInsertColumns = []string{"patient_id", "claim_id", "line_id", "payer_id", "billing_provider_id", "kind", "bucket",
 		"amount", "effective_on", "reason", "source_kind", "source_id", "idempotency_key", "reverses_entry_id", "created_at"}
 )
-
-// appendAdjustment appends the values of a payment_adjustments row (adjustmentColumns).
-func appendAdjustment(vals []any, paymentID int64, serviceID any, a billing.Adjustment) []any {
-	return append(vals, paymentID, serviceID, a.Group, a.Reason, int64(a.Amount), int64(a.Quantity))
-}
 
 // appendEntry appends the values of a ledger_entries row (entryInsertColumns) with
 // its source id; now is the creation time, boxed once for the batch.

@@ -35,28 +35,35 @@ var copyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // row is a call of its own that copies its values into new argument slices (half of
 // the client's allocations when posting an 835). ok is false, and nothing was sent,
 // when w has no connection of its own or a value is of a type the encoder does not
-// know: write the rows through database/sql instead.
+// know: write the rows through database/sql instead. Rows already in COPY's text
+// format (rs.text) are sent as they are.
 func (w *Conn) copyRows(ctx context.Context, rs *rowSet) (n int64, ok bool, err error) {
 	if w.raw == nil {
+		if rs.text != nil {
+			return 0, true, fmt.Errorf("copying rows of %s: no connection of the transaction's own", rs.table)
+		}
 		return 0, false, nil
 	}
-	buf := copyBufs.Get().(*bytes.Buffer)
-	defer copyBufs.Put(buf)
-	buf.Reset()
-	var enc copyEncoder
-	b := buf.Bytes()
-	nc := len(rs.cols)
-	for i, v := range rs.vals {
-		if b, ok = enc.append(b, v); !ok {
-			return 0, false, nil
+	b := rs.text
+	if b == nil {
+		buf := copyBufs.Get().(*bytes.Buffer)
+		defer copyBufs.Put(buf)
+		buf.Reset()
+		var enc copyEncoder
+		b = buf.Bytes()
+		nc := len(rs.cols)
+		for i, v := range rs.vals {
+			if b, ok = enc.append(b, v); !ok {
+				return 0, false, nil
+			}
+			if (i+1)%nc == 0 {
+				b = append(b, '\n')
+			} else {
+				b = append(b, '\t')
+			}
 		}
-		if (i+1)%nc == 0 {
-			b = append(b, '\n')
-		} else {
-			b = append(b, '\t')
-		}
+		*buf = *bytes.NewBuffer(b) // keep the grown buffer for the next call
 	}
-	*buf = *bytes.NewBuffer(b) // keep the grown buffer for the next call
 	q := "COPY " + rs.table + " (" + strings.Join(rs.cols, ", ") + ") FROM STDIN"
 	err = w.raw.Raw(func(dc any) error {
 		pc, ok := dc.(driver.ConnPrepareContext)

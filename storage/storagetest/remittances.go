@@ -179,6 +179,16 @@ func testPostClaimPayments(t *testing.T, h *harness) {
 	if e.SourceKind != "claim-payment" || e.SourceID != fmt.Sprint(cp.ID) {
 		t.Fatalf("entry source: %s %s, want claim-payment %d", e.SourceKind, e.SourceID, cp.ID)
 	}
+	// Every field comes back as posted (PostgreSQL writes entries in COPY's text
+	// format itself).
+	for _, want := range ps[10].Entries {
+		got := get[storage.Entry](t)(st.EntryByKey(ctx, want.IdempotencyKey))
+		if got.ID == 0 || got.CreatedAt.IsZero() {
+			t.Fatalf("entry %s: %+v", want.IdempotencyKey, got)
+		}
+		want.ID, want.CreatedAt, want.SourceKind, want.SourceID = got.ID, got.CreatedAt, "claim-payment", fmt.Sprint(cp.ID)
+		equal(t, "entry "+want.IdempotencyKey, got, want)
+	}
 	// In a transaction, new payments whose entries are posted already: the entries
 	// copied without a look-up meet the keys present (PostgreSQL), the copy rolls
 	// back to its savepoint and copies the new entry alone, and the transaction

@@ -10,12 +10,15 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/lib/pq"
 )
 
-// copyPiece is how many bytes of rows copyRows hands the driver at a time.
-const copyPiece = 256 << 10
+// copyPiece is how many bytes of rows copyRows hands the driver at most at a
+// time: what lib/pq's 64 KiB buffer holds with its message header and the
+// newline it adds, so that it sends each piece without growing the buffer.
+const copyPiece = 64<<10 - 6
 
 // copyDataer is what lib/pq's COPY statement offers beyond database/sql: rows
 // already in COPY's text format.
@@ -31,7 +34,7 @@ var copyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // copyRows writes the rows of rs with COPY ... FROM STDIN on the connection of w's
 // transaction (PostgreSQL), encoding them in COPY's text format itself and handing
-// them to the driver a quarter of a megabyte at a time. Through database/sql, each
+// them to the driver 64 KiB at a time. Through database/sql, each
 // row is a call of its own that copies its values into new argument slices (half of
 // the client's allocations when posting an 835). ok is false, and nothing was sent,
 // when w has no connection of its own or a value is of a type the encoder does not
@@ -88,7 +91,8 @@ func (w *Conn) copyRows(ctx context.Context, rs *rowSet) (n int64, ok bool, err 
 					end = bytes.IndexByte(b, '\n') + 1
 				}
 			}
-			if _, err := cd.CopyData(ctx, string(b[:end-1])); err != nil {
+			// CopyData copies the piece into its buffer before it returns.
+			if _, err := cd.CopyData(ctx, unsafe.String(&b[0], end-1)); err != nil {
 				return err
 			}
 			b = b[end:]

@@ -104,7 +104,7 @@ func (w *Conn) bulkPayments(ctx context.Context, postings []PaymentPosting, opti
 	direct := pg && w.raw != nil
 	entryRows := func(seen map[string]int64) *rowSet {
 		if direct {
-			return entryCopyText(postings, seen, now.(time.Time), nEntries)
+			return entryCopyText(postings, seen, now.(time.Time), w.st.systemClock, nEntries)
 		}
 		entries := newRowSet("ledger_entries", entryInsertColumns, nEntries)
 		if !pg {
@@ -240,7 +240,8 @@ var (
 	servicePaymentColumns = []string{"id", "claim_payment_id", "line_id", "control_number", "procedure_code", "modifiers",
 		"charge", "paid", "units", "service_date", "remark_codes", "adjustments"}
 	entryInsertColumns = []string{"patient_id", "claim_id", "line_id", "payer_id", "billing_provider_id", "kind", "bucket",
-		"amount", "effective_on", "reason", "source_kind", "source_id", "idempotency_key", "reverses_entry_id", "created_at"}
+		"amount", "effective_on", "reason", "source_kind", "source_id", "idempotency_key", "reverses_entry_id",
+		"created_at"} // last: entryCopyText may leave it out
 )
 
 // appendEntry appends the values of a ledger_entries row (entryInsertColumns) with
@@ -253,10 +254,17 @@ func appendEntry(vals []any, e *Entry, sourceID string, now any) []any {
 
 // entryCopyText returns the ledger_entries rows of the postings' entries whose keys
 // are not in seen (which gets them), in COPY's text format, as appendEntry and
-// copyRows together would write them.
-func entryCopyText(postings []PaymentPosting, seen map[string]int64, now time.Time, nEntries int) *rowSet {
+// copyRows together would write them. With serverClock, created_at is left to the
+// column's default, the transaction's start (migration 0013): PostgreSQL reads a
+// timestamp in about 2 µs, as much as the rest of the row's values together, and
+// the stamp is the same for every entry of the batch anyway.
+func entryCopyText(postings []PaymentPosting, seen map[string]int64, now time.Time, serverClock bool, nEntries int) *rowSet {
 	rs := &rowSet{table: "ledger_entries", cols: entryInsertColumns, text: make([]byte, 0, 160*nEntries)}
 	created := pq.FormatTimestamp(now)
+	if serverClock {
+		rs.cols = entryInsertColumns[:len(entryInsertColumns)-1]
+		created = nil
+	}
 	var lastDate billing.Date
 	var lastDateText string
 	b := rs.text
@@ -300,8 +308,10 @@ func entryCopyText(postings []PaymentPosting, seen map[string]int64, now time.Ti
 			b = appendCopyText(b, e.IdempotencyKey)
 			b = append(b, '\t')
 			b = appendCopyID(b, e.ReversesEntryID)
-			b = append(b, '\t')
-			b = append(b, created...)
+			if created != nil {
+				b = append(b, '\t')
+				b = append(b, created...)
+			}
 			b = append(b, '\n')
 			rs.n++
 		}

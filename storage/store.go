@@ -32,6 +32,9 @@ type Store struct {
 	display string // where the database is, without a password
 	// bulkWorkers is how many connections PostClaimPayments writes with at once.
 	bulkWorkers int
+	// systemClock: now is the system's clock (no WithClock), which the database's
+	// now() may stand for when stamping rows in bulk.
+	systemClock bool
 
 	// stmts keeps SQLite's statements prepared (stmtcache.go); nil on PostgreSQL.
 	stmts *stmtCache
@@ -49,6 +52,7 @@ type options struct {
 	migrate     bool
 	skipCheck   bool
 	clock       func() time.Time
+	clockSet    bool
 	maxConns    int
 	bulkWorkers int
 }
@@ -63,8 +67,11 @@ func MigrateOnOpen() Option { return func(o *options) { o.migrate = true } }
 func SkipSchemaCheck() Option { return func(o *options) { o.skipCheck = true } }
 
 // WithClock sets where the store reads the time it stamps rows with (default
-// time.Now); the store keeps microseconds, in UTC.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+// time.Now; then PostgreSQL stamps the ledger entries it copies in bulk itself,
+// with its transaction's start); the store keeps microseconds, in UTC.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.clock, o.clockSet = now, true }
+}
 
 // WithMaxConns caps the PostgreSQL pool (default 16) or SQLite's read-only pool
 // (default 4); SQLite always has one writer connection.
@@ -91,7 +98,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		opt(&o)
 	}
 	o.bulkWorkers = cmp.Or(o.bulkWorkers, 2)
-	s := &Store{now: func() time.Time { return o.clock().UTC().Truncate(time.Microsecond) }, bulkWorkers: o.bulkWorkers}
+	s := &Store{now: func() time.Time { return o.clock().UTC().Truncate(time.Microsecond) }, bulkWorkers: o.bulkWorkers,
+		systemClock: !o.clockSet}
 	s.Conn.st = s
 	var err error
 	switch {

@@ -3,6 +3,7 @@ package storagetest
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/claimflow/claimflow/billing"
 	"github.com/claimflow/claimflow/storage"
@@ -12,7 +13,46 @@ var _ = register(
 	test{"RemittanceRoundTrip", testRemittanceRoundTrip},
 	test{"PostClaimPayments", testPostClaimPayments},
 	test{"RemittanceTextRoundTrip", testRemittanceTextRoundTrip},
+	test{"PostClaimPaymentsStamps", testPostClaimPaymentsStamps},
 )
+
+// testPostClaimPaymentsStamps checks the creation time of entries posted in bulk:
+// the store's clock when one is set; else the time of posting (on PostgreSQL, the
+// database's transaction start).
+func testPostClaimPaymentsStamps(t *testing.T, h *harness) {
+	ctx := t.Context()
+	fixed := time.Date(2031, 5, 6, 7, 8, 9, 123456000, time.UTC)
+	for _, clocked := range []bool{false, true} {
+		var st *storage.Store
+		if clocked {
+			st = h.Store(t, storage.WithClock(func() time.Time { return fixed }))
+		} else {
+			st = h.Store(t)
+		}
+		f := newFixture(t, st)
+		c := f.addClaim(t, fmt.Sprintf("ST%v", clocked), f.patient1, f.payerA, day(2025, 1, 6), 20000)
+		r := storage.Remittance{PayerIdentifier: "1123456789", TraceNumber: fmt.Sprintf("EFT-ST%v", clocked), PaymentDate: day(2025, 1, 20), TotalPaid: 1}
+		rid, _ := get2(t)(st.InsertRemittance(ctx, r))
+		ps := paymentPostings(rid, storage.RemitKey(r.PayerIdentifier, r.TraceNumber, r.PaymentDate, r.TotalPaid), []storage.Claim{c}, 3)
+		before := time.Now()
+		sum := get[storage.PostSummary](t)(st.PostClaimPayments(ctx, ps))
+		after := time.Now()
+		if sum.Entries != 12 {
+			t.Fatalf("posted %+v", sum)
+		}
+		for _, p := range ps {
+			for _, want := range p.Entries {
+				e := get[storage.Entry](t)(st.EntryByKey(ctx, want.IdempotencyKey))
+				switch {
+				case clocked && !e.CreatedAt.Equal(fixed):
+					t.Fatalf("entry %s created at %s, want the store's clock %s", e.IdempotencyKey, e.CreatedAt, fixed)
+				case !clocked && (e.CreatedAt.Before(before.Add(-time.Minute)) || e.CreatedAt.After(after.Add(time.Minute))):
+					t.Fatalf("entry %s created at %s, want between %s and %s", e.IdempotencyKey, e.CreatedAt, before, after)
+				}
+			}
+		}
+	}
+}
 
 // testRemittanceTextRoundTrip stores text that bulk writing must escape (COPY's
 // text format on PostgreSQL: backslash, tab, newline, carriage return) and reads

@@ -6,7 +6,7 @@
 -- CAS) in claim_payments.adjustments, a line's (2110 CAS) in
 -- service_payments.adjustments, instead of a row each in payment_adjustments.
 --
--- Posting an 835 wrote about three adjustment rows per claim payment, each with
+-- Posting an 835 wrote about four adjustment rows per claim payment, each with
 -- its primary key and claim payment index entries, and on PostgreSQL a check of
 -- its two references (0010) that locked the claim payment and service payment
 -- rows again: on the remit benchmark, a tenth of the server's CPU. Adjustments are

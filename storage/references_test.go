@@ -113,10 +113,6 @@ func testPostingReferences(t *testing.T, url string, pg bool) {
 		return fmt.Sprintf(`INSERT INTO service_payments (claim_payment_id, line_id, procedure_code, charge, paid, units, remark_codes)
 			VALUES (%v, %v, '99213', 1, 1, 1, '[]')`, payment, line)
 	}
-	adjustment := func(payment, service any) string {
-		return fmt.Sprintf(`INSERT INTO payment_adjustments (claim_payment_id, service_payment_id, group_code, reason, amount)
-			VALUES (%v, %v, 'CO', '45', 1)`, payment, service)
-	}
 	entry := func(key string, provider, reverses any) string {
 		return fmt.Sprintf(`INSERT INTO ledger_entries (patient_id, claim_id, payer_id, billing_provider_id, kind, bucket, amount,
 			effective_on, source_kind, source_id, idempotency_key, reverses_entry_id, created_at)
@@ -126,8 +122,6 @@ func testPostingReferences(t *testing.T, url string, pg bool) {
 	refused := []struct{ name, q string }{
 		{"service payment of a missing claim payment", service(missing, r.line)},
 		{"service payment of a missing line", service(r.payment, missing)},
-		{"adjustment of a missing claim payment", adjustment(missing, "NULL")},
-		{"adjustment of a missing service payment", adjustment(r.payment, missing)},
 		{"entry of a missing billing provider", entry("bad/1", missing, "NULL")},
 		{"entry reversing a missing entry", entry("bad/2", "NULL", missing)},
 		{"good rows with a bad one", fmt.Sprintf(`INSERT INTO service_payments (claim_payment_id, line_id, procedure_code, charge, paid, units, remark_codes)
@@ -135,11 +129,9 @@ func testPostingReferences(t *testing.T, url string, pg bool) {
 			r.payment, r.line, r.payment, missing, r.payment)},
 		{"service payment moved to a missing line", fmt.Sprintf("UPDATE service_payments SET line_id = %d WHERE id = %d", missing, r.service)},
 		{"service payment moved to a missing claim payment", fmt.Sprintf("UPDATE service_payments SET claim_payment_id = %d WHERE id = %d", missing, r.service)},
-		{"adjustment moved to a missing service payment", fmt.Sprintf("UPDATE payment_adjustments SET service_payment_id = %d WHERE claim_payment_id = %d", missing, r.payment)},
 		{"entry moved to a missing billing provider", fmt.Sprintf("UPDATE ledger_entries SET billing_provider_id = %d WHERE id = %d", missing, r.entry)},
 		{"deleting a named claim payment", fmt.Sprintf("DELETE FROM claim_payments WHERE id = %d", r.payment)},
 		{"renumbering a named claim payment", fmt.Sprintf("UPDATE claim_payments SET id = %d WHERE id = %d", missing, r.payment)},
-		{"deleting a named service payment", fmt.Sprintf("DELETE FROM service_payments WHERE id = %d", r.service)},
 		{"deleting a line a service payment names", fmt.Sprintf("DELETE FROM claim_lines WHERE id = %d", r.line)},
 		{"deleting a named billing provider", fmt.Sprintf("DELETE FROM billing_providers WHERE id = %d", r.provider)},
 		{"renumbering a named billing provider", fmt.Sprintf("UPDATE billing_providers SET id = %d WHERE id = %d", missing, r.provider)},
@@ -148,7 +140,6 @@ func testPostingReferences(t *testing.T, url string, pg bool) {
 	if pg {
 		refused = append(refused,
 			struct{ name, q string }{"truncating claim payments", "TRUNCATE claim_payments"},
-			struct{ name, q string }{"truncating service payments", "TRUNCATE service_payments"},
 		)
 	}
 	for _, c := range refused {
@@ -159,7 +150,7 @@ func testPostingReferences(t *testing.T, url string, pg bool) {
 
 	// Good references pass, in one statement or across several of a transaction
 	// that names rows it inserted itself; those rows cannot be deleted either.
-	for _, q := range []string{service(r.payment, r.line2), adjustment(r.payment, r.service), entry("good/1", r.provider, "NULL")} {
+	for _, q := range []string{service(r.payment, r.line2), entry("good/1", r.provider, "NULL")} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Errorf("%s: %v", q, err)
 		}
@@ -177,11 +168,8 @@ func testPostingReferences(t *testing.T, url string, pg bool) {
 	if err := tx.QueryRowContext(ctx, service(pay, r.line2)+" RETURNING id").Scan(&svc); err != nil {
 		t.Fatalf("service payment of a claim payment of the same transaction: %v", err)
 	}
-	if _, err := tx.ExecContext(ctx, adjustment(pay, svc)); err != nil {
-		t.Fatalf("adjustment of rows of the same transaction: %v", err)
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM service_payments WHERE id = %d", svc)); !isReferenceError(err) {
-		t.Errorf("deleting a service payment named in the same transaction: %v", err)
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM claim_payments WHERE id = %d", pay)); !isReferenceError(err) {
+		t.Errorf("deleting a claim payment named in the same transaction: %v", err)
 	}
 	tx.Rollback()
 

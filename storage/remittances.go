@@ -268,7 +268,7 @@ func (c *Conn) MatchClaimPayment(ctx context.Context, paymentID, claimID int64, 
 
 func (c *Conn) claimPayments(ctx context.Context, col string, key any) ([]ClaimPayment, error) {
 	rows, err := c.query(ctx, `SELECT id, remittance_id, claim_id, payment_key, pcn, status, charge, paid,
-			patient_responsibility, filing_indicator, payer_claim_number, remark_codes
+			patient_responsibility, filing_indicator, payer_claim_number, remark_codes, adjustments
 		FROM claim_payments WHERE `+col+` = ? ORDER BY id`, key)
 	if err != nil {
 		return nil, fmt.Errorf("reading claim payments: %w", err)
@@ -279,7 +279,7 @@ func (c *Conn) claimPayments(ctx context.Context, col string, key any) ([]ClaimP
 		var cp ClaimPayment
 		if err := rows.Scan(&cp.ID, &cp.RemittanceID, idDest{&cp.ClaimID}, &cp.Key, &cp.PatientControlNumber, &cp.Status,
 			&cp.Charge, &cp.Paid, &cp.PatientResponsibility, &cp.FilingIndicator, &cp.PayerClaimNumber,
-			jsonDest{&cp.RemarkCodes}); err != nil {
+			jsonDest{&cp.RemarkCodes}, adjustmentsDest{&cp.Adjustments}); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading claim payments: %w", err)
 		}
@@ -292,17 +292,17 @@ func (c *Conn) claimPayments(ctx context.Context, col string, key any) ([]ClaimP
 	}
 	sub := "SELECT id FROM claim_payments WHERE " + col + " = ?"
 	srows, err := c.query(ctx, `SELECT id, claim_payment_id, line_id, control_number, procedure_code, modifiers, charge, paid,
-			units, service_date, remark_codes
+			units, service_date, remark_codes, adjustments
 		FROM service_payments WHERE claim_payment_id IN (`+sub+`) ORDER BY id`, key)
 	if err != nil {
 		return nil, fmt.Errorf("reading service payments: %w", err)
 	}
-	sindex := map[int64][2]int{}
 	for srows.Next() {
 		var sp ServicePayment
 		var mods string
 		if err := srows.Scan(&sp.ID, &sp.claimPaymentID, idDest{&sp.LineID}, &sp.ControlNumber, &sp.ProcedureCode, &mods,
-			&sp.Charge, &sp.Paid, &sp.Units, dateDest{&sp.ServiceDate}, jsonDest{&sp.RemarkCodes}); err != nil {
+			&sp.Charge, &sp.Paid, &sp.Units, dateDest{&sp.ServiceDate}, jsonDest{&sp.RemarkCodes},
+			adjustmentsDest{&sp.Adjustments}); err != nil {
 			srows.Close()
 			return nil, fmt.Errorf("reading service payments: %w", err)
 		}
@@ -310,34 +310,10 @@ func (c *Conn) claimPayments(ctx context.Context, col string, key any) ([]ClaimP
 			sp.Modifiers = strings.Split(mods, ":")
 		}
 		k := index[sp.claimPaymentID]
-		sindex[sp.ID] = [2]int{k, len(list[k].Services)}
 		list[k].Services = append(list[k].Services, sp)
 	}
 	srows.Close()
-	if err := srows.Err(); err != nil {
-		return nil, err
-	}
-	arows, err := c.query(ctx, `SELECT claim_payment_id, service_payment_id, group_code, reason, amount, quantity
-		FROM payment_adjustments WHERE claim_payment_id IN (`+sub+`) ORDER BY id`, key)
-	if err != nil {
-		return nil, fmt.Errorf("reading adjustments: %w", err)
-	}
-	defer arows.Close()
-	for arows.Next() {
-		var cpID, spID int64
-		var a billing.Adjustment
-		if err := arows.Scan(&cpID, idDest{&spID}, &a.Group, &a.Reason, &a.Amount, &a.Quantity); err != nil {
-			return nil, fmt.Errorf("reading adjustments: %w", err)
-		}
-		if spID == 0 {
-			k := index[cpID]
-			list[k].Adjustments = append(list[k].Adjustments, a)
-			continue
-		}
-		at := sindex[spID]
-		list[at[0]].Services[at[1]].Adjustments = append(list[at[0]].Services[at[1]].Adjustments, a)
-	}
-	return list, arows.Err()
+	return list, srows.Err()
 }
 
 // PaymentPosting is a claim payment with the ledger entries it causes.
@@ -492,7 +468,7 @@ func checkPostings(postings []PaymentPosting) error {
 func (cp *ClaimPayment) appendValues(vals []any) []any {
 	return append(vals, cp.ID, cp.RemittanceID, idArg(cp.ClaimID), cp.Key, cp.PatientControlNumber, cp.Status,
 		int64(cp.Charge), int64(cp.Paid), int64(cp.PatientResponsibility), cp.FilingIndicator, cp.PayerClaimNumber,
-		stringsArg(cp.RemarkCodes))
+		stringsArg(cp.RemarkCodes), adjustmentsArg(cp.Adjustments))
 }
 
 // appendValues appends the values of the service payment's service_payments row
@@ -500,5 +476,83 @@ func (cp *ClaimPayment) appendValues(vals []any) []any {
 func (sp *ServicePayment) appendValues(vals []any) []any {
 	return append(vals, sp.ID, sp.claimPaymentID, idArg(sp.LineID), sp.ControlNumber, sp.ProcedureCode,
 		strings.Join(sp.Modifiers, ":"), int64(sp.Charge), int64(sp.Paid), int64(sp.Units), dateArg(sp.ServiceDate),
-		stringsArg(sp.RemarkCodes))
+		stringsArg(sp.RemarkCodes), adjustmentsArg(sp.Adjustments))
+}
+
+// adjustmentsArg encodes CAS adjustments for a claim_payments or service_payments
+// adjustments column (migration 0013): a JSON array of [group, reason, amount in
+// cents, quantity in thousandths], in order.
+func adjustmentsArg(list []billing.Adjustment) string {
+	if len(list) == 0 {
+		return "[]"
+	}
+	b := make([]byte, 0, 24*len(list))
+	b = append(b, '[')
+	for i, a := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = appendJSONString(b, a.Group)
+		b = append(b, ',')
+		b = appendJSONString(b, a.Reason)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(a.Amount), 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(a.Quantity), 10)
+		b = append(b, ']')
+	}
+	return string(append(b, ']'))
+}
+
+// appendJSONString appends s as a JSON string: as it is when it is plain ASCII
+// without quotes or backslashes (CAS codes are), else as encoding/json writes it.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// adjustmentsDest scans an adjustments column (adjustmentsArg) into a list; "[]"
+// is nil.
+type adjustmentsDest struct{ list *[]billing.Adjustment }
+
+func (d adjustmentsDest) Scan(src any) error {
+	var b []byte
+	switch src := src.(type) {
+	case nil:
+		*d.list = nil
+		return nil
+	case []byte:
+		b = src
+	case string:
+		b = []byte(src)
+	default:
+		return fmt.Errorf("reading adjustments: unexpected %T", src)
+	}
+	var raw [][4]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("reading adjustments: %w", err)
+	}
+	if len(raw) == 0 {
+		*d.list = nil
+		return nil
+	}
+	out := make([]billing.Adjustment, len(raw))
+	for i, r := range raw {
+		var amount, quantity int64
+		if err := errors.Join(json.Unmarshal(r[0], &out[i].Group), json.Unmarshal(r[1], &out[i].Reason),
+			json.Unmarshal(r[2], &amount), json.Unmarshal(r[3], &quantity)); err != nil {
+			return fmt.Errorf("reading adjustments: %w", err)
+		}
+		out[i].Amount, out[i].Quantity = billing.Money(amount), billing.Quantity(quantity)
+	}
+	*d.list = out
+	return nil
 }

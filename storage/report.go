@@ -229,12 +229,21 @@ func rejectionReason(codes []string) string {
 // not a reason for a denial, nor is OA-23 (a secondary payer reporting what the
 // earlier payer decided).
 func (c *Conn) summaryDenials(ctx context.Context, s *Summary) error {
-	rows, err := c.query(ctx, `SELECT pa.group_code, pa.reason, COUNT(DISTINCT cp.claim_id)
-		FROM payment_adjustments pa
-		JOIN claim_payments cp ON cp.id = pa.claim_payment_id
-		JOIN claims cl ON cl.id = cp.claim_id
-		WHERE cl.state IN `+inList(deniedStates)+` AND cp.status <> '22' AND cp.paid = 0 AND pa.group_code <> 'PR' AND NOT (pa.group_code = 'OA' AND pa.reason = '23')
-		GROUP BY pa.group_code, pa.reason`)
+	// The adjustments are JSON arrays of [group, reason, amount, quantity] kept with
+	// their claim or service payment (migration 0013).
+	each, group, reason := "json_each(d.doc) a", "json_extract(a.value, '$[0]')", "json_extract(a.value, '$[1]')"
+	if c.st.driver == Postgres {
+		each, group, reason = "json_array_elements(d.doc) a", "a->>0", "a->>1"
+	}
+	denied := `JOIN claims cl ON cl.id = cp.claim_id
+		WHERE cl.state IN ` + inList(deniedStates) + ` AND cp.status <> '22' AND cp.paid = 0`
+	rows, err := c.query(ctx, `WITH d (claim_id, doc) AS (
+			SELECT cp.claim_id, cp.adjustments FROM claim_payments cp `+denied+`
+			UNION ALL
+			SELECT cp.claim_id, sp.adjustments FROM service_payments sp JOIN claim_payments cp ON cp.id = sp.claim_payment_id `+denied+`)
+		SELECT g, r, COUNT(DISTINCT claim_id) FROM (SELECT d.claim_id, `+group+` AS g, `+reason+` AS r FROM d, `+each+`) x
+		WHERE g <> 'PR' AND NOT (g = 'OA' AND r = '23')
+		GROUP BY g, r`)
 	if err != nil {
 		return err
 	}

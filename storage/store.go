@@ -32,6 +32,9 @@ type Store struct {
 	display string // where the database is, without a password
 	// bulkWorkers is how many connections PostClaimPayments writes with at once.
 	bulkWorkers int
+	// systemClock: now is the system's clock (no WithClock), which the database's
+	// now() may stand for when stamping rows in bulk.
+	systemClock bool
 
 	// stmts keeps SQLite's statements prepared (stmtcache.go); nil on PostgreSQL.
 	stmts *stmtCache
@@ -49,6 +52,7 @@ type options struct {
 	migrate     bool
 	skipCheck   bool
 	clock       func() time.Time
+	clockSet    bool
 	maxConns    int
 	bulkWorkers int
 }
@@ -63,8 +67,11 @@ func MigrateOnOpen() Option { return func(o *options) { o.migrate = true } }
 func SkipSchemaCheck() Option { return func(o *options) { o.skipCheck = true } }
 
 // WithClock sets where the store reads the time it stamps rows with (default
-// time.Now); the store keeps microseconds, in UTC.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+// time.Now; then PostgreSQL stamps the ledger entries it copies in bulk itself,
+// with its transaction's start); the store keeps microseconds, in UTC.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.clock, o.clockSet = now, true }
+}
 
 // WithMaxConns caps the PostgreSQL pool (default 16) or SQLite's read-only pool
 // (default 4); SQLite always has one writer connection.
@@ -91,7 +98,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		opt(&o)
 	}
 	o.bulkWorkers = cmp.Or(o.bulkWorkers, 2)
-	s := &Store{now: func() time.Time { return o.clock().UTC().Truncate(time.Microsecond) }, bulkWorkers: o.bulkWorkers}
+	s := &Store{now: func() time.Time { return o.clock().UTC().Truncate(time.Microsecond) }, bulkWorkers: o.bulkWorkers,
+		systemClock: !o.clockSet}
 	s.Conn.st = s
 	var err error
 	switch {
@@ -295,11 +303,23 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if s.stmts != nil {
 		s.stmts.prepare(ctx, s.db)
 	}
-	stx, err := s.db.BeginTxx(ctx, nil)
+	// On PostgreSQL the transaction runs on a connection of its own, which COPY
+	// reaches beneath database/sql (copyRows).
+	var raw *sqlx.Conn
+	begin := s.db.BeginTxx
+	if s.driver == Postgres {
+		var err error
+		if raw, err = s.db.Connx(ctx); err != nil {
+			return fmt.Errorf("beginning transaction: %w", err)
+		}
+		defer raw.Close()
+		begin = raw.BeginTxx
+	}
+	stx, err := begin(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
-	tx := &Tx{Conn{st: s, tx: stx}}
+	tx := &Tx{Conn{st: s, tx: stx, raw: raw}}
 	if s.stmts != nil {
 		tx.txStmts = map[string]*sqlx.Stmt{}
 	}
@@ -327,6 +347,8 @@ type Conn struct {
 	tx *sqlx.Tx // nil outside a transaction
 	// txStmts are the cached statements bound to tx so far (SQLite; see stmtcache.go).
 	txStmts map[string]*sqlx.Stmt
+	// raw is the connection tx runs on (PostgreSQL; nil otherwise).
+	raw *sqlx.Conn
 }
 
 // inTx runs fn with a Conn bound to a transaction: c's own, or a new one.

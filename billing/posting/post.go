@@ -124,6 +124,13 @@ func Post(in Input) Result {
 		}
 		return storage.EntryKey(in.RemitID, in.Index, part)
 	}
+	// At most an entry per line and one for the rest of CLP04, and two per
+	// adjustment: allocated once.
+	most := len(p.Lines) + 1 + 2*len(p.Adjustments)
+	for k := range p.Lines {
+		most += 2 * len(p.Lines[k].Adjustments)
+	}
+	res.Entries = make([]storage.Entry, 0, most)
 	add := func(e storage.Entry) { res.Entries = append(res.Entries, e) }
 
 	// The money: each line's SVC03, and whatever CLP04 differs from their sum

@@ -26,10 +26,11 @@ var (
 
 // BenchmarkPost835Postgres posts a synthetic 835 of -remit.size bytes (50 MB:
 // about 100,000 claim payments) into PostgreSQL, the claims it pays stored first
-// (fixtures.Write837P with the same seed), and reports claim payments per second
-// the peak heap in use while posting, and the CPU time a payment costs this process
-// and the PostgreSQL backends (when the server runs on this machine): on a shared
-// machine those hold still when the rate does not. Run it alone:
+// (fixtures.Write837P with the same seed), and reports claim payments per second,
+// the peak heap in use while posting, the bytes a payment allocates, and the CPU
+// time a payment costs this process and the PostgreSQL backends (when the server
+// runs on this machine): on a shared machine those hold still when the rate does
+// not. Run it alone:
 //
 //	CLAIMFLOW_TEST_POSTGRES=... go test ./pipeline/remit -run '^$' -bench Post835 -benchtime 1x
 func BenchmarkPost835Postgres(b *testing.B) {
@@ -61,11 +62,15 @@ func BenchmarkPost835Postgres(b *testing.B) {
 		peak := watchHeap()
 		b.StartTimer()
 		w.poster.GroupClaims, w.poster.Writers = *benchGroup, *benchWriters
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		alloc0 := ms.TotalAlloc
 		cpu := cputime.Start(ctx, st.DB(), app)
 		start := time.Now()
 		sum, err := w.poster.PostInbound(ctx, id)
 		elapsed := time.Since(start)
 		client, server := cpu.Stop(ctx)
+		runtime.ReadMemStats(&ms)
 		b.StopTimer()
 		if err != nil {
 			b.Fatal(err)
@@ -77,6 +82,9 @@ func BenchmarkPost835Postgres(b *testing.B) {
 		b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
 		b.ReportMetric(float64(sum.Entries), "entries")
 		b.ReportMetric(float64(client.Microseconds())/float64(sum.Payments), "client-µs/payment")
+		// Bytes allocated: steadier than CPU time on a shared machine, and what the
+		// garbage collector's share of the client's CPU follows.
+		b.ReportMetric(float64(ms.TotalAlloc-alloc0)/1024/float64(sum.Payments), "alloc-KB/payment")
 		if server > 0 {
 			b.ReportMetric(float64(server.Microseconds())/float64(sum.Payments), "server-µs/payment")
 		}

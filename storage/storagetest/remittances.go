@@ -3,6 +3,7 @@ package storagetest
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/claimflow/claimflow/billing"
 	"github.com/claimflow/claimflow/storage"
@@ -11,7 +12,73 @@ import (
 var _ = register(
 	test{"RemittanceRoundTrip", testRemittanceRoundTrip},
 	test{"PostClaimPayments", testPostClaimPayments},
+	test{"RemittanceTextRoundTrip", testRemittanceTextRoundTrip},
+	test{"PostClaimPaymentsStamps", testPostClaimPaymentsStamps},
 )
+
+// testPostClaimPaymentsStamps checks the creation time of entries posted in bulk:
+// the store's clock when one is set; else the time of posting (on PostgreSQL, the
+// database's transaction start).
+func testPostClaimPaymentsStamps(t *testing.T, h *harness) {
+	ctx := t.Context()
+	fixed := time.Date(2031, 5, 6, 7, 8, 9, 123456000, time.UTC)
+	for _, clocked := range []bool{false, true} {
+		var st *storage.Store
+		if clocked {
+			st = h.Store(t, storage.WithClock(func() time.Time { return fixed }))
+		} else {
+			st = h.Store(t)
+		}
+		f := newFixture(t, st)
+		c := f.addClaim(t, fmt.Sprintf("ST%v", clocked), f.patient1, f.payerA, day(2025, 1, 6), 20000)
+		r := storage.Remittance{PayerIdentifier: "1123456789", TraceNumber: fmt.Sprintf("EFT-ST%v", clocked), PaymentDate: day(2025, 1, 20), TotalPaid: 1}
+		rid, _ := get2(t)(st.InsertRemittance(ctx, r))
+		ps := paymentPostings(rid, storage.RemitKey(r.PayerIdentifier, r.TraceNumber, r.PaymentDate, r.TotalPaid), []storage.Claim{c}, 3)
+		before := time.Now()
+		sum := get[storage.PostSummary](t)(st.PostClaimPayments(ctx, ps))
+		after := time.Now()
+		if sum.Entries != 12 {
+			t.Fatalf("posted %+v", sum)
+		}
+		for _, p := range ps {
+			for _, want := range p.Entries {
+				e := get[storage.Entry](t)(st.EntryByKey(ctx, want.IdempotencyKey))
+				switch {
+				case clocked && !e.CreatedAt.Equal(fixed):
+					t.Fatalf("entry %s created at %s, want the store's clock %s", e.IdempotencyKey, e.CreatedAt, fixed)
+				case !clocked && (e.CreatedAt.Before(before.Add(-time.Minute)) || e.CreatedAt.After(after.Add(time.Minute))):
+					t.Fatalf("entry %s created at %s, want between %s and %s", e.IdempotencyKey, e.CreatedAt, before, after)
+				}
+			}
+		}
+	}
+}
+
+// testRemittanceTextRoundTrip stores text that bulk writing must escape (COPY's
+// text format on PostgreSQL: backslash, tab, newline, carriage return) and reads
+// it back unchanged.
+func testRemittanceTextRoundTrip(t *testing.T, h *harness) {
+	ctx := t.Context()
+	st := h.Store(t)
+	odd := "a\\b\tc\nd\re\\.\\N"
+	r := storage.Remittance{PayerIdentifier: "1123456789", TraceNumber: "EFT-ODD", TotalPaid: 100, PaymentDate: day(2025, 1, 20),
+		Claims: []storage.ClaimPayment{{PatientControlNumber: odd, Status: "1", Charge: 100, Paid: 100, PayerClaimNumber: "\\N",
+			RemarkCodes: []string{odd},
+			Services: []storage.ServicePayment{{ControlNumber: odd, ProcedureCode: "99213", Modifiers: []string{"\t"}, Charge: 100, Paid: 100,
+				Adjustments: []billing.Adjustment{{Group: "CO", Reason: odd, Amount: 0}}}}}},
+	}
+	id, _ := get2(t)(st.InsertRemittance(ctx, r))
+	got := get[storage.Remittance](t)(st.Remittance(ctx, id))
+	if len(got.Claims) != 1 || len(got.Claims[0].Services) != 1 || len(got.Claims[0].Services[0].Adjustments) != 1 {
+		t.Fatalf("remittance: %+v", got)
+	}
+	cp, sp := got.Claims[0], got.Claims[0].Services[0]
+	if cp.PatientControlNumber != odd || cp.PayerClaimNumber != "\\N" || cp.RemarkCodes[0] != odd || sp.ControlNumber != odd ||
+		sp.Modifiers[0] != "\t" || sp.Adjustments[0].Reason != odd {
+		t.Fatalf("text changed on the way: %q %q %q %q %q %q", cp.PatientControlNumber, cp.PayerClaimNumber, cp.RemarkCodes,
+			sp.ControlNumber, sp.Modifiers, sp.Adjustments[0].Reason)
+	}
+}
 
 func testRemittanceRoundTrip(t *testing.T, h *harness) {
 	ctx := t.Context()
@@ -151,6 +218,16 @@ func testPostClaimPayments(t *testing.T, h *harness) {
 	e := get[storage.Entry](t)(st.EntryByKey(ctx, storage.EntryKey(rid, 10, "pay")))
 	if e.SourceKind != "claim-payment" || e.SourceID != fmt.Sprint(cp.ID) {
 		t.Fatalf("entry source: %s %s, want claim-payment %d", e.SourceKind, e.SourceID, cp.ID)
+	}
+	// Every field comes back as posted (PostgreSQL writes entries in COPY's text
+	// format itself).
+	for _, want := range ps[10].Entries {
+		got := get[storage.Entry](t)(st.EntryByKey(ctx, want.IdempotencyKey))
+		if got.ID == 0 || got.CreatedAt.IsZero() {
+			t.Fatalf("entry %s: %+v", want.IdempotencyKey, got)
+		}
+		want.ID, want.CreatedAt, want.SourceKind, want.SourceID = got.ID, got.CreatedAt, "claim-payment", fmt.Sprint(cp.ID)
+		equal(t, "entry "+want.IdempotencyKey, got, want)
 	}
 	// In a transaction, new payments whose entries are posted already: the entries
 	// copied without a look-up meet the keys present (PostgreSQL), the copy rolls

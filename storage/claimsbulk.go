@@ -21,7 +21,7 @@ func (c *Conn) ClaimsWithoutLines(ctx context.Context, ids []int64) ([]Claim, er
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rows, err := c.query(ctx, "SELECT "+claimColumns+" FROM claims WHERE id IN ("+
+		rows, err := c.query(ctx, "SELECT "+claimColumns+" FROM "+claimsWithDocuments+" WHERE id IN ("+
 			strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+") ORDER BY id", args...)
 		if err != nil {
 			return nil, fmt.Errorf("reading %d claims: %w", len(chunk), err)
@@ -53,7 +53,7 @@ func (c *Conn) ClaimsWithoutLines(ctx context.Context, ids []int64) ([]Claim, er
 func (c *Conn) ClaimsByPCN(ctx context.Context, pcns []string) (map[string]Claim, error) {
 	out := make(map[string]Claim, len(pcns))
 	err := inChunks(c, pcns, func(where string, args []any) error {
-		rows, err := c.query(ctx, "SELECT pcn, "+claimColumns+" FROM claims WHERE pcn"+where, args...)
+		rows, err := c.query(ctx, "SELECT pcn, "+claimColumns+" FROM "+claimsWithDocuments+" WHERE pcn"+where, args...)
 		if err != nil {
 			return err
 		}

@@ -42,7 +42,7 @@ func (c *Conn) PostingClaims(ctx context.Context, pcns []string) (map[string]*Po
 	byID := map[int64]*PostingClaim{}
 	err := inChunks(c, pcns, func(where string, args []any) error {
 		rows, err := c.query(ctx, `SELECT id, pcn, patient_id, payer_id, billing_provider_id, state, payer_claim_number, `+
-			open+` FROM claims WHERE pcn`+where, args...)
+			open+` FROM `+claimsWithDocuments+` WHERE pcn`+where, args...)
 		if err != nil {
 			return err
 		}

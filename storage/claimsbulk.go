@@ -1,8 +1,10 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -150,4 +152,99 @@ func (c *Conn) linesOf(ctx context.Context, ids []int64) (map[int64][]ClaimLine,
 		return rows.Err()
 	})
 	return lines, err
+}
+
+// ClaimHead is a stored claim without its document (the billing.Claim): its ids,
+// state and stored lines, what the readers that move claims, answer for them or
+// charge their lines need. Reading it decodes no JSON.
+type ClaimHead struct {
+	ID                int64
+	PCN               string // CLM01
+	PatientID         int64  // 0 when not linked to a patient account
+	PayerID           int64  // the payer billed now; 0 when unknown
+	BillingProviderID int64
+	State             ClaimState
+	PayerClaimNumber  string
+	// Lines are the claim's stored lines, in order.
+	Lines []ClaimLine
+}
+
+const claimHeadColumns = "id, pcn, patient_id, payer_id, billing_provider_id, state, payer_claim_number"
+
+// ClaimHeads returns the claims with the ids, in id order, without their
+// documents: two queries per few thousand ids. Ids with no claim are left out.
+func (c *Conn) ClaimHeads(ctx context.Context, ids []int64) ([]ClaimHead, error) {
+	var out []ClaimHead
+	err := inChunks(c, ids, func(where string, args []any) error {
+		return c.scanHeads(ctx, "SELECT "+claimHeadColumns+" FROM claims WHERE id"+where, args, func(h ClaimHead) {
+			out = append(out, h)
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading %d claims: %w", len(ids), err)
+	}
+	slices.SortFunc(out, func(a, b ClaimHead) int { return cmp.Compare(a.ID, b.ID) })
+	out = slices.CompactFunc(out, func(a, b ClaimHead) bool { return a.ID == b.ID })
+	if err := c.headLines(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ClaimHeadsByPCN returns the claims with the patient control numbers, by PCN,
+// without their documents: two queries per few thousand PCNs. PCNs with no claim
+// are left out.
+func (c *Conn) ClaimHeadsByPCN(ctx context.Context, pcns []string) (map[string]ClaimHead, error) {
+	var list []ClaimHead
+	err := inChunks(c, pcns, func(where string, args []any) error {
+		return c.scanHeads(ctx, "SELECT "+claimHeadColumns+" FROM claims WHERE pcn"+where, args, func(h ClaimHead) {
+			list = append(list, h)
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading %d claims by patient control number: %w", len(pcns), err)
+	}
+	if err := c.headLines(ctx, list); err != nil {
+		return nil, err
+	}
+	out := make(map[string]ClaimHead, len(list))
+	for _, h := range list {
+		out[h.PCN] = h
+	}
+	return out, nil
+}
+
+func (c *Conn) scanHeads(ctx context.Context, q string, args []any, add func(ClaimHead)) error {
+	rows, err := c.query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h ClaimHead
+		var state string
+		if err := rows.Scan(&h.ID, &h.PCN, idDest{&h.PatientID}, idDest{&h.PayerID}, idDest{&h.BillingProviderID},
+			&state, &h.PayerClaimNumber); err != nil {
+			return err
+		}
+		h.State = ClaimState(state)
+		add(h)
+	}
+	return rows.Err()
+}
+
+// headLines fills in the lines of the claims.
+func (c *Conn) headLines(ctx context.Context, heads []ClaimHead) error {
+	ids := make([]int64, len(heads))
+	for i := range heads {
+		ids[i] = heads[i].ID
+	}
+	lines, err := c.linesOf(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("reading the lines of %d claims: %w", len(ids), err)
+	}
+	for i := range heads {
+		heads[i].Lines = lines[heads[i].ID]
+	}
+	return nil
 }

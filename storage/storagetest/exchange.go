@@ -69,6 +69,22 @@ func testSubmissions(t *testing.T, h *harness) {
 	}
 	equal(t, "lines of claims by id", byID[0].StoredLines, c1.StoredLines)
 	equal(t, "lines of claims by id", byID[1].StoredLines, c3.StoredLines)
+	// The same claims without their documents.
+	heads := get[[]storage.ClaimHead](t)(st.ClaimHeads(ctx, []int64{c3.ID, c1.ID, c3.ID + 100, c1.ID}))
+	if len(heads) != 2 || heads[0].ID != c1.ID || heads[1].ID != c3.ID {
+		t.Fatalf("claim heads by id: %+v", heads)
+	}
+	for i, h := range heads {
+		c := byID[i]
+		equal(t, "claim head", h, storage.ClaimHead{ID: c.ID, PCN: c.PatientControlNumber, PatientID: c.PatientID, PayerID: c.PayerID,
+			BillingProviderID: c.BillingProviderID, State: c.State, PayerClaimNumber: c.PayerClaimNumber, Lines: c.StoredLines})
+	}
+	headsByPCN := get[map[string]storage.ClaimHead](t)(st.ClaimHeadsByPCN(ctx, []string{"S1", "S3", "NOPE"}))
+	if len(headsByPCN) != 2 {
+		t.Fatalf("claim heads by PCN: %+v", headsByPCN)
+	}
+	equal(t, "claim head by PCN", headsByPCN["S1"], heads[0])
+	equal(t, "claim head by PCN", headsByPCN["S3"], heads[1])
 	latest := get[map[int64]int64](t)(st.LatestSubmissions(ctx, []int64{c1.ID, c2.ID, c3.ID}))
 	if len(latest) != 2 || latest[c1.ID] != resent || latest[c2.ID] != id {
 		t.Fatalf("latest submissions: %v (want %d for claim 1, %d for claim 2, none for claim 3)", latest, resent, id)

@@ -3,7 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/lib/pq"
@@ -43,13 +43,9 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 			return err
 		}
 		now := w.st.now()
-		type final struct {
-			state ClaimState
-			icn   string
-		}
-		finals := map[int64]*final{}
+		finals := map[int64]*claimFinal{}
 		var order []int64
-		var events [][]any
+		var events []claimEvent
 		for _, m := range moves {
 			from, ok := state[m.ClaimID]
 			if !ok {
@@ -57,7 +53,7 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 			}
 			f := finals[m.ClaimID]
 			if f == nil {
-				f = &final{state: from}
+				f = &claimFinal{state: from}
 				finals[m.ClaimID] = f
 				order = append(order, m.ClaimID)
 			}
@@ -75,7 +71,7 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 			if m.Detail == nil {
 				detail = "{}"
 			}
-			events = append(events, []any{m.ClaimID, now, string(from), string(m.To), string(ev.Cause), ev.Actor, detail})
+			events = append(events, claimEvent{claimID: m.ClaimID, from: from, to: m.To, detail: detail})
 			state[m.ClaimID], f.state = m.To, m.To
 		}
 		if w.st.driver == Postgres {
@@ -83,31 +79,104 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 			for i, id := range order {
 				states[i], icns[i] = string(finals[id].state), finals[id].icn
 			}
-			return w.moveClaimsPostgres(ctx, order, states, icns, now, events)
-		}
-		const cols = 3
-		for start := 0; start < len(order); start += manyChunk / cols {
-			chunk := order[start:min(start+manyChunk/cols, len(order))]
-			rows := make([]string, len(chunk))
-			args := make([]any, 0, 1+len(chunk)*cols)
-			for i, id := range chunk {
-				rows[i] = "(CAST(? AS BIGINT), ?, ?)"
-				args = append(args, id, string(finals[id].state), finals[id].icn)
+			rows := make([][]any, len(events))
+			for i, e := range events {
+				rows[i] = []any{e.claimID, now, string(e.from), string(e.to), string(ev.Cause), ev.Actor, e.detail}
 			}
-			args = append(args, now)
-			if _, err := w.exec(ctx, `WITH v (id, state, icn) AS (VALUES `+strings.Join(rows, ", ")+`)
-				UPDATE claims SET state = v.state, updated_at = ?,
-					payer_claim_number = CASE WHEN v.icn <> '' THEN v.icn ELSE claims.payer_claim_number END
-				FROM v WHERE claims.id = v.id`, args...); err != nil {
-				return err
-			}
+			return w.moveClaimsPostgres(ctx, order, states, icns, now, rows)
 		}
-		return w.insertMany(ctx, "claim_events", claimEventColumns, events)
+		return w.moveClaimsSQLite(ctx, order, finals, now, events, ev)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("moving %d claims: %w", len(moves), err)
 	}
 	return skipped, nil
+}
+
+// claimFinal is where TransitionClaims leaves a claim.
+type claimFinal struct {
+	state ClaimState
+	icn   string
+}
+
+// claimEvent is a row of a claim's history that TransitionClaims writes.
+type claimEvent struct {
+	claimID  int64
+	from, to ClaimState
+	detail   string // JSON
+}
+
+// moveClaimsSQLite updates the claims to their final states and writes their
+// history with two statements that take their rows as one JSON array each
+// (json_each): statements whose text does not change with the number of claims,
+// so that SQLite parses them once (stmtcache.go), where lists of values were parsed
+// at every call, a few values of text per claim.
+func (w *Conn) moveClaimsSQLite(ctx context.Context, order []int64, finals map[int64]*claimFinal, now time.Time,
+	events []claimEvent, ev Event) error {
+	b := make([]byte, 0, 48*len(order))
+	b = append(b, '[')
+	for i, id := range order {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		f := finals[id]
+		b = append(b, '[')
+		b = strconv.AppendInt(b, id, 10)
+		b = append(b, ',')
+		b = appendJSONString(b, string(f.state))
+		b = append(b, ',')
+		b = appendJSONString(b, f.icn)
+		b = append(b, ']')
+	}
+	b = append(b, ']')
+	if _, err := w.exec(ctx, `UPDATE claims SET state = v.value->>1, updated_at = ?,
+			payer_claim_number = CASE WHEN v.value->>2 <> '' THEN v.value->>2 ELSE claims.payer_claim_number END
+		FROM json_each(?) AS v WHERE claims.id = v.value->>0`, now, string(b)); err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	b = b[:0]
+	b = append(b, '[')
+	for i, e := range events {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, e.claimID, 10)
+		b = append(b, ',')
+		b = appendJSONString(b, string(e.from))
+		b = append(b, ',')
+		b = appendJSONString(b, string(e.to))
+		b = append(b, ',')
+		b = appendJSONString(b, e.detail)
+		b = append(b, ']')
+	}
+	b = append(b, ']')
+	if _, err := w.exec(ctx, `INSERT INTO claim_events (claim_id, at, from_state, to_state, cause, actor, detail)
+		SELECT e.value->>0, ?, e.value->>1, e.value->>2, ?, ?, e.value->>3 FROM json_each(?) AS e ORDER BY e.key`,
+		now, string(ev.Cause), ev.Actor, string(b)); err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// appendJSONString appends s to b as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 var claimEventColumns = []string{"claim_id", "at", "from_state", "to_state", "cause", "actor", "detail"}

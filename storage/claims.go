@@ -508,7 +508,7 @@ func (c *Conn) SetFirstBilled(ctx context.Context, ids []int64) error {
 	}
 	err := c.inTx(ctx, func(w *Conn) error {
 		on := billing.DateOf(w.st.now()).String()
-		return inChunks(w, ids, func(where string, args []any) error {
+		return inKeysQuery(w, ids, func(where string, args []any) error {
 			_, err := w.exec(ctx, "UPDATE claims SET first_billed_on = ? WHERE first_billed_on IS NULL AND id"+where,
 				append([]any{on}, args...)...)
 			return err

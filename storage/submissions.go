@@ -177,11 +177,11 @@ func (c *Conn) ClaimSubmissions(ctx context.Context, claimID int64) ([]int64, er
 }
 
 // LatestSubmissions returns each claim's latest submission (the highest id), by
-// claim id; claims never submitted are left out. One query per 500 claims: what
-// an acknowledgement file needs to tell answers to earlier submissions apart.
+// claim id; claims never submitted are left out. One query: what an
+// acknowledgement file needs to tell answers to earlier submissions apart.
 func (c *Conn) LatestSubmissions(ctx context.Context, claimIDs []int64) (map[int64]int64, error) {
 	out := make(map[int64]int64, len(claimIDs))
-	err := inChunks(c, claimIDs, func(where string, args []any) error {
+	err := inKeysQuery(c, claimIDs, func(where string, args []any) error {
 		rows, err := c.query(ctx, "SELECT claim_id, MAX(submission_id) FROM submission_claims WHERE claim_id"+where+" GROUP BY claim_id", args...)
 		if err != nil {
 			return err

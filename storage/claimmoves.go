@@ -130,7 +130,7 @@ func (w *Conn) moveClaimsSQLite(ctx context.Context, order []int64, finals map[i
 	}
 	b = append(b, ']')
 	if _, err := w.exec(ctx, `UPDATE claims SET state = v.value->>1, updated_at = ?,
-			payer_claim_number = CASE WHEN v.value->>2 <> '' THEN v.value->>2 ELSE claims.payer_claim_number END
+			payer_claim_number = COALESCE(NULLIF(v.value->>2, ''), claims.payer_claim_number)
 		FROM json_each(?) AS v WHERE claims.id = v.value->>0`, now, string(b)); err != nil {
 		return err
 	}

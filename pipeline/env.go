@@ -63,6 +63,9 @@ type Env struct {
 	// file reached the clearinghouse and before the upload is recorded: the crash
 	// point of the restart test.
 	beforeUploadRecord func(submissionID int64)
+	// afterRead, when set (tests only), runs when a stage that reads its claims
+	// outside its transaction (batch, scrub) has read them, before the transaction.
+	afterRead func(s bus.Stage)
 }
 
 // DefaultMaxClaimsPerFile is how many claims an 837P file holds at most unless

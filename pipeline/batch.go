@@ -75,6 +75,9 @@ func Batch(ctx context.Context, env *Env, clearinghouse string) ([]BatchedFile, 
 	if err != nil {
 		return nil, err
 	}
+	mu := env.batchLock(ch.Name)
+	mu.Lock()
+	defer mu.Unlock()
 	var files []BatchedFile
 	for {
 		f, err := b.one(ctx)

@@ -55,6 +55,21 @@ type NewClaim struct {
 	BillingProviderID int64
 	// State is where the claim starts: draft (the default), validated or held.
 	State ClaimState
+
+	// doc is Claim as JSON, when EncodeDocument encoded it.
+	doc string
+}
+
+// EncodeDocument encodes the claim's billing.Claim as the JSON InsertClaims stores,
+// so that a caller can do it before its transaction rather than in it. Call it
+// after the last change to Claim: what it encoded is what is stored.
+func (nc *NewClaim) EncodeDocument() error {
+	doc, err := jsonArg(&nc.Claim)
+	if err != nil {
+		return fmt.Errorf("encoding claim %s: %w", nc.Claim.PatientControlNumber, err)
+	}
+	nc.doc = doc
+	return nil
 }
 
 // Event says what caused a claim's change of state.
@@ -175,8 +190,10 @@ func (w *Conn) insertClaimChunk(ctx context.Context, ncs []NewClaim, ids []int64
 			return fmt.Errorf("inserting claim %s: %w: patient control number repeated", cl.PatientControlNumber, ErrDuplicate)
 		}
 		index[cl.PatientControlNumber] = i
-		if docs[i], err = jsonArg(cl); err != nil {
-			return err
+		if docs[i] = nc.doc; docs[i] == "" {
+			if docs[i], err = jsonArg(cl); err != nil {
+				return err
+			}
 		}
 		charge := cl.Charge
 		if charge == 0 {

@@ -107,19 +107,35 @@ type claimEvent struct {
 }
 
 // moveClaimsSQLite updates the claims to their final states and writes their
-// history with two statements that take their rows as one JSON array each
-// (json_each): statements whose text does not change with the number of claims,
-// so that SQLite parses them once (stmtcache.go), where lists of values were parsed
-// at every call, a few values of text per claim.
+// history with statements that take their rows as JSON arrays (json_each): one
+// UPDATE per state reached, with the ids as one array; one for the claims whose
+// payer claim number changes, with rows [id, state, number]; one INSERT of the
+// history. Their text does not change with the number of claims, so SQLite parses
+// them once (stmtcache.go), where lists of values were parsed at every call, a few
+// values of text per claim.
 func (w *Conn) moveClaimsSQLite(ctx context.Context, order []int64, finals map[int64]*claimFinal, now time.Time,
 	events []claimEvent, ev Event) error {
-	b := make([]byte, 0, 48*len(order))
+	// Claims whose payer claim number changes go as rows [id, state, number];
+	// the others as one array of ids per state reached, so that SQLite reads each
+	// id as it is rather than extracting it from a row.
+	byState := map[ClaimState][]int64{}
+	var states []ClaimState
+	b := make([]byte, 0, 16*len(order))
 	b = append(b, '[')
-	for i, id := range order {
-		if i > 0 {
+	withICN := 0
+	for _, id := range order {
+		f := finals[id]
+		if f.icn == "" {
+			if byState[f.state] == nil {
+				states = append(states, f.state)
+			}
+			byState[f.state] = append(byState[f.state], id)
+			continue
+		}
+		if withICN > 0 {
 			b = append(b, ',')
 		}
-		f := finals[id]
+		withICN++
 		b = append(b, '[')
 		b = strconv.AppendInt(b, id, 10)
 		b = append(b, ',')
@@ -129,10 +145,17 @@ func (w *Conn) moveClaimsSQLite(ctx context.Context, order []int64, finals map[i
 		b = append(b, ']')
 	}
 	b = append(b, ']')
-	if _, err := w.exec(ctx, `UPDATE claims SET state = v.value->>1, updated_at = ?,
-			payer_claim_number = COALESCE(NULLIF(v.value->>2, ''), claims.payer_claim_number)
-		FROM json_each(?) AS v WHERE claims.id = v.value->>0`, now, string(b)); err != nil {
-		return err
+	if withICN > 0 {
+		if _, err := w.exec(ctx, `UPDATE claims SET state = v.value->>1, updated_at = ?, payer_claim_number = v.value->>2
+			FROM json_each(?) AS v WHERE claims.id = v.value->>0`, now, string(b)); err != nil {
+			return err
+		}
+	}
+	for _, st := range states {
+		where, arg := inKeys(w, byState[st])
+		if _, err := w.exec(ctx, "UPDATE claims SET state = ?, updated_at = ? WHERE id"+where, string(st), now, arg); err != nil {
+			return err
+		}
 	}
 	if len(events) == 0 {
 		return nil

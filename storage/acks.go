@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -73,14 +72,6 @@ func (c *Conn) InsertAcks(ctx context.Context, acks []Ack) (int, error) {
 	if len(acks) == 0 {
 		return 0, nil
 	}
-	for i := range acks {
-		if acks[i].Key == "" {
-			return 0, fmt.Errorf("storing %d acknowledgements: %w: acknowledgement without a key", len(acks), ErrInvalid)
-		}
-	}
-	if c.st.driver == SQLite {
-		return c.insertAcksSQLite(ctx, acks)
-	}
 	stored := 0
 	err := c.inTx(ctx, func(w *Conn) error {
 		stored = 0
@@ -115,64 +106,6 @@ func (c *Conn) InsertAcks(ctx context.Context, acks []Ack) (int, error) {
 			stored += int(n)
 		}
 		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("storing %d acknowledgements: %w", len(acks), err)
-	}
-	return stored, nil
-}
-
-// insertAcksSQLite is InsertAcks on SQLite: one statement that takes the rows as
-// one JSON array (json_each), parsed once whatever their number.
-func (c *Conn) insertAcksSQLite(ctx context.Context, acks []Ack) (int, error) {
-	b := make([]byte, 0, 256*len(acks))
-	b = append(b, '[')
-	id := func(b []byte, v int64) []byte {
-		if v == 0 {
-			return append(b, "null"...)
-		}
-		return strconv.AppendInt(b, v, 10)
-	}
-	for i := range acks {
-		a := &acks[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		detail := string(a.Detail)
-		if detail == "" {
-			detail = "{}"
-		}
-		b = append(b, '[')
-		b = appendJSONString(b, a.Key)
-		b = append(b, ',')
-		b = id(b, a.InboundFileID)
-		b = append(b, ',')
-		b = appendJSONString(b, a.Kind)
-		b = append(b, ',')
-		b = id(b, a.SubmissionID)
-		b = append(b, ',')
-		b = id(b, a.ClaimID)
-		for _, v := range []string{a.ISA13, a.GS06, a.ST02, a.PCN, a.Status, stringsArg(a.Codes), detail} {
-			b = append(b, ',')
-			b = appendJSONString(b, v)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ']')
-	stored := 0
-	err := c.inTx(ctx, func(w *Conn) error {
-		res, err := w.exec(ctx, `INSERT INTO acknowledgements (ack_key, inbound_file_id, kind, submission_id, claim_id, isa13,
-				gs06, st02, pcn, status, codes, detail, received_at)
-			SELECT v.value->>0, v.value->>1, v.value->>2, v.value->>3, v.value->>4, v.value->>5, v.value->>6, v.value->>7,
-				v.value->>8, v.value->>9, v.value->>10, v.value->>11, ?
-			FROM json_each(?) AS v WHERE true ORDER BY v.key
-			ON CONFLICT (ack_key) DO NOTHING`, w.st.now(), string(b))
-		if err != nil {
-			return classify(err)
-		}
-		n, err := res.RowsAffected()
-		stored = int(n)
-		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("storing %d acknowledgements: %w", len(acks), err)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,6 +75,9 @@ func Batch(ctx context.Context, env *Env, clearinghouse string) ([]BatchedFile, 
 	if err != nil {
 		return nil, err
 	}
+	mu := env.batchLock(ch.Name)
+	mu.Lock()
+	defer mu.Unlock()
 	var files []BatchedFile
 	for {
 		f, err := b.one(ctx)
@@ -188,17 +192,39 @@ func (u *unbuildable) Error() string {
 
 // one builds and stores one file; it returns nil and no error when it held claims
 // instead, and errNothingToBatch when no claim is ready.
+//
+// The file's claims are read and their documents decoded before its transaction,
+// on a reader (SQLite's WAL lets readers run beside the one writer), so that the
+// writer is held for what only it can do. Inside the transaction the claims'
+// versions and the payers are checked against what was read, and the claims read
+// again there only when one changed meanwhile.
 func (b *batcher) one(ctx context.Context) (*BatchedFile, error) {
+	pre, preRecv, prePayers, err := b.ready(ctx, &b.env.Store.Conn)
+	if err != nil {
+		return nil, err
+	}
+	if len(pre) == 0 {
+		return nil, errNothingToBatch
+	}
+	if b.env.afterRead != nil {
+		b.env.afterRead(bus.Batch)
+	}
 	var file *BatchedFile
-	err := b.env.InTx(ctx, func(tx *storage.Tx) error {
+	err = b.env.InTx(ctx, func(tx *storage.Tx) error {
 		file = nil
 		n, err := tx.NextControlNumber(ctx, b.ch.Name, b.sender)
 		if err != nil {
 			return err
 		}
-		claims, recv, err := b.ready(ctx, tx)
+		claims, recv := pre, preRecv
+		same, err := b.unchanged(ctx, tx, pre, prePayers)
 		if err != nil {
 			return err
+		}
+		if !same {
+			if claims, recv, _, err = b.ready(ctx, &tx.Conn); err != nil {
+				return err
+			}
 		}
 		if len(claims) == 0 {
 			return errNothingToBatch
@@ -282,33 +308,34 @@ func (b *batcher) one(ctx context.Context) (*BatchedFile, error) {
 	return file, err
 }
 
-// ready returns the next claims to build, all for one receiver, with that receiver.
-func (b *batcher) ready(ctx context.Context, tx *storage.Tx) ([]storage.Claim, x837p.Party, error) {
+// ready returns the next claims to build, all for one receiver, with that receiver
+// and the payers it read to route them.
+func (b *batcher) ready(ctx context.Context, c *storage.Conn) ([]storage.Claim, x837p.Party, map[int64]storage.Payer, error) {
 	recv := b.receiver
 	var claims []storage.Claim
 	first := ""
 	payers := map[int64]storage.Payer{}
 	for after := int64(0); len(claims) < b.max; {
-		ids, err := tx.ClaimsToBatch(ctx, b.ch.Name, b.defaultCH, after, b.max)
+		ids, err := c.ClaimsToBatch(ctx, b.ch.Name, b.defaultCH, after, b.max)
 		if err != nil {
-			return nil, recv, err
+			return nil, recv, nil, err
 		}
 		if len(ids) == 0 {
 			break
 		}
 		after = ids[len(ids)-1]
 		ids = slices.DeleteFunc(ids, func(id int64) bool { return b.skip[id] })
-		page, err := tx.ClaimsWithoutLines(ctx, ids)
+		page, err := c.ClaimsWithoutLines(ctx, ids)
 		if err != nil {
-			return nil, recv, fmt.Errorf("reading claims to batch: %w", err)
+			return nil, recv, nil, fmt.Errorf("reading claims to batch: %w", err)
 		}
-		for _, c := range page {
+		for _, cl := range page {
 			if len(claims) == b.max {
 				break
 			}
-			r, err := b.receiverOf(ctx, tx, c.PayerID, payers)
+			r, err := b.receiverOf(ctx, c, cl.PayerID, payers)
 			if err != nil {
-				return nil, recv, err
+				return nil, recv, nil, err
 			}
 			if first == "" {
 				first = r
@@ -316,22 +343,56 @@ func (b *batcher) ready(ctx context.Context, tx *storage.Tx) ([]storage.Claim, x
 			if r != first {
 				continue // another file
 			}
-			claims = append(claims, c)
+			claims = append(claims, cl)
 		}
 	}
 	if first != "" && first != b.receiver.ID {
 		recv.ID, recv.InterchangeID, recv.ApplicationCode = first, "", ""
 	}
-	return claims, recv, nil
+	return claims, recv, payers, nil
+}
+
+// unchanged reports whether the claims read before the transaction are as they
+// were (same state and version, in no file waiting to be sent), and the payers
+// that routed them too.
+func (b *batcher) unchanged(ctx context.Context, tx *storage.Tx, claims []storage.Claim, payers map[int64]storage.Payer) (bool, error) {
+	ids := make([]int64, len(claims))
+	for i := range claims {
+		ids[i] = claims[i].ID
+	}
+	vs, err := tx.ClaimVersions(ctx, ids)
+	if err != nil {
+		return false, err
+	}
+	for i := range claims {
+		c := &claims[i]
+		v, ok := vs[c.ID]
+		if !ok || v.Pending || v.State != c.State || !v.UpdatedAt.Equal(c.UpdatedAt) {
+			return false, nil
+		}
+	}
+	for id, p := range payers {
+		now, err := tx.Payer(ctx, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("reading payer %d to batch: %w", id, err)
+		}
+		if !reflect.DeepEqual(now, p) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // receiverOf returns the receiver id a claim's file goes to: its payer's route's
 // receiver at this clearinghouse, else the clearinghouse's.
-func (b *batcher) receiverOf(ctx context.Context, tx *storage.Tx, payerID int64, payers map[int64]storage.Payer) (string, error) {
+func (b *batcher) receiverOf(ctx context.Context, c *storage.Conn, payerID int64, payers map[int64]storage.Payer) (string, error) {
 	if payerID == 0 {
 		return b.receiver.ID, nil
 	}
-	p, err := b.payer(ctx, tx, payerID, payers)
+	p, err := b.payer(ctx, c, payerID, payers)
 	if err != nil {
 		return "", err
 	}
@@ -343,11 +404,11 @@ func (b *batcher) receiverOf(ctx context.Context, tx *storage.Tx, payerID int64,
 	return b.receiver.ID, nil
 }
 
-func (b *batcher) payer(ctx context.Context, tx *storage.Tx, id int64, payers map[int64]storage.Payer) (storage.Payer, error) {
+func (b *batcher) payer(ctx context.Context, c *storage.Conn, id int64, payers map[int64]storage.Payer) (storage.Payer, error) {
 	if p, ok := payers[id]; ok {
 		return p, nil
 	}
-	p, err := tx.Payer(ctx, id)
+	p, err := c.Payer(ctx, id)
 	if err != nil {
 		return p, fmt.Errorf("reading payer %d to batch: %w", id, err)
 	}

@@ -59,10 +59,16 @@ type Env struct {
 	scrubMu  sync.Mutex
 	scrubber *scrub.Scrubber
 
+	// batching holds a lock per clearinghouse that Batch takes (batchLock).
+	batching sync.Map
+
 	// beforeUploadRecord, when set (tests only, through export_test.go), runs after a
 	// file reached the clearinghouse and before the upload is recorded: the crash
 	// point of the restart test.
 	beforeUploadRecord func(submissionID int64)
+	// afterRead, when set (tests only), runs when a stage that reads its claims
+	// outside its transaction (batch, scrub) has read them, before the transaction.
+	afterRead func(s bus.Stage)
 }
 
 // DefaultMaxClaimsPerFile is how many claims an 837P file holds at most unless
@@ -144,4 +150,14 @@ func (e *Env) Emit(ctx context.Context, tx *storage.Tx, s bus.Stage, payload any
 		return fmt.Errorf("emitting %s work: %w", s, err)
 	}
 	return nil
+}
+
+// batchLock returns the lock Batch holds while it builds a clearinghouse's files
+// in this process. Batchers in other processes are kept apart by the database
+// (the control number's lock, the claims' versions); within a process the lock
+// saves a second batcher from reading and decoding claims the first one is
+// about to take.
+func (e *Env) batchLock(clearinghouse string) *sync.Mutex {
+	mu, _ := e.batching.LoadOrStore(clearinghouse, &sync.Mutex{})
+	return mu.(*sync.Mutex)
 }

@@ -65,6 +65,18 @@ func IntakeClaims(ctx context.Context, env *Env, claims []billing.Claim, actor s
 	seen := map[string]int{} // PCN -> index of its first claim in this call
 	for start := 0; start < len(claims); start += IntakeChunk {
 		end := min(start+IntakeChunk, len(claims))
+		// The chunk's claims are normalized and encoded before the transaction, so
+		// that the writer is held for the writing only.
+		pre := make([]storage.NewClaim, end-start)
+		pcns := make([]string, end-start)
+		for i := range pre {
+			pre[i] = storage.NewClaim{Claim: claims[start+i], State: storage.StateDraft}
+			pre[i].Claim.Normalize()
+			if err := pre[i].EncodeDocument(); err != nil {
+				return res, fmt.Errorf("taking in claim %d of the input: %w", start+i, err)
+			}
+			pcns[i] = pre[i].Claim.PatientControlNumber
+		}
 		var existing []int
 		err := env.InTx(ctx, func(tx *storage.Tx) error {
 			existing = existing[:0]
@@ -73,20 +85,13 @@ func IntakeClaims(ctx context.Context, env *Env, claims []billing.Claim, actor s
 			var ncs []storage.NewClaim
 			var idx []int
 			// The chunk's claims stored before, in one look-up.
-			normal := make([]billing.Claim, end-start)
-			pcns := make([]string, end-start)
-			for i := start; i < end; i++ {
-				normal[i-start] = claims[i]
-				normal[i-start].Normalize()
-				pcns[i-start] = normal[i-start].PatientControlNumber
-			}
 			stored, err := tx.ClaimIDsByPCN(ctx, pcns)
 			if err != nil {
 				return fmt.Errorf("looking up claims %d-%d of the input: %w", start, end-1, err)
 			}
 			for i := start; i < end; i++ {
-				cl := normal[i-start]
-				pcn := cl.PatientControlNumber
+				nc := pre[i-start]
+				pcn := nc.Claim.PatientControlNumber
 				if j, dup := seen[pcn]; dup && j < i {
 					existing = append(existing, i)
 					continue
@@ -97,8 +102,7 @@ func IntakeClaims(ctx context.Context, env *Env, claims []billing.Claim, actor s
 					seen[pcn] = i
 					continue
 				}
-				nc, err := c.parties(ctx, tx, &cl)
-				if err != nil {
+				if err := c.parties(ctx, tx, &nc); err != nil {
 					return fmt.Errorf("storing the parties of claim %d of the input: %w", i, err)
 				}
 				ncs = append(ncs, nc)
@@ -149,15 +153,16 @@ type patientSet struct {
 	covs   []storage.Coverage
 }
 
-// parties stores the parties of a claim and returns the claim to insert.
-func (c *intakeCache) parties(ctx context.Context, tx *storage.Tx, cl *billing.Claim) (storage.NewClaim, error) {
-	nc := storage.NewClaim{Claim: *cl, State: storage.StateDraft}
+// parties stores the parties of the claim to insert and links it to them.
+func (c *intakeCache) parties(ctx context.Context, tx *storage.Tx, nc *storage.NewClaim) error {
+	cl := &nc.Claim
+	nc.PatientID, nc.PayerID, nc.BillingProviderID = 0, 0, 0
 	if bp := cl.BillingProvider; bp.NPI != "" {
 		id, ok := c.billing[bp.NPI]
 		if !ok {
 			var err error
 			if id, err = tx.UpsertBillingProvider(ctx, bp); err != nil {
-				return nc, err
+				return err
 			}
 			c.billing[bp.NPI] = id
 		}
@@ -166,7 +171,7 @@ func (c *intakeCache) parties(ctx context.Context, tx *storage.Tx, cl *billing.C
 	for _, p := range []*billing.Provider{cl.RenderingProvider, cl.ReferringProvider, cl.SupervisingProvider, cl.ServiceFacility} {
 		if p != nil && p.NPI != "" && !c.providers[p.NPI] {
 			if _, err := tx.UpsertProvider(ctx, *p); err != nil {
-				return nc, err
+				return err
 			}
 			c.providers[p.NPI] = true
 		}
@@ -179,7 +184,7 @@ func (c *intakeCache) parties(ctx context.Context, tx *storage.Tx, cl *billing.C
 		}
 		payerID, err := c.payer(ctx, tx, cv.Payer)
 		if err != nil {
-			return nc, err
+			return err
 		}
 		if nc.PayerID == 0 && cv.Adjudication == nil {
 			nc.PayerID = payerID
@@ -191,19 +196,19 @@ func (c *intakeCache) parties(ctx context.Context, tx *storage.Tx, cl *billing.C
 		account := PatientAccount(&cl.Patient)
 		if seen, ok := c.patients[account]; ok && reflect.DeepEqual(seen.person, cl.Patient) && reflect.DeepEqual(seen.covs, covs) {
 			nc.PatientID = seen.id
-			return nc, nil
+			return nil
 		}
 		pid, err := tx.UpsertPatient(ctx, storage.Patient{AccountNumber: account, Person: cl.Patient})
 		if err != nil {
-			return nc, err
+			return err
 		}
 		if err := tx.SetCoverages(ctx, pid, covs); err != nil {
-			return nc, err
+			return err
 		}
 		c.patients[account] = patientSet{id: pid, person: cl.Patient, covs: covs}
 		nc.PatientID = pid
 	}
-	return nc, nil
+	return nil
 }
 
 // payer returns the row id of a payer, storing it when it is not known.

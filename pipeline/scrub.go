@@ -59,38 +59,33 @@ func Scrub(ctx context.Context, env *Env, claimIDs []int64) (ScrubResult, error)
 	if err != nil {
 		return res, err
 	}
+	// The claims are read and checked before the transaction, on a reader (SQLite's
+	// WAL lets readers run beside the one writer), so that the writer is held for
+	// the moves only; inside it, their versions are checked against what was read,
+	// and they are read and checked again there only when one changed meanwhile.
+	pre, err := checkClaims(ctx, s, &env.Store.Conn, claimIDs)
+	if err != nil {
+		return res, err
+	}
+	if env.afterRead != nil {
+		env.afterRead(bus.Scrub)
+	}
 	err = env.InTx(ctx, func(tx *storage.Tx) error {
 		res = ScrubResult{}
-		found, err := tx.ClaimsWithoutLines(ctx, claimIDs)
+		chk := pre
+		same, err := unchangedSince(ctx, tx, pre.found)
 		if err != nil {
 			return fmt.Errorf("scrubbing: %w", err)
 		}
-		have := make(map[int64]bool, len(found))
-		var stored []storage.Claim
-		for _, c := range found {
-			have[c.ID] = true
-			if !scrubbable[c.State] {
-				res.Skipped = append(res.Skipped, c.ID)
-				continue
-			}
-			stored = append(stored, c)
-		}
-		for _, id := range claimIDs {
-			if !have[id] {
-				res.Skipped = append(res.Skipped, id)
+		if !same {
+			if chk, err = checkClaims(ctx, s, &tx.Conn, claimIDs); err != nil {
+				return err
 			}
 		}
+		res.Skipped = chk.skipped
+		stored, rep := chk.stored, chk.report
 		if len(stored) == 0 {
 			return nil
-		}
-		claims := make([]billing.Claim, len(stored))
-		for i := range stored {
-			claims[i] = stored[i].Claim
-			claims[i].Normalize()
-		}
-		rep, err := s.Check(ctx, claims)
-		if err != nil {
-			return fmt.Errorf("scrubbing %d claims: %w", len(claims), err)
 		}
 		// The moves and the work items are written a few statements for all the
 		// claims, not a few per claim.
@@ -143,6 +138,71 @@ func Scrub(ctx context.Context, env *Env, claimIDs []int64) (ScrubResult, error)
 	env.Log().Info("claims scrubbed", "validated", len(res.Validated), "held", len(res.Held),
 		"skipped", len(res.Skipped), "work_items", res.WorkItems)
 	return res, nil
+}
+
+// checked is what checkClaims found.
+type checked struct {
+	found   []storage.Claim // the claims read
+	stored  []storage.Claim // those the scrubber judged
+	report  scrub.Report    // its findings, in the order of stored
+	skipped []int64         // claims not judged (see ScrubResult.Skipped)
+}
+
+// checkClaims reads the claims with the ids on c and checks those in a state the
+// scrubber judges.
+func checkClaims(ctx context.Context, s *scrub.Scrubber, c *storage.Conn, claimIDs []int64) (checked, error) {
+	var chk checked
+	found, err := c.ClaimsWithoutLines(ctx, claimIDs)
+	if err != nil {
+		return chk, fmt.Errorf("scrubbing: %w", err)
+	}
+	chk.found = found
+	have := make(map[int64]bool, len(found))
+	for _, cl := range found {
+		have[cl.ID] = true
+		if !scrubbable[cl.State] {
+			chk.skipped = append(chk.skipped, cl.ID)
+			continue
+		}
+		chk.stored = append(chk.stored, cl)
+	}
+	for _, id := range claimIDs {
+		if !have[id] {
+			chk.skipped = append(chk.skipped, id)
+		}
+	}
+	if len(chk.stored) == 0 {
+		return chk, nil
+	}
+	claims := make([]billing.Claim, len(chk.stored))
+	for i := range chk.stored {
+		claims[i] = chk.stored[i].Claim
+		claims[i].Normalize()
+	}
+	if chk.report, err = s.Check(ctx, claims); err != nil {
+		return chk, fmt.Errorf("scrubbing %d claims: %w", len(claims), err)
+	}
+	return chk, nil
+}
+
+// unchangedSince reports whether the claims, read before tx began, are still in the
+// state and at the version they were read in.
+func unchangedSince(ctx context.Context, tx *storage.Tx, claims []storage.Claim) (bool, error) {
+	ids := make([]int64, len(claims))
+	for i := range claims {
+		ids[i] = claims[i].ID
+	}
+	vs, err := tx.ClaimVersions(ctx, ids)
+	if err != nil {
+		return false, err
+	}
+	for i := range claims {
+		c := &claims[i]
+		if v, ok := vs[c.ID]; !ok || v.State != c.State || !v.UpdatedAt.Equal(c.UpdatedAt) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // scrubDetail is what a claim's history records of its findings: rule ids and

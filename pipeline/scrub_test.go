@@ -5,6 +5,7 @@ import (
 
 	"github.com/claimflow/claimflow/internal/testenv"
 	"github.com/claimflow/claimflow/pipeline"
+	"github.com/claimflow/claimflow/pipeline/bus"
 	"github.com/claimflow/claimflow/storage"
 )
 
@@ -66,5 +67,46 @@ func TestScrubValidatesAndHolds(t *testing.T) {
 	again, err := st.WorkItems(ctx, storage.WorkFilter{Kind: storage.WorkRejection, ClaimID: ids[1]})
 	if err != nil || len(again) != len(items) {
 		t.Fatalf("work items %d then %d (%v)", len(items), len(again), err)
+	}
+}
+
+// TestScrubClaimEditedMeanwhile: the scrubber reads and checks its claims before
+// its transaction; a claim a person fixed between that read and the transaction is
+// judged as fixed, and one a person voided meanwhile is left alone.
+func TestScrubClaimEditedMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx := ctxT(t)
+	st := testenv.SQLite(t)
+	env := newFront(t, st, simConfig{}).env
+	claims := fixtureClaims(t, 13, 3)
+	good := claims[0].BillingProvider.NPI
+	claims[0].BillingProvider.NPI = breakNPI(good)
+	ids, err := pipeline.Intake(ctx, env, claims, "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := claims[0]
+	fixed.Normalize()
+	fixed.BillingProvider.NPI = good
+	pipeline.SetAfterRead(env, func(bus.Stage) {
+		pipeline.SetAfterRead(env, nil)
+		if err := st.UpdateClaim(ctx, ids[0], fixed, storage.Event{Cause: storage.CausePerson, Actor: "clerk"}); err != nil {
+			t.Error(err)
+		}
+		if err := st.TransitionClaim(ctx, ids[2], storage.StateVoided, storage.Event{Cause: storage.CausePerson, Actor: "clerk"}); err != nil {
+			t.Error(err)
+		}
+	})
+	res, err := pipeline.Scrub(ctx, env, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Validated) != 2 || res.Validated[0] != ids[0] || len(res.Held) != 0 || len(res.Skipped) != 1 || res.Skipped[0] != ids[2] {
+		t.Fatalf("scrub result %+v", res)
+	}
+	for i, want := range []storage.ClaimState{storage.StateValidated, storage.StateValidated, storage.StateVoided} {
+		if s, err := st.ClaimState(ctx, ids[i]); err != nil || s != want {
+			t.Errorf("claim %d: %s %v, want %s", i, s, err, want)
+		}
 	}
 }

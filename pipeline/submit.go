@@ -152,15 +152,15 @@ func finishSubmission(ctx context.Context, env *Env, tx *storage.Tx, submissionI
 	for i, sc := range sub.Claims {
 		ids[i] = sc.ClaimID
 	}
-	claims, err := tx.ClaimsByID(ctx, ids)
+	claims, err := tx.ClaimHeads(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
 	}
-	byID := make(map[int64]*storage.Claim, len(claims))
+	byID := make(map[int64]*storage.ClaimHead, len(claims))
 	var keys []string
 	for i := range claims {
 		byID[claims[i].ID] = &claims[i]
-		for _, l := range claims[i].StoredLines {
+		for _, l := range claims[i].Lines {
 			keys = append(keys, chargeKey(claims[i].ID, l.ID))
 		}
 	}
@@ -208,13 +208,13 @@ func finishSubmission(ctx context.Context, env *Env, tx *storage.Tx, submissionI
 // holds the entries posted before, by idempotency key). A line charged before (the
 // claim's earlier submission, to an earlier payer) is not charged again, even when
 // its charge was changed since: that difference is a person's adjustment to make.
-func lineCharges(env *Env, c *storage.Claim, charged map[string]storage.Entry, submissionID int64, today billing.Date) []storage.Entry {
+func lineCharges(env *Env, c *storage.ClaimHead, charged map[string]storage.Entry, submissionID int64, today billing.Date) []storage.Entry {
 	if c.PatientID == 0 || c.PayerID == 0 {
 		env.Log().Warn("claim sent without a patient account or payer: charges not posted", "claim", c.ID, "submission", submissionID)
 		return nil
 	}
 	var entries []storage.Entry
-	for _, l := range c.StoredLines {
+	for _, l := range c.Lines {
 		key := chargeKey(c.ID, l.ID)
 		if old, ok := charged[key]; ok {
 			if old.Amount != l.Charge {

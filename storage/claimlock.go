@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+
+	"github.com/lib/pq"
 )
 
 // LockClaims locks the claims with the ids until the transaction ends, in id
@@ -36,21 +39,45 @@ func (c *Conn) LockClaims(ctx context.Context, ids []int64) (map[int64]ClaimStat
 func (w *Conn) lockClaimStates(ctx context.Context, ids []int64) (map[int64]ClaimState, error) {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	state := make(map[int64]ClaimState, len(ids))
-	err := inChunks(w, ids, func(where string, args []any) error {
-		rows, err := w.query(ctx, "SELECT id, state FROM claims WHERE id"+where+" ORDER BY id"+w.st.d.forUpdate, args...)
-		if err != nil {
-			return err
+	where, arg := inKeys(w, ids)
+	rows, err := w.query(ctx, "SELECT id, state FROM claims WHERE id"+where+" ORDER BY id"+w.st.d.forUpdate, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var s string
+		if err := rows.Scan(&id, &s); err != nil {
+			return nil, err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			var s string
-			if err := rows.Scan(&id, &s); err != nil {
-				return err
-			}
-			state[id] = ClaimState(s)
+		state[id] = ClaimState(s)
+	}
+	return state, rows.Err()
+}
+
+// inKeys returns the condition that names the keys in a statement, and its one
+// argument: " = ANY(?)" and an array on PostgreSQL, " IN (SELECT value FROM
+// json_each(?))" and a JSON array on SQLite. The statement's text does not change
+// with the number of keys, so SQLite parses it once (stmtcache.go) rather than a
+// list of placeholders at every call, and binds one value instead of one a key.
+func inKeys[K string | int64](c *Conn, keys []K) (string, any) {
+	if c.st.driver == Postgres {
+		return " = ANY(?)", pq.Array(keys)
+	}
+	b := make([]byte, 0, 2+12*len(keys))
+	b = append(b, '[')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		return rows.Err()
-	})
-	return state, err
+		switch k := any(k).(type) {
+		case int64:
+			b = strconv.AppendInt(b, k, 10)
+		case string:
+			b = appendJSONString(b, k)
+		}
+	}
+	b = append(b, ']')
+	return " IN (SELECT value FROM json_each(?))", string(b)
 }

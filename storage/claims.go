@@ -55,6 +55,21 @@ type NewClaim struct {
 	BillingProviderID int64
 	// State is where the claim starts: draft (the default), validated or held.
 	State ClaimState
+
+	// doc is Claim as JSON, when EncodeDocument encoded it.
+	doc string
+}
+
+// EncodeDocument encodes the claim's billing.Claim as the JSON InsertClaims stores,
+// so that a caller can do it before its transaction rather than in it. Call it
+// after the last change to Claim: what it encoded is what is stored.
+func (nc *NewClaim) EncodeDocument() error {
+	doc, err := jsonArg(&nc.Claim)
+	if err != nil {
+		return fmt.Errorf("encoding claim %s: %w", nc.Claim.PatientControlNumber, err)
+	}
+	nc.doc = doc
+	return nil
 }
 
 // Event says what caused a claim's change of state.
@@ -161,8 +176,9 @@ func (w *Conn) insertClaimChunk(ctx context.Context, ncs []NewClaim, ids []int64
 		return err
 	}
 	now := w.st.now()
-	const cols = 12
+	const cols = 11
 	args := make([]any, 0, len(ncs)*cols)
+	docs := make([]string, len(ncs))
 	index := make(map[string]int, len(ncs))
 	for i := range ncs {
 		nc := &ncs[i]
@@ -174,9 +190,10 @@ func (w *Conn) insertClaimChunk(ctx context.Context, ncs []NewClaim, ids []int64
 			return fmt.Errorf("inserting claim %s: %w: patient control number repeated", cl.PatientControlNumber, ErrDuplicate)
 		}
 		index[cl.PatientControlNumber] = i
-		doc, err := jsonArg(cl)
-		if err != nil {
-			return err
+		if docs[i] = nc.doc; docs[i] == "" {
+			if docs[i], err = jsonArg(cl); err != nil {
+				return err
+			}
 		}
 		charge := cl.Charge
 		if charge == 0 {
@@ -184,11 +201,11 @@ func (w *Conn) insertClaimChunk(ctx context.Context, ncs []NewClaim, ids []int64
 		}
 		from, to := serviceSpan(cl)
 		args = append(args, cl.PatientControlNumber, idArg(nc.PatientID), idArg(nc.PayerID), idArg(nc.BillingProviderID),
-			string(nc.State), cl.Frequency.Code(), int64(charge), dateArg(from), dateArg(to), doc, now, now)
+			string(nc.State), cl.Frequency.Code(), int64(charge), dateArg(from), dateArg(to), now, now)
 	}
 	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
 	rows, err := w.query(ctx, `INSERT INTO claims (pcn, patient_id, payer_id, billing_provider_id, state, frequency,
-			charge, service_from, service_to, claim, created_at, updated_at)
+			charge, service_from, service_to, created_at, updated_at)
 		VALUES `+strings.Repeat(row+", ", len(ncs)-1)+row+` RETURNING id, pcn`, args...)
 	if err != nil {
 		return fmt.Errorf("inserting %d claims: %w", len(ncs), classify(err))
@@ -213,7 +230,9 @@ func (w *Conn) insertClaimChunk(ctx context.Context, ncs []NewClaim, ids []int64
 		return fmt.Errorf("inserting %d claims: %d ids returned", len(ncs), got)
 	}
 	var lines, events [][]any
+	documents := make([][]any, len(ncs))
 	for i := range ncs {
+		documents[i] = []any{ids[i], docs[i]}
 		for k := range ncs[i].Claim.Lines {
 			l := &ncs[i].Claim.Lines[k]
 			units := l.Units
@@ -224,6 +243,9 @@ func (w *Conn) insertClaimChunk(ctx context.Context, ncs []NewClaim, ids []int64
 				int64(l.Charge), int64(units), dateArg(l.ServiceDates.From), dateArg(l.ServiceDates.Last())})
 		}
 		events = append(events, []any{ids[i], now, string(stateNone), string(ncs[i].State), string(ev.Cause), ev.Actor, detail})
+	}
+	if err := w.insertMany(ctx, "claim_documents", claimDocumentColumns, documents); err != nil {
+		return fmt.Errorf("inserting the documents of %d claims: %w", len(ncs), err)
 	}
 	if err := w.insertMany(ctx, "claim_lines", []string{"claim_id", "line_number", "control_number", "procedure_code",
 		"modifiers", "charge", "units", "service_from", "service_to"}, lines); err != nil {
@@ -251,12 +273,15 @@ func (w *Conn) insertClaim(ctx context.Context, nc *NewClaim, ev Event) (int64, 
 	from, to := serviceSpan(cl)
 	now := w.st.now()
 	id, _, err := w.insertID(ctx, `INSERT INTO claims (pcn, patient_id, payer_id, billing_provider_id, state, frequency,
-			charge, service_from, service_to, claim, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			charge, service_from, service_to, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		cl.PatientControlNumber, idArg(nc.PatientID), idArg(nc.PayerID), idArg(nc.BillingProviderID), string(nc.State),
-		cl.Frequency.Code(), int64(charge), dateArg(from), dateArg(to), doc, now, now)
+		cl.Frequency.Code(), int64(charge), dateArg(from), dateArg(to), now, now)
 	if err != nil {
 		return 0, err
+	}
+	if _, err := w.exec(ctx, "INSERT INTO claim_documents (claim_id, claim) VALUES (?, ?)", id, doc); err != nil {
+		return 0, classify(err)
 	}
 	if err := w.insertLines(ctx, id, cl.Lines); err != nil {
 		return 0, err
@@ -338,8 +363,11 @@ func (c *Conn) UpdateClaim(ctx context.Context, id int64, cl billing.Claim, ev E
 		}
 		from, to := serviceSpan(&cl)
 		now := w.st.now()
-		if _, err := w.exec(ctx, `UPDATE claims SET frequency = ?, charge = ?, service_from = ?, service_to = ?, claim = ?,
-				updated_at = ? WHERE id = ?`, cl.Frequency.Code(), int64(charge), dateArg(from), dateArg(to), doc, now, id); err != nil {
+		if _, err := w.exec(ctx, `UPDATE claims SET frequency = ?, charge = ?, service_from = ?, service_to = ?,
+				updated_at = ? WHERE id = ?`, cl.Frequency.Code(), int64(charge), dateArg(from), dateArg(to), now, id); err != nil {
+			return err
+		}
+		if err := w.setClaimDocument(ctx, id, doc); err != nil {
 			return err
 		}
 		keep := make([]any, 0, len(cl.Lines)+1)
@@ -367,8 +395,32 @@ func (c *Conn) UpdateClaim(ctx context.Context, id int64, cl billing.Claim, ev E
 	return nil
 }
 
+// claimDocumentColumns are those of claim_documents, which holds each claim's
+// billing.Claim as JSON apart from the claim's row (migration 0012).
+var claimDocumentColumns = []string{"claim_id", "claim"}
+
+// setClaimDocument replaces the stored billing.Claim of a claim.
+func (w *Conn) setClaimDocument(ctx context.Context, id int64, doc string) error {
+	res, err := w.exec(ctx, "UPDATE claim_documents SET claim = ? WHERE claim_id = ?", doc, id)
+	if err != nil {
+		return classify(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return fmt.Errorf("replacing the document of claim %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// claimColumns are what a Claim is read from, in claimsWithDocuments.
 const claimColumns = `id, claim, patient_id, payer_id, billing_provider_id, state, payer_claim_number, first_billed_on,
 	created_at, updated_at`
+
+// claimsWithDocuments is the FROM clause that reads claimColumns.
+const claimsWithDocuments = `claims JOIN claim_documents ON claim_documents.claim_id = claims.id`
 
 // Claim returns the claim with the id, with its lines.
 func (c *Conn) Claim(ctx context.Context, id int64) (Claim, error) {
@@ -383,7 +435,7 @@ func (c *Conn) ClaimByPCN(ctx context.Context, pcn string) (Claim, error) {
 func (c *Conn) claim(ctx context.Context, col string, key any) (Claim, error) {
 	var cl Claim
 	var state string
-	err := c.queryRow(ctx, "SELECT "+claimColumns+" FROM claims WHERE "+col+" = ?", key).Scan(
+	err := c.queryRow(ctx, "SELECT "+claimColumns+" FROM "+claimsWithDocuments+" WHERE "+col+" = ?", key).Scan(
 		&cl.ID, jsonDest{&cl.Claim}, idDest{&cl.PatientID}, idDest{&cl.PayerID}, idDest{&cl.BillingProviderID},
 		&state, &cl.PayerClaimNumber, dateDest{&cl.FirstBilledOn}, timeDest{&cl.CreatedAt}, timeDest{&cl.UpdatedAt})
 	if err != nil {
@@ -473,7 +525,7 @@ func (c *Conn) SetFirstBilled(ctx context.Context, ids []int64) error {
 	}
 	err := c.inTx(ctx, func(w *Conn) error {
 		on := billing.DateOf(w.st.now()).String()
-		return inChunks(w, ids, func(where string, args []any) error {
+		return inKeysQuery(w, ids, func(where string, args []any) error {
 			_, err := w.exec(ctx, "UPDATE claims SET first_billed_on = ? WHERE first_billed_on IS NULL AND id"+where,
 				append([]any{on}, args...)...)
 			return err

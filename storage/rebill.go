@@ -51,8 +51,11 @@ func (c *Conn) RebillClaim(ctx context.Context, id int64, cl billing.Claim, ev E
 			return err
 		}
 		now := w.st.now()
-		if _, err := w.exec(ctx, "UPDATE claims SET frequency = ?, claim = ?, updated_at = ? WHERE id = ?",
-			cl.Frequency.Code(), doc, now, id); err != nil {
+		if _, err := w.exec(ctx, "UPDATE claims SET frequency = ?, updated_at = ? WHERE id = ?",
+			cl.Frequency.Code(), now, id); err != nil {
+			return err
+		}
+		if err := w.setClaimDocument(ctx, id, doc); err != nil {
 			return err
 		}
 		return w.insertEvent(ctx, id, now, state, state, ev)

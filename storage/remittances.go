@@ -505,20 +505,6 @@ func adjustmentsArg(list []billing.Adjustment) string {
 	return string(append(b, ']'))
 }
 
-// appendJSONString appends s as a JSON string: as it is when it is plain ASCII
-// without quotes or backslashes (CAS codes are), else as encoding/json writes it.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
 // adjustmentsDest scans an adjustments column (adjustmentsArg) into a list; "[]"
 // is nil.
 type adjustmentsDest struct{ list *[]billing.Adjustment }

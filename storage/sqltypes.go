@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/claimflow/claimflow/billing"
 )
@@ -131,4 +132,27 @@ func stringsArg(list []string) string {
 	}
 	b, _ := json.Marshal(list)
 	return string(b)
+}
+
+// appendJSONString appends s to b as a JSON string: quotes, backslashes and control
+// bytes escaped, other text as it is (JSON takes UTF-8 as it is). Text that is not
+// valid UTF-8 goes through encoding/json, which replaces what it cannot read.
+func appendJSONString(b []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		q, _ := json.Marshal(s)
+		return append(b, q...)
+	}
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }

@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 )
 
 // SetSubmissionFile stores the bytes of a submission's 837P file, as built; call it
@@ -90,4 +92,52 @@ func (c *Conn) ClaimsToBatch(ctx context.Context, clearinghouse, defaultClearing
 		return nil, fmt.Errorf("listing claims to batch for %s: %w", clearinghouse, err)
 	}
 	return scanIDs(rows)
+}
+
+// ClaimVersion tells whether a claim changed since it was read: its state, when it
+// last changed (every write to a claim's row or document stamps updated_at), and
+// whether a submission waiting to be sent holds it.
+type ClaimVersion struct {
+	State     ClaimState
+	UpdatedAt time.Time
+	// Pending is true when a submission not sent yet (created) holds the claim.
+	Pending bool
+}
+
+// ClaimVersions returns the versions of the claims with the ids, by id, locking
+// them (PostgreSQL; SQLite's writer holds the whole database): what a batch built
+// from claims read outside its transaction checks inside it. Ids with no claim are
+// left out.
+func (c *Conn) ClaimVersions(ctx context.Context, ids []int64) (map[int64]ClaimVersion, error) {
+	out := make(map[int64]ClaimVersion, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	lock := ""
+	if c.st.d.forUpdate != "" {
+		lock = c.st.d.forUpdate + " OF c"
+	}
+	where, arg := inKeys(c, ids)
+	rows, err := c.query(ctx, `SELECT c.id, c.state, c.updated_at, EXISTS (SELECT 1 FROM submission_claims sc
+			JOIN submissions s ON s.id = sc.submission_id WHERE sc.claim_id = c.id AND s.status = 'created')
+		FROM claims c WHERE c.id`+where+` ORDER BY c.id`+lock, arg)
+	if err != nil {
+		return nil, fmt.Errorf("reading the versions of %d claims: %w", len(ids), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var v ClaimVersion
+		var state string
+		if err := rows.Scan(&id, &state, timeDest{&v.UpdatedAt}, &v.Pending); err != nil {
+			return nil, fmt.Errorf("reading the versions of %d claims: %w", len(ids), err)
+		}
+		v.State = ClaimState(state)
+		out[id] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the versions of %d claims: %w", len(ids), err)
+	}
+	return out, nil
 }

@@ -3,9 +3,11 @@ package storage
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/claimflow/claimflow/edi/x837p"
+	"github.com/lib/pq"
 )
 
 // SubmissionStatus is where a submitted file is.
@@ -56,19 +58,58 @@ func (c *Conn) InsertSubmission(ctx context.Context, s Submission) (int64, error
 		if err != nil {
 			return err
 		}
-		for _, sc := range s.Claims {
-			if _, err := w.exec(ctx, `INSERT INTO submission_claims (submission_id, claim_id, gs06, st02, clm_ordinal, line_ordinals)
-				VALUES (?, ?, ?, ?, ?, ?)`, id, sc.ClaimID, sc.Trace.GS06, sc.Trace.ST02, sc.Trace.CLM,
-				intsArg(sc.Trace.Lines)); err != nil {
-				return classify(err)
-			}
-		}
-		return nil
+		return w.insertSubmittedClaims(ctx, id, s.Claims)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("storing submission %s: %w", s.FileName, err)
 	}
 	return id, nil
+}
+
+// insertSubmittedClaims writes the claims of a submission with one statement: on
+// PostgreSQL their columns as arrays, on SQLite their rows as one JSON array
+// (json_each), so that the statement's text does not change with the number of
+// claims and is parsed once.
+func (w *Conn) insertSubmittedClaims(ctx context.Context, submissionID int64, claims []SubmittedClaim) error {
+	if len(claims) == 0 {
+		return nil
+	}
+	if w.st.driver == Postgres {
+		ids, clms := make([]int64, len(claims)), make([]int64, len(claims))
+		gs06s, st02s, lines := make([]string, len(claims)), make([]string, len(claims)), make([]string, len(claims))
+		for i, sc := range claims {
+			ids[i], clms[i] = sc.ClaimID, int64(sc.Trace.CLM)
+			gs06s[i], st02s[i], lines[i] = sc.Trace.GS06, sc.Trace.ST02, intsArg(sc.Trace.Lines)
+		}
+		_, err := w.exec(ctx, `INSERT INTO submission_claims (submission_id, claim_id, gs06, st02, clm_ordinal, line_ordinals)
+			SELECT ?, v.claim_id, v.gs06, v.st02, v.clm, v.lines::jsonb
+			FROM unnest(?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[]) AS v (claim_id, gs06, st02, clm, lines)`,
+			submissionID, pq.Array(ids), pq.Array(gs06s), pq.Array(st02s), pq.Array(clms), pq.Array(lines))
+		return classify(err)
+	}
+	b := make([]byte, 0, 64*len(claims))
+	b = append(b, '[')
+	for i, sc := range claims {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, sc.ClaimID, 10)
+		b = append(b, ',')
+		b = appendJSONString(b, sc.Trace.GS06)
+		b = append(b, ',')
+		b = appendJSONString(b, sc.Trace.ST02)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(sc.Trace.CLM), 10)
+		b = append(b, ',')
+		b = appendJSONString(b, intsArg(sc.Trace.Lines))
+		b = append(b, ']')
+	}
+	b = append(b, ']')
+	_, err := w.exec(ctx, `INSERT INTO submission_claims (submission_id, claim_id, gs06, st02, clm_ordinal, line_ordinals)
+		SELECT ?, v.value->>0, v.value->>1, v.value->>2, v.value->>3, v.value->>4 FROM json_each(?) AS v ORDER BY v.key`,
+		submissionID, string(b))
+	return classify(err)
 }
 
 func intsArg(v []int) string {
@@ -177,11 +218,11 @@ func (c *Conn) ClaimSubmissions(ctx context.Context, claimID int64) ([]int64, er
 }
 
 // LatestSubmissions returns each claim's latest submission (the highest id), by
-// claim id; claims never submitted are left out. One query per 500 claims: what
-// an acknowledgement file needs to tell answers to earlier submissions apart.
+// claim id; claims never submitted are left out. One query: what an
+// acknowledgement file needs to tell answers to earlier submissions apart.
 func (c *Conn) LatestSubmissions(ctx context.Context, claimIDs []int64) (map[int64]int64, error) {
 	out := make(map[int64]int64, len(claimIDs))
-	err := inChunks(c, claimIDs, func(where string, args []any) error {
+	err := inKeysQuery(c, claimIDs, func(where string, args []any) error {
 		rows, err := c.query(ctx, "SELECT claim_id, MAX(submission_id) FROM submission_claims WHERE claim_id"+where+" GROUP BY claim_id", args...)
 		if err != nil {
 			return err

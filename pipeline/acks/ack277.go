@@ -134,7 +134,7 @@ func (a *applier) prefetch277(ctx context.Context, acks []x277ca.Ack) error {
 			}
 		}
 	}
-	claims, err := a.tx.ClaimsByPCN(ctx, pcns)
+	claims, err := a.tx.ClaimHeadsByPCN(ctx, pcns)
 	if err != nil {
 		return err
 	}
@@ -157,16 +157,30 @@ func (a *applier) prefetch277(ctx context.Context, acks []x277ca.Ack) error {
 }
 
 // claimByPCN returns the claim with the patient control number, from the prefetched
-// claims when there are (storage.ErrNotFound when it is not among them).
-func (a *applier) claimByPCN(ctx context.Context, pcn string) (storage.Claim, error) {
-	if a.claims == nil {
-		return a.tx.ClaimByPCN(ctx, pcn)
-	}
+// claims (storage.ErrNotFound when it is not among them).
+func (a *applier) claimByPCN(pcn string) (storage.ClaimHead, error) {
 	cl, ok := a.claims[pcn]
 	if !ok {
 		return cl, fmt.Errorf("claim %s: %w", pcn, storage.ErrNotFound)
 	}
 	return cl, nil
+}
+
+// document returns the claim's billing.Claim, which names the fields a rejection
+// points at: read only for the claims a 277CA rejects.
+func (a *applier) document(ctx context.Context, id int64) (*billing.Claim, error) {
+	if c, ok := a.documents[id]; ok {
+		return c, nil
+	}
+	cl, err := a.tx.Claim(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.documents == nil {
+		a.documents = map[int64]*billing.Claim{}
+	}
+	a.documents[id] = &cl.Claim
+	return &cl.Claim, nil
 }
 
 // batchSubmission finds the submission a 277CA answers from its 2200B TRN02, our
@@ -228,7 +242,7 @@ func (a *applier) levelRejections(ctx context.Context, ack *x277ca.Ack, ai int, 
 func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim, src sourceOf, subID int64, pos string) error {
 	detail := claim277Detail{Source: src.name, SourceID: ack.InformationSource.ID, BatchID: ack.Submitter.Trace,
 		PayerClaimNumber: c.PayerClaimNumber}
-	cl, err := a.claimByPCN(ctx, c.PCN)
+	cl, err := a.claimByPCN(c.PCN)
 	if errors.Is(err, storage.ErrNotFound) {
 		for si := range c.Statuses {
 			detail.Statuses = append(detail.Statuses, decode(&c.Statuses[si], 0, ""))
@@ -301,7 +315,11 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 		}
 		for si := range c.Statuses {
 			if d := detail.Statuses[si]; d.Rejected {
-				field := statusField(&cl.Claim, firstRejected(&c.Statuses[si]), -1)
+				doc, err := a.document(ctx, cl.ID)
+				if err != nil {
+					return err
+				}
+				field := statusField(doc, firstRejected(&c.Statuses[si]), -1)
 				if err := a.rejection277(ctx, &cl, src, subID, d, field, "claim"); err != nil {
 					return err
 				}
@@ -327,7 +345,11 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 		if lr.line < 0 {
 			what = "a service line claimflow cannot find (REF*FJ " + lr.d.ControlNumber + ")"
 		}
-		if err := a.rejection277(ctx, &cl, src, subID, lr.d, statusField(&cl.Claim, lr.sc, lr.line), what); err != nil {
+		doc, err := a.document(ctx, cl.ID)
+		if err != nil {
+			return err
+		}
+		if err := a.rejection277(ctx, &cl, src, subID, lr.d, statusField(doc, lr.sc, lr.line), what); err != nil {
 			return err
 		}
 	}
@@ -336,8 +358,8 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 
 // rejection277 queues a 277CA rejection for a person, once per claim, submission,
 // source and status.
-func (a *applier) rejection277(ctx context.Context, cl *storage.Claim, src sourceOf, subID int64, d stcDetail, field billing.Path, what string) error {
-	msg := fmt.Sprintf("277CA: the %s rejected %s of claim %s: %s.", src.name, what, cl.PatientControlNumber, d.Text)
+func (a *applier) rejection277(ctx context.Context, cl *storage.ClaimHead, src sourceOf, subID int64, d stcDetail, field billing.Path, what string) error {
+	msg := fmt.Sprintf("277CA: the %s rejected %s of claim %s: %s.", src.name, what, cl.PCN, d.Text)
 	if field != "" {
 		msg += " Fix " + field.String() + " and send the claim again (as new, frequency 1)."
 	} else {
@@ -354,7 +376,7 @@ func (a *applier) rejection277(ctx context.Context, cl *storage.Claim, src sourc
 }
 
 // lineIndex finds a line by its control number (REF*FJ = our REF*6R); -1 when none.
-func lineIndex(cl *storage.Claim, control string) int {
+func lineIndex(cl *storage.ClaimHead, control string) int {
 	for i := range cl.Lines {
 		if control != "" && cl.Lines[i].ControlNumber == control {
 			return i

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/claimflow/claimflow/billing"
 	"github.com/claimflow/claimflow/edi/ta1"
 	"github.com/claimflow/claimflow/edi/x277ca"
 	"github.com/claimflow/claimflow/edi/x999"
@@ -218,7 +219,9 @@ type applier struct {
 	submissions map[string]int64
 	// claims are a 277CA file's claims by PCN, read at once (ack277.go); nil for
 	// other kinds.
-	claims map[string]storage.Claim
+	claims map[string]storage.ClaimHead
+	// documents are the billing.Claims of the claims a 277CA rejects, by id.
+	documents map[int64]*billing.Claim
 	// moves are the claims' moves not made yet, all of cause (see move and flush).
 	moves []storage.ClaimMove
 	cause storage.Cause

@@ -69,6 +69,22 @@ func testSubmissions(t *testing.T, h *harness) {
 	}
 	equal(t, "lines of claims by id", byID[0].StoredLines, c1.StoredLines)
 	equal(t, "lines of claims by id", byID[1].StoredLines, c3.StoredLines)
+	// The same claims without their documents.
+	heads := get[[]storage.ClaimHead](t)(st.ClaimHeads(ctx, []int64{c3.ID, c1.ID, c3.ID + 100, c1.ID}))
+	if len(heads) != 2 || heads[0].ID != c1.ID || heads[1].ID != c3.ID {
+		t.Fatalf("claim heads by id: %+v", heads)
+	}
+	for i, h := range heads {
+		c := byID[i]
+		equal(t, "claim head", h, storage.ClaimHead{ID: c.ID, PCN: c.PatientControlNumber, PatientID: c.PatientID, PayerID: c.PayerID,
+			BillingProviderID: c.BillingProviderID, State: c.State, PayerClaimNumber: c.PayerClaimNumber, Lines: c.StoredLines})
+	}
+	headsByPCN := get[map[string]storage.ClaimHead](t)(st.ClaimHeadsByPCN(ctx, []string{"S1", "S3", "NOPE"}))
+	if len(headsByPCN) != 2 {
+		t.Fatalf("claim heads by PCN: %+v", headsByPCN)
+	}
+	equal(t, "claim head by PCN", headsByPCN["S1"], heads[0])
+	equal(t, "claim head by PCN", headsByPCN["S3"], heads[1])
 	latest := get[map[int64]int64](t)(st.LatestSubmissions(ctx, []int64{c1.ID, c2.ID, c3.ID}))
 	if len(latest) != 2 || latest[c1.ID] != resent || latest[c2.ID] != id {
 		t.Fatalf("latest submissions: %v (want %d for claim 1, %d for claim 2, none for claim 3)", latest, resent, id)
@@ -160,6 +176,31 @@ func testAcks(t *testing.T, h *harness) {
 	if len(list) != 700 || list[699].Status != "A7:562" || list[699].PCN != "K1" || list[699].InboundFileID != fid || len(list[699].Codes) != 1 {
 		t.Errorf("%d acks, the last %+v", len(list), list[len(list)-1])
 	}
+	for i := 1; i < len(list); i++ { // stored in bulk as one by one
+		got, want := list[i], list[0]
+		got.ID, got.Key, got.ReceivedAt = want.ID, want.Key, want.ReceivedAt
+		equal(t, "an acknowledgement stored in bulk", got, want)
+	}
+	// Without file or submission, with characters JSON escapes.
+	odd := storage.Ack{Key: "999/\"z\"/\\1", Kind: "999", ClaimID: c.ID, ISA13: "000000001", GS06: "1", ST02: "0001", Status: "R",
+		Codes: []string{"5", "I\"6"}, Detail: []byte(`{"text":"tab\tquote\" é <&>"}`)}
+	if n := get[int](t)(st.InsertAcks(ctx, []storage.Ack{odd})); n != 1 {
+		t.Fatalf("stored %d of 1", n)
+	}
+	one := storage.Ack{Key: "999/one", Kind: "999", ClaimID: c.ID, ISA13: odd.ISA13, GS06: odd.GS06, ST02: odd.ST02, Status: odd.Status,
+		Codes: odd.Codes, Detail: odd.Detail}
+	_, _ = get2(t)(st.InsertAck(ctx, one))
+	var stored []storage.Ack
+	for _, ack := range get[[]storage.Ack](t)(st.Acks(ctx, storage.AckFilter{ClaimID: c.ID})) {
+		if ack.Kind == "999" {
+			stored = append(stored, ack)
+		}
+	}
+	if len(stored) != 2 || stored[0].Key != odd.Key {
+		t.Fatalf("acks without file or submission: %+v", stored)
+	}
+	stored[0].ID, stored[0].Key, stored[0].ReceivedAt = stored[1].ID, stored[1].Key, stored[1].ReceivedAt
+	equal(t, "an acknowledgement without file or submission stored in bulk", stored[0], stored[1])
 	_, err = st.InsertAcks(ctx, []storage.Ack{{Key: "277/y/1", Kind: "277ca"}, {Kind: "999"}})
 	isErr(t, "acks, one without key", err, storage.ErrInvalid)
 }

@@ -1,0 +1,212 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// ClaimMove is one change of state of TransitionClaims.
+type ClaimMove struct {
+	ClaimID int64
+	To      ClaimState
+	// PayerClaimNumber, when set, is recorded as the claim's payer claim number
+	// (835 CLP07).
+	PayerClaimNumber string
+	// Detail goes to the claim's history with the move.
+	Detail any
+}
+
+// TransitionClaims applies moves in order, in one transaction (c's own on a Tx), as
+// TransitionClaim would one by one, with a few statements whatever their number: the
+// claims are locked, each move checked against the state the earlier moves left, and
+// the claims updated and their history written in bulk. A move the transition table
+// does not allow is skipped and returned; the payer claim number is recorded still.
+func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event) (skipped []ClaimMove, err error) {
+	if len(moves) == 0 {
+		return nil, nil
+	}
+	if !ev.Cause.Valid() {
+		return nil, fmt.Errorf("moving claims: %w: cause %q", ErrInvalid, ev.Cause)
+	}
+	err = c.inTx(ctx, func(w *Conn) error {
+		skipped = skipped[:0]
+		keys := make([]int64, 0, len(moves))
+		for _, m := range moves {
+			keys = append(keys, m.ClaimID)
+		}
+		state, err := w.lockClaimStates(ctx, keys)
+		if err != nil {
+			return err
+		}
+		now := w.st.now()
+		finals := map[int64]*claimFinal{}
+		var order []int64
+		var events []claimEvent
+		for _, m := range moves {
+			from, ok := state[m.ClaimID]
+			if !ok {
+				return fmt.Errorf("claim %d: %w", m.ClaimID, ErrNotFound)
+			}
+			f := finals[m.ClaimID]
+			if f == nil {
+				f = &claimFinal{state: from}
+				finals[m.ClaimID] = f
+				order = append(order, m.ClaimID)
+			}
+			if m.PayerClaimNumber != "" {
+				f.icn = m.PayerClaimNumber
+			}
+			if err := checkTransition(from, m.To); err != nil {
+				skipped = append(skipped, m)
+				continue
+			}
+			detail, err := jsonArg(m.Detail)
+			if err != nil {
+				return err
+			}
+			if m.Detail == nil {
+				detail = "{}"
+			}
+			events = append(events, claimEvent{claimID: m.ClaimID, from: from, to: m.To, detail: detail})
+			state[m.ClaimID], f.state = m.To, m.To
+		}
+		if w.st.driver == Postgres {
+			states, icns := make([]string, len(order)), make([]string, len(order))
+			for i, id := range order {
+				states[i], icns[i] = string(finals[id].state), finals[id].icn
+			}
+			rows := make([][]any, len(events))
+			for i, e := range events {
+				rows[i] = []any{e.claimID, now, string(e.from), string(e.to), string(ev.Cause), ev.Actor, e.detail}
+			}
+			return w.moveClaimsPostgres(ctx, order, states, icns, now, rows)
+		}
+		return w.moveClaimsSQLite(ctx, order, finals, now, events, ev)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("moving %d claims: %w", len(moves), err)
+	}
+	return skipped, nil
+}
+
+// claimFinal is where TransitionClaims leaves a claim.
+type claimFinal struct {
+	state ClaimState
+	icn   string
+}
+
+// claimEvent is a row of a claim's history that TransitionClaims writes.
+type claimEvent struct {
+	claimID  int64
+	from, to ClaimState
+	detail   string // JSON
+}
+
+// moveClaimsSQLite updates the claims to their final states and writes their
+// history with statements that take their rows as JSON arrays (json_each): one
+// UPDATE per state reached, with the ids as one array; one for the claims whose
+// payer claim number changes, with rows [id, state, number]; one INSERT of the
+// history. Their text does not change with the number of claims, so SQLite parses
+// them once (stmtcache.go), where lists of values were parsed at every call, a few
+// values of text per claim.
+func (w *Conn) moveClaimsSQLite(ctx context.Context, order []int64, finals map[int64]*claimFinal, now time.Time,
+	events []claimEvent, ev Event) error {
+	// Claims whose payer claim number changes go as rows [id, state, number];
+	// the others as one array of ids per state reached, so that SQLite reads each
+	// id as it is rather than extracting it from a row.
+	byState := map[ClaimState][]int64{}
+	var states []ClaimState
+	b := make([]byte, 0, 16*len(order))
+	b = append(b, '[')
+	withICN := 0
+	for _, id := range order {
+		f := finals[id]
+		if f.icn == "" {
+			if byState[f.state] == nil {
+				states = append(states, f.state)
+			}
+			byState[f.state] = append(byState[f.state], id)
+			continue
+		}
+		if withICN > 0 {
+			b = append(b, ',')
+		}
+		withICN++
+		b = append(b, '[')
+		b = strconv.AppendInt(b, id, 10)
+		b = append(b, ',')
+		b = appendJSONString(b, string(f.state))
+		b = append(b, ',')
+		b = appendJSONString(b, f.icn)
+		b = append(b, ']')
+	}
+	b = append(b, ']')
+	if withICN > 0 {
+		if _, err := w.exec(ctx, `UPDATE claims SET state = v.value->>1, updated_at = ?, payer_claim_number = v.value->>2
+			FROM json_each(?) AS v WHERE claims.id = v.value->>0`, now, string(b)); err != nil {
+			return err
+		}
+	}
+	for _, st := range states {
+		where, arg := inKeys(w, byState[st])
+		if _, err := w.exec(ctx, "UPDATE claims SET state = ?, updated_at = ? WHERE id"+where, string(st), now, arg); err != nil {
+			return err
+		}
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	b = b[:0]
+	b = append(b, '[')
+	for i, e := range events {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, e.claimID, 10)
+		b = append(b, ',')
+		b = appendJSONString(b, string(e.from))
+		b = append(b, ',')
+		b = appendJSONString(b, string(e.to))
+		b = append(b, ',')
+		b = appendJSONString(b, e.detail)
+		b = append(b, ']')
+	}
+	b = append(b, ']')
+	if _, err := w.exec(ctx, `INSERT INTO claim_events (claim_id, at, from_state, to_state, cause, actor, detail)
+		SELECT e.value->>0, ?, e.value->>1, e.value->>2, ?, ?, e.value->>3 FROM json_each(?) AS e ORDER BY e.key`,
+		now, string(ev.Cause), ev.Actor, string(b)); err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+var claimEventColumns = []string{"claim_id", "at", "from_state", "to_state", "cause", "actor", "detail"}
+
+// moveClaimsPostgres updates the claims to their final states in one statement
+// that takes its rows as three arrays, not as a list of values: four parameters to
+// bind and plan whatever the number of claims (a list of values costs a parameter
+// each to bind, and its join estimates to plan). The claims are also named by the
+// id array alone, as before, so that the planner can find them by primary key
+// rather than read every claim to join it with the list. The history goes in with
+// COPY.
+func (w *Conn) moveClaimsPostgres(ctx context.Context, ids []int64, states, icns []string, now time.Time, events [][]any) error {
+	if _, err := w.tx.ExecContext(ctx, `UPDATE claims SET state = v.state, updated_at = $4,
+			payer_claim_number = CASE WHEN v.icn <> '' THEN v.icn ELSE claims.payer_claim_number END
+		FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v (id, state, icn) WHERE claims.id = v.id AND claims.id = ANY ($1)`,
+		pq.Array(ids), pq.Array(states), pq.Array(icns), now); err != nil {
+		return err
+	}
+	rs := newRowSet("claim_events", claimEventColumns, len(events))
+	for _, e := range events {
+		rs.vals = append(rs.vals, e...)
+	}
+	if _, err := w.writeRowSet(ctx, rs); err != nil {
+		return classify(err)
+	}
+	return nil
+}

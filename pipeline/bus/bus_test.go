@@ -227,6 +227,48 @@ func TestRelayCrashBeforeMarkPublishesOnce(t *testing.T) {
 	}
 }
 
+// cancelAfterRead is an outbox whose reader's context ends as soon as the rows
+// are read: the process is told to stop while the relay sends them.
+type cancelAfterRead struct {
+	*memOutbox
+	cancel context.CancelFunc
+}
+
+func (o cancelAfterRead) PendingOutbox(ctx context.Context, limit int) ([]OutboxRow, error) {
+	rows, err := o.memOutbox.PendingOutbox(ctx, limit)
+	o.cancel()
+	return rows, err
+}
+
+// TestRelayStopMarksWhatItSent: a relay stopped while it waits for the stream's
+// answers still marks the rows the stream stored, so that a clean stop leaves
+// nothing to publish again.
+func TestRelayStopMarksWhatItSent(t *testing.T) {
+	t.Parallel()
+	b := connect(t, fastConfig(embedded(t)))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := newOutbox()
+	const rows = 50
+	for i := range rows {
+		out.add(b.topo.WorkSubject(Scrub), []byte("claims "+strconv.Itoa(i)))
+	}
+	relay, err := NewRelay(b, cancelAfterRead{out, cancel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := relay.Once(ctx)
+	if err != nil || n != rows {
+		t.Fatalf("Once = %d, %v; want %d marked", n, err, rows)
+	}
+	if p := out.pending(); p != 0 {
+		t.Fatalf("%d rows left unmarked after a clean stop", p)
+	}
+	if got := streamMsgs(t, b, b.topo.WorkStream()); got != rows {
+		t.Fatalf("stream holds %d messages, want %d", got, rows)
+	}
+}
+
 func TestRelayKeepsRowsThatFail(t *testing.T) {
 	t.Parallel()
 	b := connect(t, fastConfig(embedded(t)))

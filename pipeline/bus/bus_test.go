@@ -662,3 +662,52 @@ func embeddedAt(t testing.TB, dir string) *EmbeddedServer {
 	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
 	return srv
 }
+
+// TestQueuedCountsWaitingAndRunningWork: Queued shows a stage's message from
+// publication to ack (waiting, then delivered and unanswered), and the stream's
+// sequence moves with every message stored.
+func TestQueuedCountsWaitingAndRunningWork(t *testing.T) {
+	t.Parallel()
+	b := connect(t, fastConfig(embedded(t)))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	q, err := b.Queued(ctx)
+	if err != nil || !q.Idle() || q.LastSeq != 0 {
+		t.Fatalf("empty bus: %+v, %v", q, err)
+	}
+	if _, err := b.PublishWork(ctx, Remit, []byte("835"), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	q, err = b.Queued(ctx)
+	if err != nil || q.Idle() || q.Waiting[Remit] != 1 || len(q.Waiting) != 1 || q.LastSeq != 1 {
+		t.Fatalf("one message published: %+v, %v", q, err)
+	}
+	running, release := make(chan struct{}), make(chan struct{})
+	stop := consumeInBackground(t, b, Remit, HandlerFunc(func(ctx context.Context, m Message) error {
+		close(running)
+		<-release
+		return nil
+	}))
+	<-running
+	q, err = b.Queued(ctx)
+	if err != nil || q.Idle() || q.Waiting[Remit] != 1 {
+		t.Fatalf("message being handled: %+v, %v", q, err)
+	}
+	close(release)
+	eventually(t, 10*time.Second, "the bus idle once the message is acked", func() bool {
+		q, err = b.Queued(ctx)
+		return err == nil && q.Idle()
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if q.LastSeq != 1 || q.Messages != 0 {
+		t.Fatalf("after the ack: %+v", q)
+	}
+	if _, err := b.PublishWork(ctx, Remit, []byte("835"), "r1"); err != nil { // a duplicate
+		t.Fatal(err)
+	}
+	if q, err = b.Queued(ctx); err != nil || !q.Idle() || q.LastSeq != 1 {
+		t.Fatalf("after a duplicate: %+v, %v", q, err)
+	}
+}

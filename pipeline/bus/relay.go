@@ -69,6 +69,10 @@ func WithRelayLogger(l *slog.Logger) RelayOption {
 	}
 }
 
+// shutdownGrace is how long Relay.Once still waits for the stream's answers to
+// rows it sent once its context has ended.
+const shutdownGrace = 5 * time.Second
+
 // Relay publishes outbox rows to JetStream with Nats-Msg-Id set to the row id and
 // marks them published once the stream has stored them. It is at-least-once: a
 // crash between publish and mark publishes the row again, and the stream drops
@@ -106,8 +110,9 @@ func (r *Relay) Notify() {
 	}
 }
 
-// Run relays until ctx ends, then returns nil. Failures are logged and retried
-// after the interval, growing to 30 times it while they last.
+// Run relays until ctx ends, then returns nil (the round in progress still marks
+// the rows it sent: see Once). Failures are logged and retried after the
+// interval, growing to 30 times it while they last.
 func (r *Relay) Run(ctx context.Context) error {
 	failures := 0
 	for {
@@ -140,8 +145,9 @@ func (r *Relay) Run(ctx context.Context) error {
 }
 
 // Once publishes up to one batch of pending rows, marks those the stream stored
-// (or had already stored: duplicates) and returns how many it marked. Rows that
-// failed stay pending for the next round; the error names the first.
+// (or had already stored: duplicates) and returns how many it marked; when ctx
+// ends after the rows were sent, it still waits a few seconds for the answers.
+// Rows that failed stay pending for the next round; the error names the first.
 func (r *Relay) Once(ctx context.Context) (int, error) {
 	rows, err := r.src.PendingOutbox(ctx, r.batch)
 	if err != nil {
@@ -161,24 +167,38 @@ func (r *Relay) Once(ctx context.Context) (int, error) {
 		}
 		futures[i] = f
 	}
+	// The rows are sent: when ctx ends meanwhile, the stream's answers still get
+	// a short grace period, so that a clean stop leaves no stored row unmarked (it
+	// would be published again at the next start, and delivered again if that comes
+	// after the duplicate window).
 	done := make([]int64, 0, len(rows))
+	stopped := ctx.Done()
+	var expired <-chan time.Time
+futures:
 	for i, f := range futures {
 		if f == nil {
 			break
 		}
-		select {
-		case <-f.Ok():
-			done = append(done, rows[i].ID)
-		case err := <-f.Err():
-			if firstErr == nil {
-				firstErr = fmt.Errorf("publishing outbox row %d to %s: %w", rows[i].ID, rows[i].Subject, err)
+		for {
+			select {
+			case <-f.Ok():
+				done = append(done, rows[i].ID)
+			case err := <-f.Err():
+				if firstErr == nil {
+					firstErr = fmt.Errorf("publishing outbox row %d to %s: %w", rows[i].ID, rows[i].Subject, err)
+				}
+			case <-stopped:
+				stopped = nil
+				t := time.NewTimer(shutdownGrace)
+				defer t.Stop()
+				expired = t.C
+				continue
+			case <-expired:
+				if firstErr == nil {
+					firstErr = fmt.Errorf("publishing outbox row %d: no answer %v after %w", rows[i].ID, shutdownGrace, ctx.Err())
+				}
+				break futures
 			}
-		case <-ctx.Done():
-			if firstErr == nil {
-				firstErr = fmt.Errorf("publishing outbox row %d: %w", rows[i].ID, ctx.Err())
-			}
-		}
-		if ctx.Err() != nil {
 			break
 		}
 	}

@@ -255,4 +255,25 @@ func testClaimReadsOfMany(t *testing.T, st *storage.Store) {
 			t.Errorf("claim %d: lines %+v, want %+v", id, lines[id], cl.StoredLines)
 		}
 	}
+	// ClaimsCoverages: the claims' PCNs, coverages and columns, nothing else of
+	// their documents.
+	heads, err := st.ClaimsCoverages(ctx, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(heads) != len(ids) {
+		t.Fatalf("%d claims' coverages, want %d", len(heads), len(ids))
+	}
+	for i, h := range heads {
+		cl, err := st.Claim(ctx, ids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := cl
+		want.Claim = billing.Claim{PatientControlNumber: cl.PatientControlNumber, Coverages: cl.Coverages}
+		want.StoredLines = nil
+		if h.ID != ids[i] || h.PatientControlNumber == "" || len(h.Coverages) != 1 || fmt.Sprint(h) != fmt.Sprint(want) {
+			t.Errorf("claim %d coverages:\n%+v\nwant %+v", ids[i], h, want)
+		}
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/claimflow/claimflow/billing"
 )
 
 // ClaimsWithoutLines returns the claims with the ids, in id order, without
@@ -34,6 +36,41 @@ func (c *Conn) ClaimsWithoutLines(ctx context.Context, ids []int64) ([]Claim, er
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading claims: %w", err)
+	}
+	return out, nil
+}
+
+// ClaimsCoverages is ClaimsWithoutLines with only the patient control number and
+// the coverages of each claim's document decoded (the rest of its billing.Claim is
+// empty): what deciding where an adjudicated claim goes next needs, at a fraction
+// of the decoding.
+func (c *Conn) ClaimsCoverages(ctx context.Context, ids []int64) ([]Claim, error) {
+	out := make([]Claim, 0, len(ids))
+	err := inKeysQuery(c, ids, func(where string, args []any) error {
+		rows, err := c.query(ctx, "SELECT "+claimColumns+" FROM "+claimsWithDocuments+" WHERE id"+where+" ORDER BY id", args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var cl Claim
+			var doc struct {
+				PCN       string             `json:"patient_control_number"`
+				Coverages []billing.Coverage `json:"coverages"`
+			}
+			var state string
+			if err := rows.Scan(&cl.ID, jsonDest{&doc}, idDest{&cl.PatientID}, idDest{&cl.PayerID}, idDest{&cl.BillingProviderID},
+				&state, &cl.PayerClaimNumber, dateDest{&cl.FirstBilledOn}, timeDest{&cl.CreatedAt}, timeDest{&cl.UpdatedAt}); err != nil {
+				return err
+			}
+			cl.State = ClaimState(state)
+			cl.PatientControlNumber, cl.Coverages = doc.PCN, doc.Coverages
+			out = append(out, cl)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the coverages of %d claims: %w", len(ids), err)
 	}
 	return out, nil
 }
@@ -112,6 +149,16 @@ func (c *Conn) ClaimsByID(ctx context.Context, ids []int64) ([]Claim, error) {
 		out[i].StoredLines = lines[out[i].ID]
 	}
 	return out, nil
+}
+
+// LinesOf returns the stored lines of the claims with the ids, by claim, in line
+// order, in one query; claims without lines are left out.
+func (c *Conn) LinesOf(ctx context.Context, ids []int64) (map[int64][]ClaimLine, error) {
+	lines, err := c.linesOf(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("reading the lines of %d claims: %w", len(ids), err)
+	}
+	return lines, nil
 }
 
 // linesOf returns the lines of the claims with the ids, by claim, in line order, in
@@ -244,4 +291,140 @@ func inKeysQuery[K string | int64](c *Conn, keys []K, fn func(where string, args
 	}
 	where, arg := inKeys(c, keys)
 	return fn(where, []any{arg})
+}
+
+// ClaimPaymentsOf returns every payment of the claims with the ids, by claim, oldest
+// first, with adjustments and, when services is set, their services
+// (ClaimPayments for many claims): one query, two with the services. Claims
+// without payments are left out.
+func (c *Conn) ClaimPaymentsOf(ctx context.Context, ids []int64, services bool) (map[int64][]ClaimPayment, error) {
+	out := make(map[int64][]ClaimPayment, len(ids))
+	err := inKeysQuery(c, ids, func(where string, args []any) error {
+		rows, err := c.query(ctx, `SELECT id, remittance_id, claim_id, payment_key, pcn, status, charge, paid,
+				patient_responsibility, filing_indicator, payer_claim_number, remark_codes, adjustments
+			FROM claim_payments WHERE claim_id`+where+` ORDER BY id`, args...)
+		if err != nil {
+			return err
+		}
+		// Where each payment is: its claim and its index there.
+		type at struct {
+			claim int64
+			i     int
+		}
+		index := map[int64]at{}
+		for rows.Next() {
+			var cp ClaimPayment
+			if err := rows.Scan(&cp.ID, &cp.RemittanceID, idDest{&cp.ClaimID}, &cp.Key, &cp.PatientControlNumber, &cp.Status,
+				&cp.Charge, &cp.Paid, &cp.PatientResponsibility, &cp.FilingIndicator, &cp.PayerClaimNumber,
+				jsonDest{&cp.RemarkCodes}, adjustmentsDest{&cp.Adjustments}); err != nil {
+				rows.Close()
+				return err
+			}
+			index[cp.ID] = at{cp.ClaimID, len(out[cp.ClaimID])}
+			out[cp.ClaimID] = append(out[cp.ClaimID], cp)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(index) == 0 || !services {
+			return err
+		}
+		srows, err := c.query(ctx, `SELECT id, claim_payment_id, line_id, control_number, procedure_code, modifiers, charge, paid,
+				units, service_date, remark_codes, adjustments
+			FROM service_payments WHERE claim_payment_id IN (SELECT id FROM claim_payments WHERE claim_id`+where+`) ORDER BY id`, args...)
+		if err != nil {
+			return err
+		}
+		defer srows.Close()
+		for srows.Next() {
+			var sp ServicePayment
+			var mods string
+			if err := srows.Scan(&sp.ID, &sp.claimPaymentID, idDest{&sp.LineID}, &sp.ControlNumber, &sp.ProcedureCode, &mods,
+				&sp.Charge, &sp.Paid, &sp.Units, dateDest{&sp.ServiceDate}, jsonDest{&sp.RemarkCodes},
+				adjustmentsDest{&sp.Adjustments}); err != nil {
+				return err
+			}
+			if mods != "" {
+				sp.Modifiers = strings.Split(mods, ":")
+			}
+			a, ok := index[sp.claimPaymentID]
+			if !ok {
+				continue // a payment stored since the first query
+			}
+			cp := &out[a.claim][a.i]
+			cp.Services = append(cp.Services, sp)
+		}
+		return srows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the payments of %d claims: %w", len(ids), err)
+	}
+	return out, nil
+}
+
+// PaymentOriginsOf returns the origin of every payment of the claims with the ids,
+// by claim, oldest first (PaymentOrigins for many claims): one query.
+func (c *Conn) PaymentOriginsOf(ctx context.Context, ids []int64) (map[int64][]PaymentOrigin, error) {
+	out := make(map[int64][]PaymentOrigin, len(ids))
+	err := inKeysQuery(c, ids, func(where string, args []any) error {
+		rows, err := c.query(ctx, `SELECT cp.claim_id, cp.id, r.id, r.payer_id, r.payment_date, r.production_date
+			FROM claim_payments cp JOIN remittances r ON r.id = cp.remittance_id
+			WHERE cp.claim_id`+where+` ORDER BY cp.id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var claim int64
+			var o PaymentOrigin
+			if err := rows.Scan(&claim, &o.PaymentID, &o.RemittanceID, idDest{&o.PayerID}, dateDest{&o.PaymentDate}, dateDest{&o.ProductionDate}); err != nil {
+				return err
+			}
+			out[claim] = append(out[claim], o)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the payment origins of %d claims: %w", len(ids), err)
+	}
+	return out, nil
+}
+
+// LedgerSum is the sum of a claim's ledger entries of one line (0: the claim
+// outside its lines), payer (0: none) and bucket.
+type LedgerSum struct {
+	LineID  int64
+	PayerID int64
+	Bucket  Bucket
+	Amount  billing.Money
+}
+
+// LedgerSums returns the sums of the ledger entries of the claims with the ids, by
+// claim, per line, payer and bucket (in no order): what a balance per line and
+// payer needs, in one query that returns a few rows per claim. Claims without
+// entries are left out.
+func (c *Conn) LedgerSums(ctx context.Context, ids []int64) (map[int64][]LedgerSum, error) {
+	out := make(map[int64][]LedgerSum, len(ids))
+	err := inKeysQuery(c, ids, func(where string, args []any) error {
+		rows, err := c.query(ctx, `SELECT claim_id, line_id, payer_id, bucket, CAST(SUM(amount) AS BIGINT)
+			FROM ledger_entries WHERE claim_id`+where+`
+			GROUP BY claim_id, line_id, payer_id, bucket`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var claim int64
+			var s LedgerSum
+			var bucket string
+			if err := rows.Scan(&claim, idDest{&s.LineID}, idDest{&s.PayerID}, &bucket, &s.Amount); err != nil {
+				return err
+			}
+			s.Bucket = Bucket(bucket)
+			out[claim] = append(out[claim], s)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("summing the ledger entries of %d claims: %w", len(ids), err)
+	}
+	return out, nil
 }

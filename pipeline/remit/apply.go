@@ -215,9 +215,24 @@ func (b *batch) addClaim(pl *Plan, cp *ClaimPlan) {
 			Codes: d.Codes, Message: d.Message,
 		})
 	}
-	if res.Secondary {
+	if movesOn(res) {
 		b.secondary = append(b.secondary, cp.Claim.ID)
 	}
+}
+
+// movesOn reports whether the secondary stage decides what comes next for the
+// claim: every claim the payer adjudicated as paid or partially paid (next payer,
+// patient-billed or closed), not one the payer forwarded (crossover: the next
+// payer's 835 comes without a claim from us) nor one it denied (the denial queue
+// decides).
+func movesOn(res *posting.Result) bool {
+	if res.Secondary {
+		return true
+	}
+	if res.Crossover {
+		return false
+	}
+	return res.State == storage.StatePaid || res.State == storage.StatePartiallyPaid
 }
 
 func (p *Poster) actor() string {

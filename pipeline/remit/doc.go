@@ -8,7 +8,8 @@
 // lines by REF*6R (else procedure, modifiers, date and charge), their ledger
 // entries (billing/posting), reversals of earlier postings, PLB entries, claim
 // states (Cause 835), denial and unmatched-remittance work items, and secondary
-// work for claims the next payer should see. Files are read twice, streaming, a
+// work for every claim paid or partially paid and not forwarded (the secondary
+// stage bills the next payer, bills the patient or closes it). Files are read twice, streaming, a
 // transaction set at a time: memory does not grow with the file.
 //
 // Posting is idempotent on the file's SHA-256 (a processed file is not read again),

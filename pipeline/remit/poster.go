@@ -75,7 +75,7 @@ type Summary struct {
 	Reversals  int           // earlier postings reversed
 	Forwarded  int           // crossovers
 	Exceptions int           // payments or PLB amounts that could not be posted
-	Secondary  int           // claims sent to the secondary stage
+	Secondary  int           // claims sent to the secondary stage (paid or partially paid, not forwarded)
 	Entries    int           // ledger entries written
 	Paid       billing.Money // the claim payments (CLP04)
 	Provider   billing.Money // the PLB amounts

@@ -1,7 +1,6 @@
 package secondary
 
 import (
-	"context"
 	"fmt"
 	"slices"
 
@@ -21,15 +20,7 @@ var processedAs = [][]string{{"1", "19"}, {"2", "20"}, {"3", "21"}}
 // payer; when none is, those of unrecognized payers whose CLP02 says they processed
 // the claim at coverage k's position. A reversal (CLP02 22) cancels the payment it
 // reverses, so after a reversal and its correction the correction stands.
-func payerPayment(ctx context.Context, conn *storage.Conn, cl *storage.Claim, k int) (*storage.ClaimPayment, billing.Date, error) {
-	pays, err := conn.ClaimPayments(ctx, cl.ID)
-	if err != nil {
-		return nil, billing.Date{}, err
-	}
-	origins, err := conn.PaymentOrigins(ctx, cl.ID)
-	if err != nil {
-		return nil, billing.Date{}, err
-	}
+func payerPayment(pays []storage.ClaimPayment, origins []storage.PaymentOrigin, cl *storage.Claim, k int) (*storage.ClaimPayment, billing.Date, error) {
 	from := make(map[int64]storage.PaymentOrigin, len(origins))
 	for _, o := range origins {
 		from[o.PaymentID] = o

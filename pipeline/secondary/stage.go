@@ -131,13 +131,9 @@ func (s *Stage) ProcessAll(ctx context.Context, claimIDs []int64) ([]*Plan, erro
 			}
 			return err
 		}
-		claims, err := tx.ClaimsByID(ctx, claimIDs)
+		r, err := readAhead(ctx, &tx.Conn, claimIDs)
 		if err != nil {
 			return err
-		}
-		r := &reads{conn: &tx.Conn, claims: make(map[int64]storage.Claim, len(claims))}
-		for _, cl := range claims {
-			r.claims[cl.ID] = cl
 		}
 		var moves []storage.ClaimMove
 		flush := func() error {

@@ -7,7 +7,7 @@ import (
 	"github.com/claimflow/claimflow/storage"
 )
 
-// transfers returns, from the claim's ledger entries, the entries that move what
+// transfers returns, from the sums of the claim's ledger entries, the entries that move what
 // the payer billed now left on the claim to the next payer (our id next), coverage n:
 //
 //   - the patient's part (the payer's PR adjustments, less what the patient paid)
@@ -23,7 +23,7 @@ import (
 // only positive amounts move (a credit stays where it is). Keys are
 // "cob/<claim>/<coverage n>/<line id or claim>/<part>", natural ids only, so
 // planning again gives the same entries and posting them twice posts nothing.
-func transfers(entries []storage.Entry, cl *storage.Claim, pay *storage.ClaimPayment, n int, next int64, on billing.Date) []storage.Entry {
+func transfers(sums []storage.LedgerSum, cl *storage.Claim, pay *storage.ClaimPayment, n int, next int64, on billing.Date) []storage.Entry {
 	base := storage.Entry{
 		PatientID: cl.PatientID, ClaimID: cl.ID, PayerID: cl.PayerID, BillingProviderID: cl.BillingProviderID,
 		EffectiveOn: on, Reason: "COB-" + responsibility(&cl.Coverages[n], n),
@@ -49,7 +49,7 @@ func transfers(entries []storage.Entry, cl *storage.Claim, pay *storage.ClaimPay
 	// and on the payer billed now.
 	type owed struct{ patient, insurance billing.Money }
 	by := map[int64]*owed{}
-	for _, e := range entries {
+	for _, e := range sums {
 		o := by[e.LineID]
 		if o == nil {
 			o = &owed{}

@@ -17,9 +17,6 @@ const (
 	DefaultPollCost      = 10
 	DefaultSettleFor     = 600 * time.Millisecond
 	DefaultMaxIdleRounds = 4
-	// BusGrace is how long reads of Driver.Bus may fail in a row before the
-	// driver gives up.
-	BusGrace = 30 * time.Second
 )
 
 // Driver moves claims through the pipeline for one clearinghouse (claimflow demo
@@ -27,19 +24,14 @@ const (
 // batch while claims are ready to send, waits until they are sent, asks for a
 // fetch, waits until the answers are processed, and goes round again until no
 // claim is in flight or rounds in a row change nothing. It only writes work
-// messages to the outbox (Env.Emit) and reads the store's backlog and the bus's
-// queues: the stages run wherever a pipeline.Runner consumes the bus (this
-// process or others), and a relay somewhere publishes the outbox.
+// messages to the outbox (Env.Emit) and reads the store's backlog: the stages
+// run wherever a pipeline.Runner consumes the bus (this process or others), and a
+// relay somewhere publishes the outbox.
 type Driver struct {
 	// Env gives the store and the bus topology the work messages are written for.
 	Env *Env
 	// Clearinghouse is the one to batch for and fetch from.
 	Clearinghouse string
-	// Bus, when set, is read to tell exactly when the stages have nothing left
-	// to do: nothing in the outbox, and no stage's consumer with a message to
-	// deliver or waiting for an answer (see Idle). When nil, the driver judges by
-	// time: nothing moving for SettleFor, confirmed by a further round.
-	Bus *bus.Bus
 	// PollEvery is how often the backlog is read at most (DefaultPollEvery when
 	// zero). Reading it counts the claims by state, which takes longer as the claims
 	// table grows: each wait is PollCost times as long as the last read took
@@ -49,10 +41,9 @@ type Driver struct {
 	PollEvery time.Duration
 	PollCost  int
 	MaxPoll   time.Duration
-	// SettleFor is how long nothing must move before a round is over when Bus is
-	// nil (DefaultSettleFor when zero; make it longer than a redelivery delay when
-	// workers may die), and how long claims may wait unbatched before the driver
-	// asks for another batch.
+	// SettleFor is how long nothing must move before a round is over
+	// (DefaultSettleFor when zero). Make it longer than a redelivery delay when
+	// workers may die.
 	SettleFor time.Duration
 	// MaxIdleRounds is how many rounds in a row may change nothing before Run gives
 	// up on the claims still in flight (DefaultMaxIdleRounds when zero).
@@ -63,8 +54,7 @@ type Driver struct {
 	// stages it relies on stopped).
 	Alive func() error
 
-	lastRead   time.Duration // how long the last backlog read took
-	busFailing time.Time     // when reads of the bus started failing; zero when the last worked
+	lastRead time.Duration // how long the last backlog read took
 }
 
 // DriveResult is what Driver.Run did.
@@ -158,7 +148,7 @@ func (d *Driver) Emit(ctx context.Context, s bus.Stage) error {
 }
 
 // Run goes round (batch, wait for the uploads, fetch, wait for the answers) until
-// no claim is in flight and the stages are idle, or MaxIdleRounds rounds in a row leave the claims' states
+// no claim is in flight, or MaxIdleRounds rounds in a row leave the claims' states
 // unchanged; it then returns the claims still in flight in Result.Stuck.
 func (d *Driver) Run(ctx context.Context) (DriveResult, error) {
 	maxIdle := d.MaxIdleRounds
@@ -187,12 +177,11 @@ func (d *Driver) Run(ctx context.Context) (DriveResult, error) {
 		if b, err = d.settle(ctx); err != nil {
 			return DriveResult{Rounds: round}, err
 		}
-		// Nothing in flight ends the run when settle saw the stages idle; without a
-		// Bus, only when a further round confirms it: work a stage has taken off
-		// the bus but not yet finished (the secondary stage re-billing claims an 835
-		// just paid) shows in no claim's state meanwhile.
+		// Nothing in flight ends the run only when a further round confirms it: work a
+		// stage has taken off the bus but not yet finished (the secondary stage
+		// re-billing claims an 835 just paid) shows in no claim's state meanwhile.
 		if b.InFlight() == 0 {
-			if d.Bus != nil || quiet && maps.Equal(b.ByState, last) {
+			if quiet && maps.Equal(b.ByState, last) {
 				return DriveResult{Rounds: round, Final: b}, nil
 			}
 			quiet, last = true, b.ByState
@@ -219,13 +208,12 @@ func (d *Driver) Run(ctx context.Context) (DriveResult, error) {
 
 // sent waits until every claim ready to send is in a transmitted file. Claims can
 // become ready after the batch it asked for ran (the secondary stage re-bills a
-// claim whose 835 was still being posted): when some wait unbatched while the
-// stages are idle, or for a settle period, it asks for another batch (batching
-// is idempotent).
+// claim whose 835 was still being posted): when some wait unbatched for a settle
+// period, it asks for another batch (batching is idempotent).
 func (d *Driver) sent(ctx context.Context) error {
 	asked := time.Now()
 	for {
-		b, idle, err := d.idle(ctx)
+		b, err := d.backlog(ctx)
 		if err != nil {
 			return err
 		}
@@ -236,7 +224,7 @@ func (d *Driver) sent(ctx context.Context) error {
 		if ready == 0 && b.Unsent == 0 {
 			return nil
 		}
-		if unbatched > 0 && (idle || time.Since(asked) >= d.settleFor()) {
+		if unbatched > 0 && time.Since(asked) >= d.settleFor() {
 			if err := d.Emit(ctx, bus.Batch); err != nil {
 				return err
 			}
@@ -249,81 +237,28 @@ func (d *Driver) sent(ctx context.Context) error {
 }
 
 // settle waits until the pipeline is quiet: nothing in the outbox, every received
-// file processed, and, with a Bus, no stage with work queued or running (see
-// Idle); without one, no claim changing state for SettleFor (a quarter of it
-// once nothing is in flight).
+// file processed, and no claim changing state for SettleFor (a quarter of it once
+// nothing is in flight).
 func (d *Driver) settle(ctx context.Context) (storage.Backlog, error) {
 	var prev map[storage.ClaimState]int64
 	since := time.Now()
 	quiet := d.settleFor()
 	for {
-		b, idle, err := d.idle(ctx)
+		b, err := d.backlog(ctx)
 		if err != nil {
 			return b, err
 		}
 		total := sum(b.ByState)
 		d.progress("acknowledged and paid", total-b.InFlight(), total)
-		switch {
-		case d.Bus != nil:
-			if idle {
-				return b, nil
-			}
-		case !maps.Equal(b.ByState, prev) || b.Outbox > 0 || b.Inbound > 0:
+		if !maps.Equal(b.ByState, prev) || b.Outbox > 0 || b.Inbound > 0 {
 			prev, since = b.ByState, time.Now()
-		case time.Since(since) >= quiet || b.InFlight() == 0 && time.Since(since) >= quiet/4:
+		} else if time.Since(since) >= quiet || b.InFlight() == 0 && time.Since(since) >= quiet/4 {
 			return b, nil
 		}
 		if err := d.pause(ctx); err != nil {
 			return b, fmt.Errorf("driving %s: waiting for the answers (%d claims in flight): %w", d.Clearinghouse, b.InFlight(), err)
 		}
 	}
-}
-
-// idle reads the backlog and, with a Bus, tells whether the stages have nothing
-// left to do: the work stream read before and after the backlog shows no stage
-// with a message to deliver or waiting for an answer, and no message stored in
-// between, while the backlog shows nothing in the outbox and no received file
-// unprocessed. That cannot miss work in flight: a message not yet acked at the
-// first read shows there; one acked before it had its stage's transaction
-// committed, so what that wrote is in the backlog, in the outbox or (published
-// since) counted by the stream's sequence at the second read. Without a Bus,
-// idle is false.
-func (d *Driver) idle(ctx context.Context) (storage.Backlog, bool, error) {
-	var before bus.Queued
-	busOK := false
-	if d.Bus != nil {
-		var err error
-		before, err = d.Bus.Queued(ctx)
-		if busOK, err = d.busRead(err); err != nil {
-			return storage.Backlog{}, false, err
-		}
-	}
-	b, err := d.backlog(ctx)
-	if err != nil || !busOK || !before.Idle() || b.Outbox > 0 || b.Inbound > 0 {
-		return b, false, err
-	}
-	after, err := d.Bus.Queued(ctx)
-	if busOK, err = d.busRead(err); err != nil || !busOK {
-		return b, false, err
-	}
-	return b, after.Idle() && after.LastSeq == before.LastSeq, nil
-}
-
-// busRead judges a read of the bus's queues: a failed one means "not known to be
-// idle" while the failures last less than BusGrace (a NATS node lost, the
-// connection moving to another), and fails the driver after that.
-func (d *Driver) busRead(err error) (ok bool, _ error) {
-	if err == nil {
-		d.busFailing = time.Time{}
-		return true, nil
-	}
-	if d.busFailing.IsZero() {
-		d.busFailing = time.Now()
-	}
-	if time.Since(d.busFailing) >= BusGrace {
-		return false, fmt.Errorf("driving %s: %w", d.Clearinghouse, err)
-	}
-	return false, nil
 }
 
 // pending reports whether claims in state s are still in flight.

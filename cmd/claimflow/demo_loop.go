@@ -52,7 +52,7 @@ func demo(ctx context.Context, f *demoFlags, dataDir string, prog *progress, log
 		return nil, err
 	}
 	d := &pipeline.Driver{
-		Env: sys.env, Clearinghouse: demoClearinghouse, Bus: sys.bus, Progress: prog.update,
+		Env: sys.env, Clearinghouse: demoClearinghouse, Progress: prog.update,
 		Alive: func() error {
 			select {
 			case err := <-runDone:

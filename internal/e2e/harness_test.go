@@ -53,7 +53,6 @@ type system struct {
 
 	store   *storage.Store
 	env     *pipeline.Env // the test's: intake and the driver's work messages
-	bus     *bus.Bus      // the driver reads the stages' queues through it (from startWorkers on)
 	sim     *simulator.Server
 	simRoot string
 	userKey string // the workers' SFTP key file
@@ -175,10 +174,6 @@ func (s *system) startWorkers(n int) {
 	for i := range n {
 		s.startWorker(i)
 	}
-	if s.bus == nil {
-		// The workers created the streams and consumers with their configuration.
-		s.bus = testenv.Connect(s.t, bus.Config{URLs: s.natsURLs, Namespace: s.ns, SkipSetup: true})
-	}
 }
 
 // startWorker starts worker i (again, when it died) and waits until it is ready.
@@ -263,7 +258,7 @@ func (s *system) intake(gen *fixtures.ClaimGenerator) {
 
 // driver returns a driver of the run's loop.
 func (s *system) driver(settle time.Duration, idle int) *Driver {
-	return &Driver{Env: s.env, Clearinghouse: simName, Bus: s.bus, SettleFor: settle, MaxIdleRounds: idle, Alive: s.alive}
+	return &Driver{Env: s.env, Clearinghouse: simName, SettleFor: settle, MaxIdleRounds: idle, Alive: s.alive}
 }
 
 // drive runs the loop until every claim reached an outcome, failing the test when

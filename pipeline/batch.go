@@ -356,20 +356,8 @@ func (b *batcher) ready(ctx context.Context, c *storage.Conn) ([]storage.Claim, 
 // were (same state and version, in no file waiting to be sent), and the payers
 // that routed them too.
 func (b *batcher) unchanged(ctx context.Context, tx *storage.Tx, claims []storage.Claim, payers map[int64]storage.Payer) (bool, error) {
-	ids := make([]int64, len(claims))
-	for i := range claims {
-		ids[i] = claims[i].ID
-	}
-	vs, err := tx.ClaimVersions(ctx, ids)
-	if err != nil {
+	if same, err := unchangedSince(ctx, tx, claims); err != nil || !same {
 		return false, err
-	}
-	for i := range claims {
-		c := &claims[i]
-		v, ok := vs[c.ID]
-		if !ok || v.Pending || v.State != c.State || !v.UpdatedAt.Equal(c.UpdatedAt) {
-			return false, nil
-		}
 	}
 	for id, p := range payers {
 		now, err := tx.Payer(ctx, id)

@@ -186,7 +186,7 @@ func checkClaims(ctx context.Context, s *scrub.Scrubber, c *storage.Conn, claimI
 }
 
 // unchangedSince reports whether the claims, read before tx began, are still in the
-// state and at the version they were read in.
+// state and at the version they were read in, and in no file waiting to be sent.
 func unchangedSince(ctx context.Context, tx *storage.Tx, claims []storage.Claim) (bool, error) {
 	ids := make([]int64, len(claims))
 	for i := range claims {
@@ -198,7 +198,7 @@ func unchangedSince(ctx context.Context, tx *storage.Tx, claims []storage.Claim)
 	}
 	for i := range claims {
 		c := &claims[i]
-		if v, ok := vs[c.ID]; !ok || v.State != c.State || !v.UpdatedAt.Equal(c.UpdatedAt) {
+		if v, ok := vs[c.ID]; !ok || v.Pending || v.State != c.State || !v.UpdatedAt.Equal(c.UpdatedAt) {
 			return false, nil
 		}
 	}

@@ -300,9 +300,7 @@ func inKeysQuery[K string | int64](c *Conn, keys []K, fn func(where string, args
 func (c *Conn) ClaimPaymentsOf(ctx context.Context, ids []int64, services bool) (map[int64][]ClaimPayment, error) {
 	out := make(map[int64][]ClaimPayment, len(ids))
 	err := inKeysQuery(c, ids, func(where string, args []any) error {
-		rows, err := c.query(ctx, `SELECT id, remittance_id, claim_id, payment_key, pcn, status, charge, paid,
-				patient_responsibility, filing_indicator, payer_claim_number, remark_codes, adjustments
-			FROM claim_payments WHERE claim_id`+where+` ORDER BY id`, args...)
+		rows, err := c.query(ctx, `SELECT `+claimPaymentSelect+` FROM claim_payments WHERE claim_id`+where+` ORDER BY id`, args...)
 		if err != nil {
 			return err
 		}
@@ -314,9 +312,7 @@ func (c *Conn) ClaimPaymentsOf(ctx context.Context, ids []int64, services bool) 
 		index := map[int64]at{}
 		for rows.Next() {
 			var cp ClaimPayment
-			if err := rows.Scan(&cp.ID, &cp.RemittanceID, idDest{&cp.ClaimID}, &cp.Key, &cp.PatientControlNumber, &cp.Status,
-				&cp.Charge, &cp.Paid, &cp.PatientResponsibility, &cp.FilingIndicator, &cp.PayerClaimNumber,
-				jsonDest{&cp.RemarkCodes}, adjustmentsDest{&cp.Adjustments}); err != nil {
+			if err := scanClaimPayment(rows, &cp); err != nil {
 				rows.Close()
 				return err
 			}

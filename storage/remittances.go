@@ -266,10 +266,19 @@ func (c *Conn) MatchClaimPayment(ctx context.Context, paymentID, claimID int64, 
 	return nil
 }
 
+// claimPaymentSelect lists the columns scanClaimPayment reads, in its order.
+const claimPaymentSelect = `id, remittance_id, claim_id, payment_key, pcn, status, charge, paid,
+	patient_responsibility, filing_indicator, payer_claim_number, remark_codes, adjustments`
+
+// scanClaimPayment reads a row of claimPaymentSelect into cp (without its services).
+func scanClaimPayment(rows interface{ Scan(...any) error }, cp *ClaimPayment) error {
+	return rows.Scan(&cp.ID, &cp.RemittanceID, idDest{&cp.ClaimID}, &cp.Key, &cp.PatientControlNumber, &cp.Status,
+		&cp.Charge, &cp.Paid, &cp.PatientResponsibility, &cp.FilingIndicator, &cp.PayerClaimNumber,
+		jsonDest{&cp.RemarkCodes}, adjustmentsDest{&cp.Adjustments})
+}
+
 func (c *Conn) claimPayments(ctx context.Context, col string, key any) ([]ClaimPayment, error) {
-	rows, err := c.query(ctx, `SELECT id, remittance_id, claim_id, payment_key, pcn, status, charge, paid,
-			patient_responsibility, filing_indicator, payer_claim_number, remark_codes, adjustments
-		FROM claim_payments WHERE `+col+` = ? ORDER BY id`, key)
+	rows, err := c.query(ctx, `SELECT `+claimPaymentSelect+` FROM claim_payments WHERE `+col+` = ? ORDER BY id`, key)
 	if err != nil {
 		return nil, fmt.Errorf("reading claim payments: %w", err)
 	}
@@ -277,9 +286,7 @@ func (c *Conn) claimPayments(ctx context.Context, col string, key any) ([]ClaimP
 	index := map[int64]int{}
 	for rows.Next() {
 		var cp ClaimPayment
-		if err := rows.Scan(&cp.ID, &cp.RemittanceID, idDest{&cp.ClaimID}, &cp.Key, &cp.PatientControlNumber, &cp.Status,
-			&cp.Charge, &cp.Paid, &cp.PatientResponsibility, &cp.FilingIndicator, &cp.PayerClaimNumber,
-			jsonDest{&cp.RemarkCodes}, adjustmentsDest{&cp.Adjustments}); err != nil {
+		if err := scanClaimPayment(rows, &cp); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading claim payments: %w", err)
 		}

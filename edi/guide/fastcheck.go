@@ -128,6 +128,24 @@ func newElemPlan(e *Element) elemPlan {
 	return ep
 }
 
+// valueOp returns the fast check's test of a value of an element or component
+// that needs no more than its type, length and code list: plain text, text of a
+// bounded length, a listed code, a whole number of up to eight digits. plain is
+// false for anything else.
+func (ep *elemPlan) valueOp() (op uint8, plain bool) {
+	switch {
+	case ep.kind == kindAN && ep.min <= 1 && ep.max >= maxShort:
+		return opTrivial, true
+	case ep.kind == kindAN:
+		return opAN, true
+	case ep.kind == kindID && ep.codes.keys != nil:
+		return opCode, true
+	case ep.kind == kindNum && ep.max <= 8:
+		return opNum, true
+	}
+	return 0, false
+}
+
 // compilePlan makes the segment's plan; call it once the segment and its syntax
 // notes are complete.
 func (s *Segment) compilePlan() {
@@ -135,6 +153,7 @@ func (s *Segment) compilePlan() {
 	pl := &segPlan{ok: len(s.Elements) < 63}
 	for _, e := range s.Elements {
 		ep := newElemPlan(e)
+		op, plain := ep.valueOp()
 		switch {
 		case e.Usage == NotUsed:
 			ep.op = opCareful
@@ -146,17 +165,12 @@ func (s *Segment) compilePlan() {
 			ep.comps = []elemPlan{}
 			for i, c := range e.Components {
 				cp := newElemPlan(c)
+				op, plain := cp.valueOp()
 				switch {
 				case c.Usage == NotUsed:
 					cp.op = opCareful
-				case c.kind == kindAN && c.Min <= 1 && c.Max >= maxShort:
-					cp.op = opTrivial
-				case c.kind == kindAN:
-					cp.op = opAN
-				case c.kind == kindID && cp.codes.keys != nil:
-					cp.op = opCode
-				case c.kind == kindNum && c.Max <= 8:
-					cp.op = opNum
+				case plain:
+					cp.op = op
 				default:
 					cp.op = opSimple
 				}
@@ -168,14 +182,8 @@ func (s *Segment) compilePlan() {
 			if len(e.Components) > 63 {
 				ep.op = opCareful
 			}
-		case e.kind == kindAN && e.Min <= 1 && e.Max >= maxShort:
-			ep.op = opTrivial
-		case e.kind == kindAN:
-			ep.op = opAN
-		case e.kind == kindID && ep.codes.keys != nil:
-			ep.op = opCode
-		case e.kind == kindNum && e.Max <= 8:
-			ep.op = opNum
+		case plain:
+			ep.op = op
 		case e.kind == kindR:
 			ep.op = opDecimal
 		case e.kind == kindDT && e.Min <= 8 && e.Max >= 8:

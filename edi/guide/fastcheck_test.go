@@ -3,6 +3,7 @@ package guide_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -47,20 +48,7 @@ func mutate(rnd *rand.Rand, data []byte) []byte {
 func TestFastCheckAgrees(t *testing.T) {
 	t.Parallel()
 	reg := guide.MustDefault()
-	var inputs [][]byte
-	for _, name := range fixtures.SampleNames() {
-		inputs = append(inputs, fixtures.Sample(name))
-	}
-	var buf bytes.Buffer
-	if _, err := fixtures.Write835(&buf, fixtures.Options{Seed: 3, Size: 1 << 20}); err != nil {
-		t.Fatal(err)
-	}
-	inputs = append(inputs, bytes.Clone(buf.Bytes()))
-	buf.Reset()
-	if _, err := fixtures.Write837P(&buf, fixtures.Options{Seed: 3, Size: 1 << 20}); err != nil {
-		t.Fatal(err)
-	}
-	inputs = append(inputs, bytes.Clone(buf.Bytes()))
+	inputs := samplesAndGenerated(t, 3, 1<<20)
 	if _, err := os.Stat("../../../shared/corpus/MANIFEST.tsv"); err == nil {
 		for _, c := range sharedtest.Corpus(t) {
 			if data, err := os.ReadFile(c.Path); err == nil {
@@ -105,20 +93,7 @@ func TestFastCheckAgrees(t *testing.T) {
 func TestAcceptPlacedAgrees(t *testing.T) {
 	t.Parallel()
 	reg := guide.MustDefault()
-	var inputs [][]byte
-	for _, name := range fixtures.SampleNames() {
-		inputs = append(inputs, fixtures.Sample(name))
-	}
-	var buf bytes.Buffer
-	if _, err := fixtures.Write835(&buf, fixtures.Options{Seed: 4, Size: 256 << 10}); err != nil {
-		t.Fatal(err)
-	}
-	inputs = append(inputs, bytes.Clone(buf.Bytes()))
-	buf.Reset()
-	if _, err := fixtures.Write837P(&buf, fixtures.Options{Seed: 4, Size: 256 << 10}); err != nil {
-		t.Fatal(err)
-	}
-	inputs = append(inputs, bytes.Clone(buf.Bytes()))
+	inputs := samplesAndGenerated(t, 4, 256<<10)
 	rnd := rand.New(rand.NewPCG(6, 1))
 	found := 0
 	for i, data := range inputs {
@@ -177,4 +152,22 @@ func TestWideSegmentKeyed(t *testing.T) {
 	if len(errs) != 1 || errs[0].SegmentID != "REF" || errs[0].ElementCode != guide.ElemTooMany {
 		t.Fatalf("want one too-many-elements error at REF, got %v", errs.Err())
 	}
+}
+
+// samplesAndGenerated returns the sample files, then a generated 835 and 837P of
+// about size bytes each, from seed.
+func samplesAndGenerated(t *testing.T, seed uint64, size int64) [][]byte {
+	t.Helper()
+	var inputs [][]byte
+	for _, name := range fixtures.SampleNames() {
+		inputs = append(inputs, fixtures.Sample(name))
+	}
+	for _, write := range []func(io.Writer, fixtures.Options) (fixtures.Stats, error){fixtures.Write835, fixtures.Write837P} {
+		var buf bytes.Buffer
+		if _, err := write(&buf, fixtures.Options{Seed: seed, Size: size}); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, buf.Bytes())
+	}
+	return inputs
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,21 +111,13 @@ func (w *Conn) bulkPayments(ctx context.Context, postings []PaymentPosting, opti
 		if !pg {
 			entries.conflict = " ON CONFLICT (idempotency_key) DO NOTHING"
 		}
-		for i := range postings {
-			p := &postings[i]
-			for j := range p.Entries {
-				e := &p.Entries[j]
-				if _, ok := seen[e.IdempotencyKey]; ok {
-					continue
-				}
-				seen[e.IdempotencyKey] = 0
-				// The entry is not changed: a batch run again must see it as it came.
-				source := e.SourceID
-				if source == "" {
-					source = strconv.FormatInt(p.Payment.ID, 10)
-				}
-				entries.vals = appendEntry(entries.vals, e, source, now)
+		for p, e := range newEntries(postings, seen) {
+			// The entry is not changed: a batch run again must see it as it came.
+			source := e.SourceID
+			if source == "" {
+				source = strconv.FormatInt(p.Payment.ID, 10)
 			}
+			entries.vals = appendEntry(entries.vals, e, source, now)
 		}
 		return entries
 	}
@@ -244,6 +237,26 @@ var (
 		"created_at"} // last: entryCopyText may leave it out
 )
 
+// newEntries yields the postings' entries whose keys are not in seen, each with
+// its posting, once: seen gets the keys yielded.
+func newEntries(postings []PaymentPosting, seen map[string]int64) iter.Seq2[*PaymentPosting, *Entry] {
+	return func(yield func(*PaymentPosting, *Entry) bool) {
+		for i := range postings {
+			p := &postings[i]
+			for j := range p.Entries {
+				e := &p.Entries[j]
+				if _, ok := seen[e.IdempotencyKey]; ok {
+					continue
+				}
+				seen[e.IdempotencyKey] = 0
+				if !yield(p, e) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // appendEntry appends the values of a ledger_entries row (entryInsertColumns) with
 // its source id; now is the creation time, boxed once for the batch.
 func appendEntry(vals []any, e *Entry, sourceID string, now any) []any {
@@ -268,53 +281,45 @@ func entryCopyText(postings []PaymentPosting, seen map[string]int64, now time.Ti
 	var lastDate billing.Date
 	var lastDateText string
 	b := rs.text
-	for i := range postings {
-		p := &postings[i]
-		for j := range p.Entries {
-			e := &p.Entries[j]
-			if _, ok := seen[e.IdempotencyKey]; ok {
-				continue
-			}
-			seen[e.IdempotencyKey] = 0
-			for _, id := range [...]int64{e.PatientID, e.ClaimID, e.LineID, e.PayerID, e.BillingProviderID} {
-				b = appendCopyID(b, id)
-				b = append(b, '\t')
-			}
-			b = appendCopyText(b, string(e.Kind))
+	for p, e := range newEntries(postings, seen) {
+		for _, id := range [...]int64{e.PatientID, e.ClaimID, e.LineID, e.PayerID, e.BillingProviderID} {
+			b = appendCopyID(b, id)
 			b = append(b, '\t')
-			b = appendCopyText(b, string(e.Bucket))
-			b = append(b, '\t')
-			b = strconv.AppendInt(b, int64(e.Amount), 10)
-			b = append(b, '\t')
-			if e.EffectiveOn.IsZero() {
-				b = append(b, `\N`...)
-			} else {
-				if e.EffectiveOn != lastDate || lastDateText == "" {
-					lastDate, lastDateText = e.EffectiveOn, e.EffectiveOn.String()
-				}
-				b = append(b, lastDateText...)
-			}
-			b = append(b, '\t')
-			b = appendCopyText(b, e.Reason)
-			b = append(b, '\t')
-			b = appendCopyText(b, e.SourceKind)
-			b = append(b, '\t')
-			if e.SourceID == "" {
-				b = strconv.AppendInt(b, p.Payment.ID, 10)
-			} else {
-				b = appendCopyText(b, e.SourceID)
-			}
-			b = append(b, '\t')
-			b = appendCopyText(b, e.IdempotencyKey)
-			b = append(b, '\t')
-			b = appendCopyID(b, e.ReversesEntryID)
-			if created != nil {
-				b = append(b, '\t')
-				b = append(b, created...)
-			}
-			b = append(b, '\n')
-			rs.n++
 		}
+		b = appendCopyText(b, string(e.Kind))
+		b = append(b, '\t')
+		b = appendCopyText(b, string(e.Bucket))
+		b = append(b, '\t')
+		b = strconv.AppendInt(b, int64(e.Amount), 10)
+		b = append(b, '\t')
+		if e.EffectiveOn.IsZero() {
+			b = append(b, `\N`...)
+		} else {
+			if e.EffectiveOn != lastDate || lastDateText == "" {
+				lastDate, lastDateText = e.EffectiveOn, e.EffectiveOn.String()
+			}
+			b = append(b, lastDateText...)
+		}
+		b = append(b, '\t')
+		b = appendCopyText(b, e.Reason)
+		b = append(b, '\t')
+		b = appendCopyText(b, e.SourceKind)
+		b = append(b, '\t')
+		if e.SourceID == "" {
+			b = strconv.AppendInt(b, p.Payment.ID, 10)
+		} else {
+			b = appendCopyText(b, e.SourceID)
+		}
+		b = append(b, '\t')
+		b = appendCopyText(b, e.IdempotencyKey)
+		b = append(b, '\t')
+		b = appendCopyID(b, e.ReversesEntryID)
+		if created != nil {
+			b = append(b, '\t')
+			b = append(b, created...)
+		}
+		b = append(b, '\n')
+		rs.n++
 	}
 	rs.text = b
 	return rs

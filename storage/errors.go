@@ -87,3 +87,11 @@ func isUniqueViolation(err error) bool {
 func isRetryable(err error) bool {
 	return pq.As(err, pqerror.TRSerializationFailure, pqerror.TRDeadlockDetected) != nil
 }
+
+// isSQLiteBusy reports whether SQLite refused for a lock another connection holds
+// (SQLITE_BUSY and its extended codes), in a case where its busy handler did not
+// wait: switching a new database to WAL is one.
+func isSQLiteBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}

@@ -201,7 +201,7 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, o options) error {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	if err := w.PingContext(ctx); err != nil {
+	if err := pingSQLite(ctx, w); err != nil {
 		w.Close()
 		return fmt.Errorf("opening database %s: %w", s.display, err)
 	}
@@ -220,6 +220,25 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, o options) error {
 	s.stmts = &stmtCache{}
 	s.turn = make(chan struct{}, 1)
 	return nil
+}
+
+// pingSQLite opens the writer's connection, which applies the pragmas. Switching a
+// new database to WAL needs the file to itself, and SQLite answers SQLITE_BUSY at
+// once, without its busy handler, while another process opens the same new
+// database; so a busy answer is tried again for as long as busy_timeout would wait.
+func pingSQLite(ctx context.Context, db *sqlx.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := db.PingContext(ctx)
+		if err == nil || !isSQLiteBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // String returns where the database is, without its password.

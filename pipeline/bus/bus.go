@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -78,7 +79,8 @@ type Config struct {
 	// means AckWait for every delivery.
 	BackOff []time.Duration
 	// MaxDeliver is how many times a message is delivered before it is given up:
-	// the last delivery's failure goes to the dead letter. More than len(BackOff).
+	// the last delivery's failure goes to the dead letter, and so does a delivery
+	// past it (the last ended without an answer). More than len(BackOff).
 	MaxDeliver int
 	// SkipSetup leaves streams and consumers alone at Connect (call Setup later).
 	SkipSetup bool
@@ -129,6 +131,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: ack wait %v is negative", ErrInvalidOption, c.AckWait)
 	case c.MaxDeliver < 1:
 		return c, fmt.Errorf("%w: max deliver %d: want at least 1", ErrInvalidOption, c.MaxDeliver)
+	case c.MaxDeliver >= serverMaxDeliver:
+		return c, fmt.Errorf("%w: max deliver %d: want below %d", ErrInvalidOption, c.MaxDeliver, serverMaxDeliver)
 	case len(c.BackOff) >= c.MaxDeliver:
 		return c, fmt.Errorf("%w: %d back-off steps need max deliver above %d, not %d", ErrInvalidOption, len(c.BackOff), len(c.BackOff), c.MaxDeliver)
 	case c.User != "" && c.CredsFile != "":
@@ -302,6 +306,33 @@ func (b *Bus) Setup(ctx context.Context) error {
 	return nil
 }
 
+// maxDeliverKey names the consumer metadata that holds Config.MaxDeliver.
+//
+// The server itself does not stop delivering a message after MaxDeliver
+// deliveries (its own limit is serverMaxDeliver): a message it stopped delivering would stay in the work queue forever, neither
+// handled nor dead-lettered, whenever the last allowed delivery ended without an
+// answer (a worker crashed or stopped during it, or the dead letter failed). The
+// consumers give up instead: the last allowed delivery's failure is dead-lettered,
+// and a delivery past it is dead-lettered without running the handler. Keeping
+// the limit in the consumer's metadata makes every process use the same one
+// (on servers that keep metadata).
+const maxDeliverKey = "claimflow_max_deliver"
+
+// serverMaxDeliver is the server's own delivery limit, far past any Config.MaxDeliver:
+// every delivery past ours is answered (dead-lettered, or tried again later when
+// the dead letter fails). It is not -1 (no limit) because servers before 2.10
+// refuse -1 together with a BackOff.
+const serverMaxDeliver = 10000
+
+// maxDeliverOf returns a consumer's delivery limit: its claimflow metadata, else
+// (servers before 2.10 keep no metadata) this process's Config.MaxDeliver.
+func (b *Bus) maxDeliverOf(cfg jetstream.ConsumerConfig) int {
+	if n, err := strconv.Atoi(cfg.Metadata[maxDeliverKey]); err == nil && n > 0 {
+		return n
+	}
+	return b.cfg.MaxDeliver
+}
+
 func (b *Bus) consumerConfig(s Stage) jetstream.ConsumerConfig {
 	cc := jetstream.ConsumerConfig{
 		Durable:       b.topo.Consumer(s),
@@ -309,9 +340,10 @@ func (b *Bus) consumerConfig(s Stage) jetstream.ConsumerConfig {
 		FilterSubject: b.topo.WorkSubject(s),
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       b.cfg.AckWait,
-		MaxDeliver:    b.cfg.MaxDeliver,
+		MaxDeliver:    serverMaxDeliver,
 		MaxAckPending: 10000,
 		Replicas:      b.cfg.Replicas,
+		Metadata:      map[string]string{maxDeliverKey: strconv.Itoa(b.cfg.MaxDeliver)},
 	}
 	if len(b.cfg.BackOff) > 0 {
 		cc.BackOff = slices.Clone(b.cfg.BackOff)

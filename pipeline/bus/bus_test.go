@@ -46,7 +46,7 @@ func TestSetupIsIdempotent(t *testing.T) {
 	after := infoOf()
 	for name, c := range before {
 		a := after[name]
-		if a.FilterSubject != c.FilterSubject || a.MaxDeliver != c.MaxDeliver || a.AckWait != c.AckWait || len(a.BackOff) != len(c.BackOff) {
+		if a.FilterSubject != c.FilterSubject || a.Metadata[maxDeliverKey] != c.Metadata[maxDeliverKey] || a.AckWait != c.AckWait || len(a.BackOff) != len(c.BackOff) {
 			t.Errorf("consumer %s changed: %+v -> %+v", name, c, a)
 		}
 	}
@@ -73,8 +73,8 @@ func TestSetupIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.CachedInfo().Config.MaxDeliver != 5 {
-		t.Errorf("max deliver not updated: %d", c.CachedInfo().Config.MaxDeliver)
+	if got := c.CachedInfo().Config; changed.maxDeliverOf(got) != 5 || got.Metadata[maxDeliverKey] != "5" || got.MaxDeliver != serverMaxDeliver {
+		t.Errorf("max deliver not updated: ours %d, the server's %d (want 5 and %d)", changed.maxDeliverOf(got), got.MaxDeliver, serverMaxDeliver)
 	}
 }
 
@@ -404,6 +404,77 @@ func TestConsumeDeadLetterFailureKeepsMessage(t *testing.T) {
 	})
 	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A message whose last allowed delivery ends without an answer (its worker
+// crashed) is dead-lettered by the next consumer, not left in the work queue.
+func TestConsumeUnansweredLastDeliveryIsDeadLettered(t *testing.T) {
+	t.Parallel()
+	cfg := fastConfig(embedded(t))
+	cfg.MaxDeliver = 2
+	cfg.BackOff = []time.Duration{200 * time.Millisecond}
+	testUnansweredLastDelivery(t, connect(t, cfg), cfg.MaxDeliver)
+}
+
+// testUnansweredLastDelivery has a worker take all of a message's allowed
+// deliveries without answering, then checks that a consumer dead-letters the
+// next delivery without running its handler.
+func testUnansweredLastDelivery(t *testing.T, b *Bus, maxDeliver int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := b.PublishWork(ctx, Acks, []byte("lost"), "lost"); err != nil {
+		t.Fatal(err)
+	}
+	// A worker that takes both allowed deliveries and dies without answering.
+	cons, err := b.js.Consumer(ctx, b.topo.WorkStream(), b.topo.Consumer(Acks))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for want := uint64(1); want <= uint64(maxDeliver); {
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range batch.Messages() {
+			meta, err := m.Metadata()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if meta.NumDelivered != want {
+				t.Fatalf("delivery %d, want %d", meta.NumDelivered, want)
+			}
+			want++
+		}
+		if err := batch.Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var handled atomic.Int64
+	var mu sync.Mutex
+	var dead []Dead
+	stop := consumeInBackground(t, b, Acks, HandlerFunc(func(ctx context.Context, m Message) error {
+		handled.Add(1)
+		return nil
+	}), WithDeadLetter(DeadLetterFunc(func(ctx context.Context, d Dead) error {
+		mu.Lock()
+		defer mu.Unlock()
+		dead = append(dead, d)
+		return nil
+	})))
+	eventually(t, 15*time.Second, "the message dead-lettered and gone from the work queue", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(dead) == 1 && streamMsgs(t, b, b.topo.WorkStream()) == 0
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := handled.Load(); n != 0 {
+		t.Errorf("the handler ran %d times past the last allowed delivery", n)
+	}
+	if d := dead[0]; d.ID != "lost" || d.Delivery != uint64(maxDeliver)+1 || !strings.Contains(d.Reason, fmt.Sprintf("gave up after %d deliveries", maxDeliver)) {
+		t.Errorf("dead letter %+v", d)
 	}
 }
 

@@ -198,7 +198,7 @@ func (b *Bus) Consume(ctx context.Context, s Stage, h Handler, opts ...ConsumeOp
 		h:          h,
 		o:          o,
 		log:        o.logger.With("stage", string(s)),
-		maxDeliver: cfg.MaxDeliver,
+		maxDeliver: b.maxDeliverOf(cfg),
 		progress:   progressEvery(cfg),
 	}
 	iter, err := cons.Messages(jetstream.PullMaxMessages(o.batch))
@@ -303,6 +303,13 @@ func (w *worker) handle(ctx context.Context, m jetstream.Msg) {
 		Delivery:  meta.NumDelivered,
 		Sequence:  meta.Sequence.Stream,
 		Published: meta.Timestamp,
+	}
+	if w.maxDeliver > 0 && msg.Delivery > uint64(w.maxDeliver) {
+		// The last allowed delivery ended without an answer: its worker crashed or
+		// stopped, or the dead letter failed. Give up now rather than run it again.
+		w.dead(ctx, m, msg, fmt.Sprintf("gave up after %d deliveries: the last ended without an answer (a worker stopped or crashed while handling it, or dead-lettering failed)",
+			msg.Delivery-1))
+		return
 	}
 	stop := keepAlive(m, w.progress)
 	err = w.call(ctx, msg)

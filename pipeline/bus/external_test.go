@@ -135,3 +135,10 @@ func TestExternalLeader(t *testing.T) {
 		t.Error("split brain")
 	}
 }
+
+// On a real nats-server (which may predate consumer metadata) a message whose last
+// allowed delivery ended without an answer is dead-lettered, not left in the queue.
+func TestExternalUnansweredLastDelivery(t *testing.T) {
+	t.Parallel()
+	testUnansweredLastDelivery(t, externalNATS(t, namespace()), 3)
+}

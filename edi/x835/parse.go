@@ -132,7 +132,11 @@ func readRemittance(t *guide.Transaction) *Remittance {
 	if n := first(root.Loops("1000B")); n != nil {
 		rem.Payee = p.payee(n)
 	}
-	for _, hdr := range root.Loops("2000") {
+	hdrs := root.Loops("2000")
+	if n := countLoops(hdrs, "2100"); n > 0 {
+		rem.Claims = make([]ClaimPayment, 0, n) // a ClaimPayment is large: no doublings
+	}
+	for _, hdr := range hdrs {
 		header := 0
 		for _, c := range hdr.Children {
 			if c.Segment == nil {
@@ -145,10 +149,12 @@ func readRemittance(t *guide.Transaction) *Remittance {
 				p.unmapped(c.Segment)
 			}
 		}
-		for _, cn := range hdr.Loops("2100") {
-			cp := p.claim(cn)
-			cp.Header = header
-			rem.Claims = append(rem.Claims, cp)
+		for _, c := range hdr.Children {
+			if c.Node != nil && c.Node.Loop.ID == "2100" {
+				cp := p.claim(c.Node)
+				cp.Header = header
+				rem.Claims = append(rem.Claims, cp)
+			}
 		}
 	}
 	return rem
@@ -311,14 +317,28 @@ func (p *reader) claim(n *guide.Node) ClaimPayment {
 			c.Quantities = append(c.Quantities, Quantity{Qualifier: f.value(1), Value: f.value(2)})
 		}
 	}
-	lines := n.Loops("2110")
-	if len(lines) > 0 {
-		c.Lines = make([]ServicePayment, 0, len(lines))
-	}
-	for _, ln := range lines {
-		c.Lines = append(c.Lines, p.line(ln))
+	if k := countLoops([]*guide.Node{n}, "2110"); k > 0 {
+		c.Lines = make([]ServicePayment, 0, k)
+		for _, ch := range n.Children {
+			if ch.Node != nil && ch.Node.Loop.ID == "2110" {
+				c.Lines = append(c.Lines, p.line(ch.Node))
+			}
+		}
 	}
 	return c
+}
+
+// countLoops counts the loops id directly under the nodes.
+func countLoops(nodes []*guide.Node, id string) int {
+	k := 0
+	for _, n := range nodes {
+		for _, c := range n.Children {
+			if c.Node != nil && c.Node.Loop.ID == id {
+				k++
+			}
+		}
+	}
+	return k
 }
 
 func remarks(f *fields, els ...int) []string {

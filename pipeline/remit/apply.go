@@ -93,6 +93,12 @@ type batch struct {
 // apply writes plans in tx: the claim payments of all in one PostClaimPayments.
 func (p *Poster) apply(ctx context.Context, tx *storage.Tx, plans []*Plan) (Summary, error) {
 	var b batch
+	n := 0
+	for _, pl := range plans {
+		n += len(pl.Claims)
+	}
+	b.postings = make([]storage.PaymentPosting, 0, n) // a posting is large: no doublings
+	b.moves = make([]storage.ClaimMove, 0, n)
 	for _, pl := range plans {
 		b.add(pl)
 	}

@@ -4,10 +4,12 @@
 -- claim_events.claim_id was the last foreign key a posted claim payment paid for
 -- row by row: every change of state writes a history row, and PostgreSQL checked
 -- its claim with a query of its own per row (the RI trigger locks the claim FOR
--- KEY SHARE), 8% of the server's statement time when posting an 835, and as much
--- again for every other stage that moves claims. On PostgreSQL the reference is
--- checked instead by a statement-level trigger, with the guarantees 0009
--- describes:
+-- KEY SHARE). Writing 1,000 history rows of claims the transaction holds FOR
+-- UPDATE, as posting an 835 does, the per-row checks took 3.8-21 ms and the
+-- statement's check below 2.6-7.9 ms (psql, six runs each, on a busy machine):
+-- about 5 µs of the server's CPU per claim payment, and per change of state in
+-- every other stage that moves claims. On PostgreSQL the reference is checked by
+-- a statement-level trigger, with the guarantees 0009 describes:
 --
 --   - A statement that inserts or updates rows of claim_events fails with
 --     foreign_key_violation (23503) when one of them names a claim that does not

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -103,9 +104,16 @@ func (w *Conn) bulkPayments(ctx context.Context, postings []PaymentPosting, opti
 	// some 7 entries a claim payment, each of 15 values that would otherwise be
 	// boxed one by one.
 	direct := pg && w.raw != nil
+	var text *bytes.Buffer // the entries' COPY text, recycled
+	if direct {
+		text = copyBufs.Get().(*bytes.Buffer)
+		defer copyBufs.Put(text)
+	}
 	entryRows := func(seen map[string]int64) *rowSet {
 		if direct {
-			return entryCopyText(postings, seen, now.(time.Time), w.st.systemClock, nEntries)
+			rs := entryCopyText(text.Bytes()[:0], postings, seen, now.(time.Time), w.st.systemClock, nEntries)
+			*text = *bytes.NewBuffer(rs.text[:0]) // keep the grown buffer
+			return rs
 		}
 		entries := newRowSet("ledger_entries", entryInsertColumns, nEntries)
 		if !pg {
@@ -144,6 +152,13 @@ func (w *Conn) bulkPayments(ctx context.Context, postings []PaymentPosting, opti
 		if seen, err = lookUp(); err != nil {
 			return sum, err
 		}
+	}
+	if direct && (optimistic || guarded) {
+		// Written without the look-up, where a key present fails the COPY and the
+		// entries are written again after it: so is a key repeated within the batch
+		// (a caller's mistake the look-up's path leaves out), and the batch's keys
+		// need no map.
+		seen = nil
 	}
 	entries := entryRows(seen)
 
@@ -202,7 +217,11 @@ func (w *Conn) writeGuarded(ctx context.Context, rs *rowSet, again func() (*rowS
 // of their ids, so that two posters of overlapping batches wait for each other
 // instead of deadlocking, and so that a claim's balance is never read half-posted.
 func (w *Conn) lockPostingClaims(ctx context.Context, postings []PaymentPosting) error {
-	claimIDs := make([]int64, 0, len(postings))
+	n := 0
+	for i := range postings {
+		n += 1 + len(postings[i].Entries)
+	}
+	claimIDs := make([]int64, 0, n)
 	for i := range postings {
 		p := &postings[i]
 		if p.Payment.ClaimID != 0 {
@@ -257,6 +276,20 @@ func newEntries(postings []PaymentPosting, seen map[string]int64) iter.Seq2[*Pay
 	}
 }
 
+// allEntries yields every entry of the postings, with its posting.
+func allEntries(postings []PaymentPosting) iter.Seq2[*PaymentPosting, *Entry] {
+	return func(yield func(*PaymentPosting, *Entry) bool) {
+		for i := range postings {
+			p := &postings[i]
+			for j := range p.Entries {
+				if !yield(p, &p.Entries[j]) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // appendEntry appends the values of a ledger_entries row (entryInsertColumns) with
 // its source id; now is the creation time, boxed once for the batch.
 func appendEntry(vals []any, e *Entry, sourceID string, now any) []any {
@@ -267,12 +300,16 @@ func appendEntry(vals []any, e *Entry, sourceID string, now any) []any {
 
 // entryCopyText returns the ledger_entries rows of the postings' entries whose keys
 // are not in seen (which gets them), in COPY's text format, as appendEntry and
-// copyRows together would write them. With serverClock, created_at is left to the
+// copyRows together would write them, appended to dst. A nil seen writes every
+// entry, repeated keys too. With serverClock, created_at is left to the
 // column's default, the transaction's start (migration 0013): PostgreSQL reads a
 // timestamp in about 2 µs, as much as the rest of the row's values together, and
 // the stamp is the same for every entry of the batch anyway.
-func entryCopyText(postings []PaymentPosting, seen map[string]int64, now time.Time, serverClock bool, nEntries int) *rowSet {
-	rs := &rowSet{table: "ledger_entries", cols: entryInsertColumns, text: make([]byte, 0, 160*nEntries)}
+func entryCopyText(dst []byte, postings []PaymentPosting, seen map[string]int64, now time.Time, serverClock bool, nEntries int) *rowSet {
+	if cap(dst) < 160*nEntries {
+		dst = make([]byte, 0, 160*nEntries)
+	}
+	rs := &rowSet{table: "ledger_entries", cols: entryInsertColumns, text: dst[:0]}
 	created := pq.FormatTimestamp(now)
 	if serverClock {
 		rs.cols = entryInsertColumns[:len(entryInsertColumns)-1]
@@ -281,7 +318,11 @@ func entryCopyText(postings []PaymentPosting, seen map[string]int64, now time.Ti
 	var lastDate billing.Date
 	var lastDateText string
 	b := rs.text
-	for p, e := range newEntries(postings, seen) {
+	entries := newEntries(postings, seen)
+	if seen == nil {
+		entries = allEntries(postings)
+	}
+	for p, e := range entries {
 		for _, id := range [...]int64{e.PatientID, e.ClaimID, e.LineID, e.PayerID, e.BillingProviderID} {
 			b = appendCopyID(b, id)
 			b = append(b, '\t')

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/lib/pq"
 )
@@ -23,6 +24,9 @@ type PostingClaim struct {
 	// billed now and those after it.
 	OpenCoverages int
 	Lines         []ClaimLine
+	// UpdatedAt is when the claim or its document was last written: with State,
+	// what RecheckPostingClaims compares.
+	UpdatedAt time.Time
 }
 
 // PostingClaims returns the claims with the patient control numbers, by number,
@@ -41,7 +45,7 @@ func (c *Conn) PostingClaims(ctx context.Context, pcns []string) (map[string]*Po
 	}
 	byID := map[int64]*PostingClaim{}
 	err := inChunks(c, pcns, func(where string, args []any) error {
-		rows, err := c.query(ctx, `SELECT id, pcn, patient_id, payer_id, billing_provider_id, state, payer_claim_number, `+
+		rows, err := c.query(ctx, `SELECT id, pcn, patient_id, payer_id, billing_provider_id, state, payer_claim_number, updated_at, `+
 			open+` FROM `+claimsWithDocuments+` WHERE pcn`+where, args...)
 		if err != nil {
 			return err
@@ -51,7 +55,7 @@ func (c *Conn) PostingClaims(ctx context.Context, pcns []string) (map[string]*Po
 			pc := &PostingClaim{}
 			var state string
 			if err := rows.Scan(&pc.ID, &pc.PCN, idDest{&pc.PatientID}, idDest{&pc.PayerID}, idDest{&pc.BillingProviderID},
-				&state, &pc.PayerClaimNumber, &pc.OpenCoverages); err != nil {
+				&state, &pc.PayerClaimNumber, timeDest{&pc.UpdatedAt}, &pc.OpenCoverages); err != nil {
 				return err
 			}
 			pc.State = ClaimState(state)
@@ -72,6 +76,50 @@ func (c *Conn) PostingClaims(ctx context.Context, pcns []string) (map[string]*Po
 	}
 	for id, ls := range lines {
 		byID[id].Lines = ls
+	}
+	return out, nil
+}
+
+// RecheckPostingClaims returns what PostingClaims(ctx, pcns) returns now, given
+// read, what it returned before (outside this transaction, on SQLite's read pool
+// while another transaction held the writer): the claims read whose state and
+// updated_at are unchanged are kept (every write to a claim, its lines or its
+// document stamps updated_at), and the others, with the numbers read found no claim
+// for, are read again. On SQLite the transaction holds the database, on PostgreSQL
+// ClaimVersions locks the claims kept, so that they stay as checked.
+func (c *Conn) RecheckPostingClaims(ctx context.Context, read map[string]*PostingClaim, pcns []string) (map[string]*PostingClaim, error) {
+	ids := make([]int64, 0, len(read))
+	for _, pc := range read {
+		ids = append(ids, pc.ID)
+	}
+	versions, err := c.ClaimVersions(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("checking the claims read to post: %w", err)
+	}
+	out := make(map[string]*PostingClaim, len(pcns))
+	var again []string
+	for _, pcn := range pcns {
+		if _, ok := out[pcn]; ok {
+			continue
+		}
+		pc := read[pcn]
+		if pc != nil {
+			if v, ok := versions[pc.ID]; ok && v.State == pc.State && v.UpdatedAt.Equal(pc.UpdatedAt) {
+				out[pcn] = pc
+				continue
+			}
+		}
+		again = append(again, pcn)
+	}
+	if len(again) == 0 {
+		return out, nil
+	}
+	fresh, err := c.PostingClaims(ctx, again)
+	if err != nil {
+		return nil, err
+	}
+	for pcn, pc := range fresh {
+		out[pcn] = pc
 	}
 	return out, nil
 }

@@ -121,9 +121,12 @@ func storedPayment(c *x835.ClaimPayment, remitID int64, key string) storage.Clai
 		RemarkCodes:           c.Remarks(),
 		Adjustments:           adjustments(c.Adjustments),
 	}
+	if len(c.Lines) > 0 {
+		cp.Services = make([]storage.ServicePayment, 0, len(c.Lines))
+	}
 	for k := range c.Lines {
 		l := &c.Lines[k]
-		units, _ := billing.ParseQuantity(l.Units)
+		units := quantity(l.Units)
 		sp := storage.ServicePayment{
 			ControlNumber: l.LineControlNumber,
 			ProcedureCode: l.Procedure.Code,
@@ -150,10 +153,19 @@ func adjustments(as []x835.Adjustment) []billing.Adjustment {
 	}
 	out := make([]billing.Adjustment, len(as))
 	for i, a := range as {
-		q, _ := billing.ParseQuantity(a.Quantity)
-		out[i] = billing.Adjustment{Group: a.Group, Reason: a.Reason, Amount: billing.Money(a.Amount), Quantity: q}
+		out[i] = billing.Adjustment{Group: a.Group, Reason: a.Reason, Amount: billing.Money(a.Amount), Quantity: quantity(a.Quantity)}
 	}
 	return out
+}
+
+// quantity reads an optional quantity (SVC05, CAS04): 0 when absent or not a
+// number. Most are absent, and billing.ParseQuantity formats an error for "".
+func quantity(s string) billing.Quantity {
+	if s == "" {
+		return 0
+	}
+	q, _ := billing.ParseQuantity(s)
+	return q
 }
 
 // serviceDate is the line's date of service: DTM*472, else the start of the

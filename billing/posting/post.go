@@ -116,13 +116,30 @@ func Post(in Input) Result {
 		PatientID: c.PatientID, ClaimID: c.ID, PayerID: c.PayerID, BillingProviderID: c.BillingProviderID,
 		EffectiveOn: in.On, SourceKind: "claim-payment",
 	}
-	parts := map[string]int{}
-	key := func(part string) string {
-		parts[part]++
-		if n := parts[part]; n > 1 {
-			part += "#" + strconv.Itoa(n)
+	// Keys: "r<remittance>/<claim>/" and the part, "#2", "#3"... on a part's
+	// repeats. The parts of a payment are few: a list beats a map.
+	prefix := storage.EntryKey(in.RemitID, in.Index, "")
+	var parts []string
+	var kb []byte
+	key := func(line int, part string) string {
+		kb = append(kb[:0], prefix...)
+		if line > 0 {
+			kb = strconv.AppendInt(kb, int64(line), 10)
+			kb = append(kb, '/')
 		}
-		return storage.EntryKey(in.RemitID, in.Index, part)
+		kb = append(kb, part...)
+		n := 1
+		for _, q := range parts {
+			if q == string(kb[len(prefix):]) {
+				n++
+			}
+		}
+		k := string(kb)
+		parts = append(parts, k[len(prefix):])
+		if n > 1 {
+			k += "#" + strconv.Itoa(n)
+		}
+		return k
 	}
 	// At most an entry per line and one for the rest of CLP04, and two per
 	// adjustment: allocated once.
@@ -145,13 +162,13 @@ func Post(in Input) Result {
 		e := base
 		e.LineID = lineIDs[k]
 		e.Kind, e.Bucket, e.Amount = storage.KindInsurancePayment, storage.BucketInsurance, -billing.Money(l.Paid)
-		e.IdempotencyKey = key(strconv.Itoa(k+1) + "/pay")
+		e.IdempotencyKey = key(k+1, "pay")
 		add(e)
 	}
 	if rest := p.Paid - linePaid; rest != 0 {
 		e := base
 		e.Kind, e.Bucket, e.Amount = storage.KindInsurancePayment, storage.BucketInsurance, -billing.Money(rest)
-		e.IdempotencyKey = key("pay")
+		e.IdempotencyKey = key(0, "pay")
 		add(e)
 	}
 
@@ -165,10 +182,6 @@ func Post(in Input) Result {
 			t = Denied
 		}
 		code := a.Group + "-" + a.Reason
-		part := code
-		if line > 0 {
-			part = strconv.Itoa(line) + "/" + code
-		}
 		e := base
 		e.LineID, e.Reason = lineID, code
 		amt := billing.Money(a.Amount)
@@ -179,7 +192,7 @@ func Post(in Input) Result {
 			e.Kind, e.Bucket, e.Amount = storage.KindOtherAdjustment, storage.BucketInsurance, -amt
 		case Patient:
 			res.PatientShare += amt
-			e.IdempotencyKey = key(part)
+			e.IdempotencyKey = key(line, code)
 			pair := storage.TransferEntries(e, patientKind(a.Reason), amt, storage.BucketInsurance, storage.BucketPatient, 0)
 			add(pair[0])
 			add(pair[1])
@@ -191,7 +204,7 @@ func Post(in Input) Result {
 		case Informational:
 			return
 		}
-		e.IdempotencyKey = key(part)
+		e.IdempotencyKey = key(line, code)
 		add(e)
 	}
 	for _, a := range p.Adjustments {

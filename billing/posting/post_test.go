@@ -186,3 +186,26 @@ func TestMatchLinesFallback(t *testing.T) {
 		t.Fatalf("matched %v, want [1 3 2]", got)
 	}
 }
+
+// TestRepeatedParts posts a line with the same adjustment twice (in one CAS and in
+// two): the repeats' keys get "#2", so that each amount is an entry of its own.
+func TestRepeatedParts(t *testing.T) {
+	t.Parallel()
+	rem := remit835(t, "100", "EFTREP", "LX*1~CLP*A17*1*200*100*30*12*ICN1~NM1*QC*1*DOE*PAT~"+
+		"SVC*HC:99213*200*100**1~DTM*472*20250120~CAS*CO*45*40**45*30~CAS*PR*2*20~CAS*PR*2*10~REF*6R*A17-1~")
+	key := posting.RemitKey(rem)
+	res := posting.Post(posting.Input{RemitID: 7, Index: 3, PaymentKey: posting.PaymentKeys(rem, key)[0],
+		On: posting.EffectiveDate(rem), Claim: &claimA17, Payment: &rem.Claims[0]})
+	if res.Problem != "" {
+		t.Fatal(res.Problem)
+	}
+	checkEntries(t, res.Entries, []entry{
+		{"r7/3/1/pay", storage.KindInsurancePayment, storage.BucketInsurance, -10000, 100, ""},
+		{"r7/3/1/CO-45", storage.KindContractualAdjustment, storage.BucketInsurance, -4000, 100, "CO-45"},
+		{"r7/3/1/CO-45#2", storage.KindContractualAdjustment, storage.BucketInsurance, -3000, 100, "CO-45"},
+		{"r7/3/1/PR-2/from", storage.KindCoinsurance, storage.BucketInsurance, -2000, 100, "PR-2"},
+		{"r7/3/1/PR-2/to", storage.KindCoinsurance, storage.BucketPatient, 2000, 100, "PR-2"},
+		{"r7/3/1/PR-2#2/from", storage.KindCoinsurance, storage.BucketInsurance, -1000, 100, "PR-2"},
+		{"r7/3/1/PR-2#2/to", storage.KindCoinsurance, storage.BucketPatient, 1000, 100, "PR-2"},
+	})
+}

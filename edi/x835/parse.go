@@ -65,6 +65,7 @@ func Parse(r io.Reader) ([]Remittance, error) {
 
 type reader struct {
 	origin *Origin
+	f      fields // the segment of a claim payment being read
 }
 
 func (p *reader) unread(seg *x12.Segment, el int, err error) {
@@ -131,7 +132,11 @@ func readRemittance(t *guide.Transaction) *Remittance {
 	if n := first(root.Loops("1000B")); n != nil {
 		rem.Payee = p.payee(n)
 	}
-	for _, hdr := range root.Loops("2000") {
+	hdrs := root.Loops("2000")
+	if n := countLoops(hdrs, "2100"); n > 0 {
+		rem.Claims = make([]ClaimPayment, 0, n) // a ClaimPayment is large: no doublings
+	}
+	for _, hdr := range hdrs {
 		header := 0
 		for _, c := range hdr.Children {
 			if c.Segment == nil {
@@ -144,10 +149,12 @@ func readRemittance(t *guide.Transaction) *Remittance {
 				p.unmapped(c.Segment)
 			}
 		}
-		for _, cn := range hdr.Loops("2100") {
-			cp := p.claim(cn)
-			cp.Header = header
-			rem.Claims = append(rem.Claims, cp)
+		for _, c := range hdr.Children {
+			if c.Node != nil && c.Node.Loop.ID == "2100" {
+				cp := p.claim(c.Node)
+				cp.Header = header
+				rem.Claims = append(rem.Claims, cp)
+			}
 		}
 	}
 	return rem
@@ -241,15 +248,19 @@ func contact(seg *x12.Segment) Contact {
 	return c
 }
 
-func name(seg *x12.Segment) *Name {
-	return &Name{
-		Type: seg.Value(2), Last: seg.Value(3), First: seg.Value(4), Middle: seg.Value(5),
-		Suffix: seg.Value(7), IDQualifier: seg.Value(8), ID: seg.Value(9),
+func name(f *fields) Name {
+	return Name{
+		Type: f.value(2), Last: f.value(3), First: f.value(4), Middle: f.value(5),
+		Suffix: f.value(7), IDQualifier: f.value(8), ID: f.value(9),
 	}
 }
 
+// newName returns a copy of n on the heap: only the names a claim points to get one.
+func newName(n Name) *Name { return &n }
+
 func (p *reader) claim(n *guide.Node) ClaimPayment {
 	var c ClaimPayment
+	f := &p.f
 	for _, ch := range n.Children {
 		seg := ch.Segment
 		if seg == nil {
@@ -259,97 +270,116 @@ func (p *reader) claim(n *guide.Node) ClaimPayment {
 			p.unmapped(seg)
 			continue
 		}
+		f.load(seg)
 		switch seg.ID {
 		case "CLP":
-			c.PCN, c.Status = seg.Value(1), seg.Value(2)
-			c.Charge, c.Paid, c.PatientResponsibility = p.cents(seg, 3), p.cents(seg, 4), p.cents(seg, 5)
-			c.FilingIndicator, c.PayerClaimNumber = seg.Value(6), seg.Value(7)
-			c.FacilityCode, c.Frequency = seg.Value(8), seg.Value(9)
-			c.DRG, c.DRGWeight, c.DischargeFraction = seg.Value(11), seg.Value(12), seg.Value(13)
+			c.PCN, c.Status = f.value(1), f.value(2)
+			c.Charge, c.Paid, c.PatientResponsibility = p.fcents(f, 3), p.fcents(f, 4), p.fcents(f, 5)
+			c.FilingIndicator, c.PayerClaimNumber = f.value(6), f.value(7)
+			c.FacilityCode, c.Frequency = f.value(8), f.value(9)
+			c.DRG, c.DRGWeight, c.DischargeFraction = f.value(11), f.value(12), f.value(13)
 		case "CAS":
-			c.Adjustments = p.adjustments(c.Adjustments, seg)
+			c.Adjustments = p.adjustments(c.Adjustments, f)
 		case "NM1":
-			switch nm := name(seg); seg.Value(1) {
+			switch nm := name(f); f.value(1) {
 			case "QC":
-				c.Patient = *nm
+				c.Patient = nm
 			case "IL":
-				c.Insured = nm
+				c.Insured = newName(nm)
 			case "74":
-				c.Corrected = nm
+				c.Corrected = newName(nm)
 			case "82":
-				c.RenderingProvider = nm
+				c.RenderingProvider = newName(nm)
 			case "TT":
-				c.CrossoverCarrier = nm
+				c.CrossoverCarrier = newName(nm)
 			case "PR":
-				c.CorrectedPriorityPayer = nm
+				c.CorrectedPriorityPayer = newName(nm)
 			case "GB":
-				c.OtherSubscriber = nm
+				c.OtherSubscriber = newName(nm)
 			}
 		case "MIA":
-			c.Inpatient = p.inpatient(seg)
+			c.Inpatient = p.inpatient(f)
 		case "MOA":
 			c.Outpatient = &Outpatient{
-				ReimbursementRate: seg.Value(1), HCPCSPayable: p.cents(seg, 2),
-				Remarks:     remarks(seg, 3, 4, 5, 6, 7),
-				ESRDPayment: p.cents(seg, 8), NonpayableProfessional: p.cents(seg, 9),
+				ReimbursementRate: f.value(1), HCPCSPayable: p.fcents(f, 2),
+				Remarks:     remarks(f, 3, 4, 5, 6, 7),
+				ESRDPayment: p.fcents(f, 8), NonpayableProfessional: p.fcents(f, 9),
 			}
 		case "REF":
-			c.References = append(c.References, reference(seg))
+			c.References = append(c.References, Reference{Qualifier: f.value(1), Value: f.value(2)})
 		case "DTM":
-			c.Dates = append(c.Dates, Date{Qualifier: seg.Value(1), Date: p.date(seg, 2)})
+			c.Dates = append(c.Dates, Date{Qualifier: f.value(1), Date: p.fdate(f, 2)})
 		case "PER":
 			c.Contacts = append(c.Contacts, contact(seg))
 		case "AMT":
-			c.Amounts = append(c.Amounts, Amount{Qualifier: seg.Value(1), Amount: p.cents(seg, 2)})
+			c.Amounts = append(c.Amounts, Amount{Qualifier: f.value(1), Amount: p.fcents(f, 2)})
 		case "QTY":
-			c.Quantities = append(c.Quantities, Quantity{Qualifier: seg.Value(1), Value: seg.Value(2)})
+			c.Quantities = append(c.Quantities, Quantity{Qualifier: f.value(1), Value: f.value(2)})
 		}
 	}
-	for _, ln := range n.Loops("2110") {
-		c.Lines = append(c.Lines, p.line(ln))
+	if k := countLoops([]*guide.Node{n}, "2110"); k > 0 {
+		c.Lines = make([]ServicePayment, 0, k)
+		for _, ch := range n.Children {
+			if ch.Node != nil && ch.Node.Loop.ID == "2110" {
+				c.Lines = append(c.Lines, p.line(ch.Node))
+			}
+		}
 	}
 	return c
 }
 
-func remarks(seg *x12.Segment, els ...int) []string {
+// countLoops counts the loops id directly under the nodes.
+func countLoops(nodes []*guide.Node, id string) int {
+	k := 0
+	for _, n := range nodes {
+		for _, c := range n.Children {
+			if c.Node != nil && c.Node.Loop.ID == id {
+				k++
+			}
+		}
+	}
+	return k
+}
+
+func remarks(f *fields, els ...int) []string {
 	var out []string
 	for _, el := range els {
-		if v := seg.Value(el); v != "" {
+		if v := f.value(el); v != "" {
 			out = append(out, v)
 		}
 	}
 	return out
 }
 
-func (p *reader) inpatient(seg *x12.Segment) *Inpatient {
+func (p *reader) inpatient(f *fields) *Inpatient {
 	return &Inpatient{
-		CoveredDays: seg.Value(1), PPSOperatingOutlier: p.cents(seg, 2), LifetimePsychiatricDays: seg.Value(3),
-		DRGAmount: p.cents(seg, 4), Remarks: remarks(seg, 5, 20, 21, 22, 23),
-		DisproportionateShare: p.cents(seg, 6), MSPPassThrough: p.cents(seg, 7), PPSCapital: p.cents(seg, 8),
-		CapitalFSPDRG: p.cents(seg, 9), CapitalHSPDRG: p.cents(seg, 10), CapitalDSHDRG: p.cents(seg, 11),
-		OldCapital: p.cents(seg, 12), CapitalIME: p.cents(seg, 13), OperatingHospitalSpecificDRG: p.cents(seg, 14),
-		CostReportDays: seg.Value(15), OperatingFederalSpecificDRG: p.cents(seg, 16), CapitalOutlier: p.cents(seg, 17),
-		IndirectTeaching: p.cents(seg, 18), NonpayableProfessional: p.cents(seg, 19), CapitalException: p.cents(seg, 24),
+		CoveredDays: f.value(1), PPSOperatingOutlier: p.fcents(f, 2), LifetimePsychiatricDays: f.value(3),
+		DRGAmount: p.fcents(f, 4), Remarks: remarks(f, 5, 20, 21, 22, 23),
+		DisproportionateShare: p.fcents(f, 6), MSPPassThrough: p.fcents(f, 7), PPSCapital: p.fcents(f, 8),
+		CapitalFSPDRG: p.fcents(f, 9), CapitalHSPDRG: p.fcents(f, 10), CapitalDSHDRG: p.fcents(f, 11),
+		OldCapital: p.fcents(f, 12), CapitalIME: p.fcents(f, 13), OperatingHospitalSpecificDRG: p.fcents(f, 14),
+		CostReportDays: f.value(15), OperatingFederalSpecificDRG: p.fcents(f, 16), CapitalOutlier: p.fcents(f, 17),
+		IndirectTeaching: p.fcents(f, 18), NonpayableProfessional: p.fcents(f, 19), CapitalException: p.fcents(f, 24),
 	}
 }
 
 // adjustments appends the reason/amount/quantity trios of a CAS segment.
-func (p *reader) adjustments(as []Adjustment, seg *x12.Segment) []Adjustment {
-	g := seg.Value(1)
+func (p *reader) adjustments(as []Adjustment, f *fields) []Adjustment {
+	g := f.value(1)
 	for el := 2; el <= 17; el += 3 {
-		if !seg.Has(el) && !seg.Has(el+1) {
+		if !f.has(el) && !f.has(el+1) {
 			continue
 		}
-		as = append(as, Adjustment{Group: g, Reason: seg.Value(el), Amount: p.cents(seg, el+1), Quantity: seg.Value(el + 2)})
+		as = append(as, Adjustment{Group: g, Reason: f.value(el), Amount: p.fcents(f, el+1), Quantity: f.value(el + 2)})
 	}
 	return as
 }
 
-func procedureOf(seg *x12.Segment, el int) Procedure {
-	pr := Procedure{Qualifier: string(seg.Component(el, 1)), Code: string(seg.Component(el, 2)), Description: string(seg.Component(el, 7))}
+func procedureOf(f *fields, el int) Procedure {
+	pr := Procedure{Qualifier: f.component(el, 1), Code: f.component(el, 2), Description: f.component(el, 7)}
 	for k := 3; k <= 6; k++ {
-		if m := seg.Component(el, k); len(m) > 0 {
-			pr.Modifiers = append(pr.Modifiers, string(m))
+		if m := f.component(el, k); m != "" {
+			pr.Modifiers = append(pr.Modifiers, m)
 		}
 	}
 	return pr
@@ -357,6 +387,7 @@ func procedureOf(seg *x12.Segment, el int) Procedure {
 
 func (p *reader) line(n *guide.Node) ServicePayment {
 	var l ServicePayment
+	f := &p.f
 	for _, ch := range n.Children {
 		seg := ch.Segment
 		if seg == nil {
@@ -366,32 +397,33 @@ func (p *reader) line(n *guide.Node) ServicePayment {
 			p.unmapped(seg)
 			continue
 		}
+		f.load(seg)
 		switch seg.ID {
 		case "SVC":
-			l.Procedure = procedureOf(seg, 1)
-			l.Charge, l.Paid = p.cents(seg, 2), p.cents(seg, 3)
-			l.RevenueCode, l.Units = seg.Value(4), seg.Value(5)
-			if seg.Has(6) {
-				op := procedureOf(seg, 6)
+			l.Procedure = procedureOf(f, 1)
+			l.Charge, l.Paid = p.fcents(f, 2), p.fcents(f, 3)
+			l.RevenueCode, l.Units = f.value(4), f.value(5)
+			if f.has(6) {
+				op := procedureOf(f, 6)
 				l.OriginalProcedure = &op
 			}
-			l.OriginalUnits = seg.Value(7)
+			l.OriginalUnits = f.value(7)
 		case "DTM":
-			l.Dates = append(l.Dates, Date{Qualifier: seg.Value(1), Date: p.date(seg, 2)})
+			l.Dates = append(l.Dates, Date{Qualifier: f.value(1), Date: p.fdate(f, 2)})
 		case "CAS":
-			l.Adjustments = p.adjustments(l.Adjustments, seg)
+			l.Adjustments = p.adjustments(l.Adjustments, f)
 		case "REF":
-			if seg.Value(1) == "6R" && l.LineControlNumber == "" {
-				l.LineControlNumber = seg.Value(2)
+			if f.value(1) == "6R" && l.LineControlNumber == "" {
+				l.LineControlNumber = f.value(2)
 			} else {
-				l.References = append(l.References, reference(seg))
+				l.References = append(l.References, Reference{Qualifier: f.value(1), Value: f.value(2)})
 			}
 		case "AMT":
-			l.Amounts = append(l.Amounts, Amount{Qualifier: seg.Value(1), Amount: p.cents(seg, 2)})
+			l.Amounts = append(l.Amounts, Amount{Qualifier: f.value(1), Amount: p.fcents(f, 2)})
 		case "QTY":
-			l.Quantities = append(l.Quantities, Quantity{Qualifier: seg.Value(1), Value: seg.Value(2)})
+			l.Quantities = append(l.Quantities, Quantity{Qualifier: f.value(1), Value: f.value(2)})
 		case "LQ":
-			l.Remarks = append(l.Remarks, Remark{Qualifier: seg.Value(1), Code: seg.Value(2)})
+			l.Remarks = append(l.Remarks, Remark{Qualifier: f.value(1), Code: f.value(2)})
 		}
 	}
 	return l

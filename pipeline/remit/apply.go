@@ -17,8 +17,23 @@ import (
 // transaction: each is stored and planned in turn, then all are written together.
 // A remittance stored already (its RemitKey) posts nothing; when it came in another
 // file, that is counted as a duplicate and logged.
+//
+// On SQLite the claims the group pays are read first, on the read pool while
+// another transaction may hold the single writer, and only checked inside the
+// transaction (RecheckPostingClaims): reading them (their lines, and the coverages
+// in their documents) was a fifth of the posting transaction.
 func (p *Poster) postGroup(ctx context.Context, fileID int64, rems []*x835.Remittance, known *lookups) (Summary, error) {
 	var sum Summary
+	var read map[string]*storage.PostingClaim
+	if p.Store != nil && p.Store.Driver() != storage.Postgres {
+		var err error
+		if read, err = p.Store.PostingClaims(ctx, pcnsOf(rems...)); err != nil {
+			return Summary{}, err
+		}
+		if p.preReadHook != nil {
+			p.preReadHook()
+		}
+	}
 	err := p.inTx(ctx, func(tx *storage.Tx) error {
 		sum = Summary{}
 		type stored struct {
@@ -54,7 +69,13 @@ func (p *Poster) postGroup(ctx context.Context, fileID int64, rems []*x835.Remit
 		for _, f := range fresh {
 			pcns = append(pcns, pcnsOf(f.rem)...)
 		}
-		claims, err := tx.PostingClaims(ctx, pcns)
+		var claims map[string]*storage.PostingClaim
+		var err error
+		if read != nil {
+			claims, err = tx.RecheckPostingClaims(ctx, read, pcns)
+		} else {
+			claims, err = tx.PostingClaims(ctx, pcns)
+		}
 		if err != nil {
 			return err
 		}
@@ -93,6 +114,12 @@ type batch struct {
 // apply writes plans in tx: the claim payments of all in one PostClaimPayments.
 func (p *Poster) apply(ctx context.Context, tx *storage.Tx, plans []*Plan) (Summary, error) {
 	var b batch
+	n := 0
+	for _, pl := range plans {
+		n += len(pl.Claims)
+	}
+	b.postings = make([]storage.PaymentPosting, 0, n) // a posting is large: no doublings
+	b.moves = make([]storage.ClaimMove, 0, n)
 	for _, pl := range plans {
 		b.add(pl)
 	}

@@ -179,6 +179,9 @@ func payeeNPI(rem *x835.Remittance) string {
 func postingClaim(pc *storage.PostingClaim) *posting.Claim {
 	c := &posting.Claim{ID: pc.ID, PatientID: pc.PatientID, PayerID: pc.PayerID, BillingProviderID: pc.BillingProviderID,
 		FurtherCoverage: pc.OpenCoverages > 1}
+	if len(pc.Lines) > 0 {
+		c.Lines = make([]posting.Line, 0, len(pc.Lines))
+	}
 	for _, l := range pc.Lines {
 		c.Lines = append(c.Lines, posting.Line{ID: l.ID, ControlNumber: l.ControlNumber, Procedure: l.ProcedureCode,
 			Modifiers: l.Modifiers, Charge: l.Charge, ServiceDate: l.ServiceFrom})

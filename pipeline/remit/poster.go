@@ -40,6 +40,8 @@ type Poster struct {
 	// Writers is how many groups are written at once, each in its own database
 	// transaction; 0 picks for the database (3 on PostgreSQL, 1 on SQLite).
 	Writers int
+
+	preReadHook func() // tests: runs between reading a group's claims and its transaction
 }
 
 func (p *Poster) groupClaims() int {

@@ -106,7 +106,7 @@ type reads struct {
 // ledger sums, for many claims at once: eight queries in all, where reading claim
 // by claim took six per claim.
 func readAhead(ctx context.Context, conn *storage.Conn, ids []int64) (*reads, error) {
-	heads, err := conn.ClaimsCoverages(ctx, ids)
+	heads, err := conn.ClaimsBilledCoverage(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

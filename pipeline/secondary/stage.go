@@ -131,7 +131,8 @@ func (s *Stage) Process(ctx context.Context, claimID int64) (*Plan, error) {
 // ledger entries each has) and the payers the plans used: a plan is written only
 // when nothing it was made from changed since; a claim that changed, or was not
 // planned ahead, is read and planned again inside the transaction, as before.
-// Claims that only close or go to the patient are moved together at the end.
+// What the plans write is written together at the end: the claims billed to their
+// next payer (applyBills), then those that only close or go to the patient.
 func (s *Stage) ProcessAll(ctx context.Context, claimIDs []int64) ([]*Plan, error) {
 	a := s.planAhead(ctx, claimIDs)
 	if s.beforeWrite != nil {
@@ -150,7 +151,12 @@ func (s *Stage) ProcessAll(ctx context.Context, claimIDs []int64) ([]*Plan, erro
 			return err
 		}
 		var moves []storage.ClaimMove
+		var bills []*Plan
 		flush := func() error {
+			if err := s.applyBills(ctx, tx, bills); err != nil {
+				return err
+			}
+			bills = bills[:0]
 			skipped, err := tx.TransitionClaims(ctx, moves, storage.Event{Cause: storage.CauseSystem, Actor: Actor})
 			if err != nil {
 				return err
@@ -184,10 +190,8 @@ func (s *Stage) ProcessAll(ctx context.Context, claimIDs []int64) ([]*Plan, erro
 				moves = append(moves, storage.ClaimMove{ClaimID: p.ClaimID, To: storage.StatePatientBilled, Detail: detail(p)})
 			case ActionClose:
 				moves = append(moves, storage.ClaimMove{ClaimID: p.ClaimID, To: storage.StateClosed, Detail: detail(p)})
-			default:
-				if err := s.apply(ctx, tx, p); err != nil {
-					return fmt.Errorf("moving claim %d on to its next payer: %w", id, err)
-				}
+			case ActionBillNext, ActionHold:
+				bills = append(bills, p)
 			}
 		}
 		return flush()

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -67,21 +69,285 @@ func (c *Conn) ClaimStamps(ctx context.Context, ids []int64) (map[int64]ClaimSta
 }
 
 // coverageMark is the part of a coverage ClaimsBilledCoverage decodes: the payer's
-// id and whether the payer adjudicated the claim.
+// id and whether the payer adjudicated the claim (an adjudication present and not
+// null).
 type coverageMark struct {
-	Payer struct {
-		ID string `json:"id"`
-	} `json:"payer"`
-	Adjudication adjudicationMark `json:"adjudication"`
+	payerID      string
+	adjudication bool
 }
 
-// adjudicationMark records that an adjudication is present (not absent nor null)
-// without decoding it.
-type adjudicationMark bool
+// billedCoverageDoc is the part of a claim's document ClaimsBilledCoverage decodes.
+type billedCoverageDoc struct {
+	pcn       string
+	coverages []coverageMark
+}
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (a *adjudicationMark) UnmarshalJSON(b []byte) error {
-	*a = adjudicationMark(string(b) != "null")
+// decodeBilledCoverage reads the patient control number and, of each coverage,
+// the payer's id and whether an adjudication is present, in one pass over the
+// document that skips everything else without decoding it (encoding/json decodes
+// or at least validates all of a 2 KB document, for a few dozen bytes). A
+// document it cannot read (not JSON as encoding/json writes it or PostgreSQL's
+// jsonb returns it) fails with an error; ClaimsBilledCoverage then decodes it
+// with encoding/json.
+func decodeBilledCoverage(b []byte, d *billedCoverageDoc) error {
+	j := jsonWalk{b: b}
+	err := j.object(func(key []byte) error {
+		switch string(key) {
+		case "patient_control_number":
+			return j.str(&d.pcn)
+		case "coverages":
+			if j.null() {
+				return nil
+			}
+			return j.array(func() error {
+				var m coverageMark
+				err := j.object(func(key []byte) error {
+					switch string(key) {
+					case "payer":
+						return j.object(func(key []byte) error {
+							if string(key) == "id" {
+								return j.str(&m.payerID)
+							}
+							return j.skip()
+						})
+					case "adjudication":
+						m.adjudication = !j.null()
+						if m.adjudication {
+							return j.skip()
+						}
+						return nil
+					}
+					return j.skip()
+				})
+				d.coverages = append(d.coverages, m)
+				return err
+			})
+		}
+		return j.skip()
+	})
+	if err != nil {
+		return err
+	}
+	if j.ws(); j.i != len(j.b) {
+		return errJSONWalk
+	}
+	return nil
+}
+
+var errJSONWalk = errors.New("unexpected JSON")
+
+// jsonWalk walks a JSON document, reading what its caller asks for and skipping
+// the rest.
+type jsonWalk struct {
+	b []byte
+	i int
+}
+
+func (j *jsonWalk) ws() {
+	for j.i < len(j.b) {
+		switch j.b[j.i] {
+		case ' ', '\t', '\n', '\r':
+			j.i++
+		default:
+			return
+		}
+	}
+}
+
+// null consumes a null and reports whether there was one.
+func (j *jsonWalk) null() bool {
+	j.ws()
+	if j.i+4 <= len(j.b) && string(j.b[j.i:j.i+4]) == "null" {
+		j.i += 4
+		return true
+	}
+	return false
+}
+
+// object calls field for each key of an object, with the walk at its value,
+// which field must consume.
+func (j *jsonWalk) object(field func(key []byte) error) error {
+	if j.ws(); j.i >= len(j.b) || j.b[j.i] != '{' {
+		return errJSONWalk
+	}
+	j.i++
+	if j.ws(); j.i < len(j.b) && j.b[j.i] == '}' {
+		j.i++
+		return nil
+	}
+	for {
+		j.ws()
+		start := j.i
+		if err := j.skipString(); err != nil {
+			return err
+		}
+		key := j.b[start+1 : j.i-1]
+		if j.ws(); j.i >= len(j.b) || j.b[j.i] != ':' {
+			return errJSONWalk
+		}
+		j.i++
+		if err := field(key); err != nil {
+			return err
+		}
+		if j.ws(); j.i >= len(j.b) {
+			return errJSONWalk
+		}
+		switch j.b[j.i] {
+		case ',':
+			j.i++
+		case '}':
+			j.i++
+			return nil
+		default:
+			return errJSONWalk
+		}
+	}
+}
+
+// array calls elem for each element of an array, with the walk at it.
+func (j *jsonWalk) array(elem func() error) error {
+	if j.ws(); j.i >= len(j.b) || j.b[j.i] != '[' {
+		return errJSONWalk
+	}
+	j.i++
+	if j.ws(); j.i < len(j.b) && j.b[j.i] == ']' {
+		j.i++
+		return nil
+	}
+	for {
+		if err := elem(); err != nil {
+			return err
+		}
+		if j.ws(); j.i >= len(j.b) {
+			return errJSONWalk
+		}
+		switch j.b[j.i] {
+		case ',':
+			j.i++
+		case ']':
+			j.i++
+			return nil
+		default:
+			return errJSONWalk
+		}
+	}
+}
+
+// str reads a string (or null, leaving *s as it is).
+func (j *jsonWalk) str(s *string) error {
+	if j.null() {
+		return nil
+	}
+	start := j.i
+	if err := j.skipString(); err != nil {
+		return err
+	}
+	raw := j.b[start+1 : j.i-1]
+	for _, c := range raw {
+		if c == '\\' || c >= 0x80 {
+			return json.Unmarshal(j.b[start:j.i], s)
+		}
+	}
+	*s = string(raw)
+	return nil
+}
+
+// skipString moves past a string, the walk at its opening quote.
+func (j *jsonWalk) skipString() error {
+	if j.i >= len(j.b) || j.b[j.i] != '"' {
+		return errJSONWalk
+	}
+	for j.i++; j.i < len(j.b); j.i++ {
+		switch j.b[j.i] {
+		case '\\':
+			j.i++
+		case '"':
+			j.i++
+			return nil
+		}
+	}
+	return errJSONWalk
+}
+
+// skip moves past a value.
+func (j *jsonWalk) skip() error {
+	if j.ws(); j.i >= len(j.b) {
+		return errJSONWalk
+	}
+	switch c := j.b[j.i]; c {
+	case '"':
+		return j.skipString()
+	case '{', '[':
+		depth := 0
+		for ; j.i < len(j.b); j.i++ {
+			switch j.b[j.i] {
+			case '"':
+				if err := j.skipString(); err != nil {
+					return err
+				}
+				j.i--
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					j.i++
+					return nil
+				}
+			}
+		}
+		return errJSONWalk
+	default:
+		// A number, true, false or null.
+		start := j.i
+		for j.i < len(j.b) {
+			switch j.b[j.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				if j.i == start {
+					return errJSONWalk
+				}
+				return nil
+			}
+			j.i++
+		}
+		return nil
+	}
+}
+
+// billedCoverageDest scans a claim's document into a billedCoverageDoc.
+type billedCoverageDest struct{ d *billedCoverageDoc }
+
+func (s billedCoverageDest) Scan(src any) error {
+	var b []byte
+	switch src := src.(type) {
+	case string:
+		b = []byte(src)
+	case []byte:
+		b = src
+	default:
+		return fmt.Errorf("scanning a claim's document from %T", src)
+	}
+	if err := decodeBilledCoverage(b, s.d); err == nil {
+		return nil
+	}
+	// Not as expected: encoding/json decides (and reports what is wrong).
+	var doc struct {
+		PCN       string `json:"patient_control_number"`
+		Coverages []struct {
+			Payer struct {
+				ID string `json:"id"`
+			} `json:"payer"`
+			Adjudication json.RawMessage `json:"adjudication"`
+		} `json:"coverages"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("decoding JSON: %w", err)
+	}
+	*s.d = billedCoverageDoc{pcn: doc.PCN}
+	for _, c := range doc.Coverages {
+		s.d.coverages = append(s.d.coverages, coverageMark{payerID: c.Payer.ID,
+			adjudication: len(c.Adjudication) > 0 && string(c.Adjudication) != "null"})
+	}
 	return nil
 }
 
@@ -101,22 +367,19 @@ func (c *Conn) ClaimsBilledCoverage(ctx context.Context, ids []int64) ([]Claim, 
 		defer rows.Close()
 		for rows.Next() {
 			var cl Claim
-			var doc struct {
-				PCN       string         `json:"patient_control_number"`
-				Coverages []coverageMark `json:"coverages"`
-			}
+			var doc billedCoverageDoc
 			var state string
-			if err := rows.Scan(&cl.ID, jsonDest{&doc}, idDest{&cl.PatientID}, idDest{&cl.PayerID}, idDest{&cl.BillingProviderID},
+			if err := rows.Scan(&cl.ID, billedCoverageDest{&doc}, idDest{&cl.PatientID}, idDest{&cl.PayerID}, idDest{&cl.BillingProviderID},
 				&state, &cl.PayerClaimNumber, dateDest{&cl.FirstBilledOn}, timeDest{&cl.CreatedAt}, timeDest{&cl.UpdatedAt}); err != nil {
 				return err
 			}
 			cl.State = ClaimState(state)
-			cl.PatientControlNumber = doc.PCN
-			if len(doc.Coverages) > 0 {
-				cl.Coverages = make([]billing.Coverage, len(doc.Coverages))
-				for i, m := range doc.Coverages {
-					cl.Coverages[i].Payer.ID = m.Payer.ID
-					if m.Adjudication {
+			cl.PatientControlNumber = doc.pcn
+			if len(doc.coverages) > 0 {
+				cl.Coverages = make([]billing.Coverage, len(doc.coverages))
+				for i, m := range doc.coverages {
+					cl.Coverages[i].Payer.ID = m.payerID
+					if m.adjudication {
 						cl.Coverages[i].Adjudication = &billing.OtherPayerAdjudication{}
 					}
 				}

@@ -393,3 +393,40 @@ func (c *Conn) ClaimsBilledCoverage(ctx context.Context, ids []int64) ([]Claim, 
 	}
 	return out, nil
 }
+
+// PayerKeys returns, in one query, our id and the payer id (2010BB NM109) of the
+// payers with the ids and of those with the payer ids: the payer id by our id, and
+// our id by payer id. Payers not found are left out.
+func (c *Conn) PayerKeys(ctx context.Context, ids []int64, payerIDs []string) (map[int64]string, map[string]int64, error) {
+	byID := make(map[int64]string, len(ids))
+	byPayerID := make(map[string]int64, len(payerIDs))
+	if len(ids) == 0 && len(payerIDs) == 0 {
+		return byID, byPayerID, nil
+	}
+	if ids == nil {
+		ids = []int64{}
+	}
+	if payerIDs == nil {
+		payerIDs = []string{}
+	}
+	idWhere, idArg := inKeys(c, ids)
+	pidWhere, pidArg := inKeys(c, payerIDs)
+	rows, err := c.query(ctx, "SELECT id, payer_id FROM payers WHERE id"+idWhere+" OR payer_id"+pidWhere, idArg, pidArg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the keys of %d payers: %w", len(ids)+len(payerIDs), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var pid string
+		if err := rows.Scan(&id, &pid); err != nil {
+			return nil, nil, fmt.Errorf("reading the keys of %d payers: %w", len(ids)+len(payerIDs), err)
+		}
+		byID[id] = pid
+		byPayerID[pid] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("reading the keys of %d payers: %w", len(ids)+len(payerIDs), err)
+	}
+	return byID, byPayerID, nil
+}

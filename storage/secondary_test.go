@@ -37,6 +37,16 @@ func testSecondaryReads(t *testing.T, st *storage.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	byID, byPayerID, err := st.PayerKeys(ctx, []int64{first, 99999}, []string{"67890", "NOPE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if byID[first] != "12345" || byPayerID["67890"] != second || len(byID) != 2 || len(byPayerID) != 2 {
+		t.Fatalf("payer keys %v, %v", byID, byPayerID)
+	}
+	if byID, byPayerID, err := st.PayerKeys(ctx, nil, []string{"12345"}); err != nil || byPayerID["12345"] != first || len(byID) != 1 {
+		t.Fatalf("payer keys by payer id only: %v, %v, %v", byID, byPayerID, err)
+	}
 	newClaim := func(pcn string, state storage.ClaimState) (int64, billing.Claim) {
 		c := billing.Claim{PatientControlNumber: pcn, PlaceOfService: "11", Diagnoses: []billing.Diagnosis{{Code: "J069"}},
 			Coverages: []billing.Coverage{{Payer: billing.Payer{Name: "PRIMARY PLAN", ID: "12345"}, MemberID: "M1", FilingIndicator: "CI"},

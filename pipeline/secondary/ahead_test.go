@@ -115,6 +115,31 @@ func changedBeforeWrite(t *testing.T, st *storage.Store) {
 		}
 	})
 
+	t.Run("next payer added", func(t *testing.T) {
+		// Planned ahead, the next payer is not in the payer list (the claim
+		// would be held); it is added before the write: the claim is billed to it.
+		c := w.claimWith("P17", func(c *billing.Claim) {
+			c.Coverages = c.Coverages[:2]
+			c.Coverages[1].Payer = billing.Payer{Name: "NEW PLAN", ID: "NEW01"}
+		})
+		w.adjudicate(c, primary, storage.StatePartiallyPaid)
+		s := newStage(t, st)
+		var added int64
+		secondary.SetBeforeWrite(s, func() {
+			var err error
+			if added, err = st.UpsertPayer(ctx, storage.Payer{PayerID: "NEW01", Name: "NEW PLAN", Clearinghouse: "demo"}); err != nil {
+				t.Error(err)
+			}
+		})
+		p, err := s.Process(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Action != secondary.ActionBillNext || p.NextPayerID != added || w.stored(c.ID).PayerID != added {
+			t.Fatalf("plan %s to payer %d, claim's payer %d; want bill-next to payer %d", p.Action, p.NextPayerID, w.stored(c.ID).PayerID, added)
+		}
+	})
+
 	t.Run("nothing changed", func(t *testing.T) {
 		// Without a change in the gap the plan made ahead is written: the
 		// same as planning in the transaction.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -277,7 +278,19 @@ func (s *Stage) recheck(ctx context.Context, tx *storage.Tx, a *ahead, ids []int
 			return nil, nil, err
 		}
 	}
-	r.payers, r.byPayer = payers, byPayer
+	// The payers checked serve the claims planned again too.
+	for id, p := range payers {
+		if r.payers == nil {
+			r.payers = map[int64]storage.Payer{}
+		}
+		r.payers[id] = p
+	}
+	for pid, f := range byPayer {
+		if r.byPayer == nil {
+			r.byPayer = map[string]payerFound{}
+		}
+		r.byPayer[pid] = f
+	}
 	return reuse, r, nil
 }
 
@@ -288,26 +301,22 @@ func sameStamp(a, b storage.ClaimStamp) bool {
 
 // payersHold reports whether the payers the plans made ahead read are as they
 // were: the payer id of each payer read by our id, and our payer (or none) for
-// each payer id looked up.
+// each payer id looked up; one query.
 func (a *ahead) payersHold(ctx context.Context, conn *storage.Conn) (bool, error) {
+	ids := slices.Collect(maps.Keys(a.payers))
+	pids := slices.Collect(maps.Keys(a.byPayer))
+	byID, byPayerID, err := conn.PayerKeys(ctx, ids, pids)
+	if err != nil {
+		return false, err
+	}
 	for id, p := range a.payers {
-		q, err := conn.Payer(ctx, id)
-		if errors.Is(err, storage.ErrNotFound) {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		if q.PayerID != p.PayerID {
+		if pid, ok := byID[id]; !ok || pid != p.PayerID {
 			return false, nil
 		}
 	}
-	for payerID, f := range a.byPayer {
-		q, err := conn.PayerByPayerID(ctx, payerID)
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return false, err
-		}
-		if found := err == nil; found != f.ok || (found && q.ID != f.p.ID) {
+	for pid, f := range a.byPayer {
+		id, found := byPayerID[pid]
+		if found != f.ok || (found && id != f.p.ID) {
 			return false, nil
 		}
 	}

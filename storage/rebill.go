@@ -79,6 +79,21 @@ type Rebill struct {
 	PayerID int64
 	// Event is recorded in the claim's history.
 	Event Event
+
+	// doc is Claim as JSON, when EncodeDocument encoded it.
+	doc string
+}
+
+// EncodeDocument encodes the claim for the next payer as the JSON RebillClaims
+// stores, so that a caller can do it before its transaction rather than in it.
+// Call it after the last change to Claim: what it encoded is what is stored.
+func (r *Rebill) EncodeDocument() error {
+	doc, err := jsonArg(r.Claim)
+	if err != nil {
+		return fmt.Errorf("encoding claim %s: %w", r.Claim.PatientControlNumber, err)
+	}
+	r.doc = doc
+	return nil
 }
 
 // RebillClaims does, for each claim, what RebillClaim and then SetClaimPayer
@@ -157,8 +172,10 @@ func (c *Conn) RebillClaims(ctx context.Context, list []Rebill) error {
 				}
 			}
 			states[i] = string(h.state)
-			if docs[i], err = jsonArg(r.Claim); err != nil {
-				return err
+			if docs[i] = r.doc; docs[i] == "" {
+				if docs[i], err = jsonArg(r.Claim); err != nil {
+					return err
+				}
 			}
 			if details[i], err = jsonArg(r.Event.Detail); err != nil {
 				return err

@@ -23,9 +23,8 @@ func (s *Stage) applyBills(ctx context.Context, tx *storage.Tx, plans []*Plan) e
 	var holds []storage.ClaimMove
 	var transfers []storage.Entry
 	for i, p := range plans {
-		d := detail(p)
-		rebills[i] = storage.Rebill{ClaimID: p.ClaimID, Claim: p.Claim, PayerID: p.NextPayerID,
-			Event: storage.Event{Cause: storage.CauseSystem, Actor: Actor, Detail: d}}
+		d := p.historyDetail()
+		rebills[i] = p.rebillOf()
 		moves = append(moves, storage.ClaimMove{ClaimID: p.ClaimID, To: storage.StateSecondaryBilled, Detail: d})
 		if p.Action == ActionHold {
 			holds = append(holds, storage.ClaimMove{ClaimID: p.ClaimID, To: storage.StateHeld, Detail: d})

@@ -2,6 +2,7 @@ package secondary
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -66,6 +67,48 @@ type Plan struct {
 	Findings []scrub.Finding
 	// Transfers are the ledger entries that move the balance to the next payer.
 	Transfers []storage.Entry
+
+	// encoded, when set (a plan made before the write transaction), is the
+	// plan's history detail as JSON, and rebill what RebillClaims writes for it,
+	// its document encoded: work done before the transaction rather than in it.
+	encoded json.RawMessage
+	rebill  *storage.Rebill
+}
+
+// historyDetail is what the claim's history records of the plan (detail), as
+// encoded ahead when it was.
+func (p *Plan) historyDetail() any {
+	if p.encoded != nil {
+		return p.encoded
+	}
+	return detail(p)
+}
+
+// encode encodes, before the write transaction, what writing the plan stores as
+// JSON: its history detail and, for the next payer, the claim's document.
+func (p *Plan) encode() error {
+	b, err := json.Marshal(detail(p))
+	if err != nil {
+		return fmt.Errorf("encoding the plan of claim %d: %w", p.ClaimID, err)
+	}
+	p.encoded = b
+	if p.Action == ActionBillNext || p.Action == ActionHold {
+		r := p.rebillOf()
+		if err := r.EncodeDocument(); err != nil {
+			return err
+		}
+		p.rebill = &r
+	}
+	return nil
+}
+
+// rebillOf is what RebillClaims writes for the plan.
+func (p *Plan) rebillOf() storage.Rebill {
+	if p.rebill != nil {
+		return *p.rebill
+	}
+	return storage.Rebill{ClaimID: p.ClaimID, Claim: p.Claim, PayerID: p.NextPayerID,
+		Event: storage.Event{Cause: storage.CauseSystem, Actor: Actor, Detail: p.historyDetail()}}
 }
 
 // Moved returns the amount the plan moves to the next payer.

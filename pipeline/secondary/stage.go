@@ -188,9 +188,9 @@ func (s *Stage) ProcessAll(ctx context.Context, claimIDs []int64) ([]*Plan, erro
 			plans[i] = p
 			switch p.Action {
 			case ActionPatient:
-				moves = append(moves, storage.ClaimMove{ClaimID: p.ClaimID, To: storage.StatePatientBilled, Detail: detail(p)})
+				moves = append(moves, storage.ClaimMove{ClaimID: p.ClaimID, To: storage.StatePatientBilled, Detail: p.historyDetail()})
 			case ActionClose:
-				moves = append(moves, storage.ClaimMove{ClaimID: p.ClaimID, To: storage.StateClosed, Detail: detail(p)})
+				moves = append(moves, storage.ClaimMove{ClaimID: p.ClaimID, To: storage.StateClosed, Detail: p.historyDetail()})
 			case ActionBillNext, ActionHold:
 				bills = append(bills, p)
 			}
@@ -217,6 +217,7 @@ type ahead struct {
 // stamp is the same in the write transaction did not change while it was read. A
 // claim that cannot be planned (it does not exist, its payment is missing, a read
 // failed) is left out; the transaction plans it again and meets the error there.
+// What writing a plan stores as JSON is encoded here too (Plan.encode).
 func (s *Stage) planAhead(ctx context.Context, ids []int64) *ahead {
 	conn := &s.env.Store.Conn
 	stamps, err := conn.ClaimStamps(ctx, ids)
@@ -232,7 +233,7 @@ func (s *Stage) planAhead(ctx context.Context, ids []int64) *ahead {
 		if _, ok := stamps[id]; !ok || !r.fresh(id) {
 			continue
 		}
-		if p, err := s.plan(ctx, r, id); err == nil {
+		if p, err := s.plan(ctx, r, id); err == nil && p.encode() == nil {
 			a.plans[id] = p
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -28,6 +29,9 @@ var COBRules = []string{"billed-coverage", "cob-payer-id", "cob-balance"}
 type Stage struct {
 	env   *pipeline.Env
 	scrub *scrub.Scrubber
+	// beforeWrite, when set (tests), runs between planning ahead and the write
+	// transaction.
+	beforeWrite func()
 }
 
 // New returns the stage's handler for env.
@@ -118,11 +122,23 @@ func (s *Stage) Process(ctx context.Context, claimID int64) (*Plan, error) {
 
 // ProcessAll plans and does what each claim needs, all in one transaction: all or
 // none. An error wrapping bus.ErrPoison names a claim that can never be moved on.
-// The claims are locked and read first, all at once, in id order (so that a
-// concurrent worker handling the same claims waits, then plans from what this one
-// wrote); claims that only close or go to the patient are moved together at the
-// end.
+//
+// The claims are read and planned first, outside the transaction, on the store's
+// reader side (planAhead), so that the writer (SQLite has one) is not held while
+// claims, payments and ledger sums are read and decoded. The transaction then locks
+// the claims in id order (so that a concurrent worker handling the same claims
+// waits, then plans from what this one wrote) and reads their stamps
+// (storage.ClaimStamp: state, payer, and how many history rows, payments and
+// ledger entries each has) and the payers the plans used: a plan is written only
+// when nothing it was made from changed since; a claim that changed, or was not
+// planned ahead, is read and planned again inside the transaction, as before.
+// What the plans write is written together at the end: the claims billed to their
+// next payer (applyBills), then those that only close or go to the patient.
 func (s *Stage) ProcessAll(ctx context.Context, claimIDs []int64) ([]*Plan, error) {
+	a := s.planAhead(ctx, claimIDs)
+	if s.beforeWrite != nil {
+		s.beforeWrite()
+	}
 	plans := make([]*Plan, len(claimIDs))
 	err := s.env.InTx(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.LockClaims(ctx, claimIDs); err != nil {
@@ -131,12 +147,17 @@ func (s *Stage) ProcessAll(ctx context.Context, claimIDs []int64) ([]*Plan, erro
 			}
 			return err
 		}
-		r, err := readAhead(ctx, &tx.Conn, claimIDs)
+		reuse, r, err := s.recheck(ctx, tx, a, claimIDs)
 		if err != nil {
 			return err
 		}
 		var moves []storage.ClaimMove
+		var bills []*Plan
 		flush := func() error {
+			if err := s.applyBills(ctx, tx, bills); err != nil {
+				return err
+			}
+			bills = bills[:0]
 			skipped, err := tx.TransitionClaims(ctx, moves, storage.Event{Cause: storage.CauseSystem, Actor: Actor})
 			if err != nil {
 				return err
@@ -149,6 +170,8 @@ func (s *Stage) ProcessAll(ctx context.Context, claimIDs []int64) ([]*Plan, erro
 		}
 		planned := make(map[int64]bool, len(claimIDs))
 		for i, id := range claimIDs {
+			p := reuse[id]
+			delete(reuse, id)
 			if planned[id] {
 				// The same claim again: plan it from what was written for it.
 				if err := flush(); err != nil {
@@ -156,20 +179,20 @@ func (s *Stage) ProcessAll(ctx context.Context, claimIDs []int64) ([]*Plan, erro
 				}
 			}
 			planned[id] = true
-			p, err := s.plan(ctx, r, id)
-			if err != nil {
-				return fmt.Errorf("moving claim %d on to its next payer: %w", id, err)
+			if p == nil {
+				var err error
+				if p, err = s.plan(ctx, r, id); err != nil {
+					return fmt.Errorf("moving claim %d on to its next payer: %w", id, err)
+				}
 			}
 			plans[i] = p
 			switch p.Action {
 			case ActionPatient:
-				moves = append(moves, storage.ClaimMove{ClaimID: p.ClaimID, To: storage.StatePatientBilled, Detail: detail(p)})
+				moves = append(moves, storage.ClaimMove{ClaimID: p.ClaimID, To: storage.StatePatientBilled, Detail: p.historyDetail()})
 			case ActionClose:
-				moves = append(moves, storage.ClaimMove{ClaimID: p.ClaimID, To: storage.StateClosed, Detail: detail(p)})
-			default:
-				if err := s.apply(ctx, tx, p); err != nil {
-					return fmt.Errorf("moving claim %d on to its next payer: %w", id, err)
-				}
+				moves = append(moves, storage.ClaimMove{ClaimID: p.ClaimID, To: storage.StateClosed, Detail: p.historyDetail()})
+			case ActionBillNext, ActionHold:
+				bills = append(bills, p)
 			}
 		}
 		return flush()
@@ -178,6 +201,127 @@ func (s *Stage) ProcessAll(ctx context.Context, claimIDs []int64) ([]*Plan, erro
 		return nil, err
 	}
 	return plans, nil
+}
+
+// ahead is what planAhead planned before the write transaction, and what those
+// plans were made from.
+type ahead struct {
+	stamps  map[int64]storage.ClaimStamp
+	plans   map[int64]*Plan
+	payers  map[int64]storage.Payer
+	byPayer map[string]payerFound
+}
+
+// planAhead reads and plans the claims outside any transaction (on SQLite, on the
+// read pool beside the writer). The claims' stamps are read first: a claim whose
+// stamp is the same in the write transaction did not change while it was read. A
+// claim that cannot be planned (it does not exist, its payment is missing, a read
+// failed) is left out; the transaction plans it again and meets the error there.
+// What writing a plan stores as JSON is encoded here too (Plan.encode).
+func (s *Stage) planAhead(ctx context.Context, ids []int64) *ahead {
+	conn := &s.env.Store.Conn
+	stamps, err := conn.ClaimStamps(ctx, ids)
+	if err != nil {
+		return nil
+	}
+	r, err := readAhead(ctx, conn, ids)
+	if err != nil {
+		return nil
+	}
+	a := &ahead{stamps: stamps, plans: make(map[int64]*Plan, len(ids))}
+	for _, id := range ids {
+		if _, ok := stamps[id]; !ok || !r.fresh(id) {
+			continue
+		}
+		if p, err := s.plan(ctx, r, id); err == nil && p.encode() == nil {
+			a.plans[id] = p
+		}
+	}
+	a.payers, a.byPayer = r.payers, r.byPayer
+	return a
+}
+
+// recheck returns, in the write transaction, the plans made ahead that still hold
+// (by claim id), and the reads to plan the other claims with: those claims read
+// ahead in the transaction.
+func (s *Stage) recheck(ctx context.Context, tx *storage.Tx, a *ahead, ids []int64) (map[int64]*Plan, *reads, error) {
+	reuse := map[int64]*Plan{}
+	var payers map[int64]storage.Payer
+	var byPayer map[string]payerFound
+	if a != nil && len(a.plans) > 0 {
+		hold, err := a.payersHold(ctx, &tx.Conn)
+		if err != nil {
+			return nil, nil, err
+		}
+		if hold {
+			now, err := tx.ClaimStamps(ctx, ids)
+			if err != nil {
+				return nil, nil, err
+			}
+			for id, p := range a.plans {
+				if sameStamp(now[id], a.stamps[id]) {
+					reuse[id] = p
+				}
+			}
+			payers, byPayer = a.payers, a.byPayer
+		}
+	}
+	var stale []int64
+	for _, id := range ids {
+		if reuse[id] == nil {
+			stale = append(stale, id)
+		}
+	}
+	r := &reads{conn: &tx.Conn}
+	if len(stale) > 0 {
+		var err error
+		if r, err = readAhead(ctx, &tx.Conn, stale); err != nil {
+			return nil, nil, err
+		}
+	}
+	// The payers checked serve the claims planned again too.
+	for id, p := range payers {
+		if r.payers == nil {
+			r.payers = map[int64]storage.Payer{}
+		}
+		r.payers[id] = p
+	}
+	for pid, f := range byPayer {
+		if r.byPayer == nil {
+			r.byPayer = map[string]payerFound{}
+		}
+		r.byPayer[pid] = f
+	}
+	return reuse, r, nil
+}
+
+func sameStamp(a, b storage.ClaimStamp) bool {
+	return a.State == b.State && a.PayerID == b.PayerID && a.UpdatedAt.Equal(b.UpdatedAt) &&
+		a.Events == b.Events && a.Payments == b.Payments && a.Entries == b.Entries
+}
+
+// payersHold reports whether the payers the plans made ahead read are as they
+// were: the payer id of each payer read by our id, and our payer (or none) for
+// each payer id looked up; one query.
+func (a *ahead) payersHold(ctx context.Context, conn *storage.Conn) (bool, error) {
+	ids := slices.Collect(maps.Keys(a.payers))
+	pids := slices.Collect(maps.Keys(a.byPayer))
+	byID, byPayerID, err := conn.PayerKeys(ctx, ids, pids)
+	if err != nil {
+		return false, err
+	}
+	for id, p := range a.payers {
+		if pid, ok := byID[id]; !ok || pid != p.PayerID {
+			return false, nil
+		}
+	}
+	for pid, f := range a.byPayer {
+		id, found := byPayerID[pid]
+		if found != f.ok || (found && id != f.p.ID) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // exception queues a claim that cannot be moved on for a person, once per claim.

@@ -1,0 +1,432 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/claimflow/claimflow/billing"
+)
+
+// ClaimStamp is what changes when anything a plan made from a stored claim depends
+// on changes: the claim's state, payer and last update, and how many rows its
+// history, its claim payments and its ledger entries have. Those three tables only
+// grow (a reversal is a new entry, a payment matched to the claim later counts for
+// it from then on), and every change of a claim's state, document or lines writes a
+// row of its history, so a claim whose stamp is the same at two moments had the
+// same state, document, lines, payments and ledger at both, and at every moment
+// between.
+type ClaimStamp struct {
+	State     ClaimState
+	PayerID   int64 // 0 when none
+	UpdatedAt time.Time
+	Events    int64 // rows of its history (claim_events)
+	Payments  int64 // claim payments matched to it
+	Entries   int64 // its ledger entries
+}
+
+// ClaimStamps returns the stamps of the claims with the ids, by id, in one query;
+// ids with no claim are left out. On a Tx, lock the claims first (LockClaims) so
+// that the stamps stay true until the transaction ends.
+//
+// A caller that reads stamps outside a transaction BEFORE reading what it plans
+// from, then reads them again in the transaction that writes the plan, knows that
+// a claim whose stamp did not change is as it read it: the reads between were not
+// overtaken by a change of that claim.
+func (c *Conn) ClaimStamps(ctx context.Context, ids []int64) (map[int64]ClaimStamp, error) {
+	out := make(map[int64]ClaimStamp, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := inKeysQuery(c, ids, func(where string, args []any) error {
+		rows, err := c.query(ctx, `SELECT c.id, c.state, c.payer_id, c.updated_at,
+				(SELECT COUNT(*) FROM claim_events e WHERE e.claim_id = c.id),
+				(SELECT COUNT(*) FROM claim_payments p WHERE p.claim_id = c.id),
+				(SELECT COUNT(*) FROM ledger_entries l WHERE l.claim_id = c.id)
+			FROM claims c WHERE c.id`+where, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var s ClaimStamp
+			var state string
+			if err := rows.Scan(&id, &state, idDest{&s.PayerID}, timeDest{&s.UpdatedAt}, &s.Events, &s.Payments, &s.Entries); err != nil {
+				return err
+			}
+			s.State = ClaimState(state)
+			out[id] = s
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the stamps of %d claims: %w", len(ids), err)
+	}
+	return out, nil
+}
+
+// coverageMark is the part of a coverage ClaimsBilledCoverage decodes: the payer's
+// id and whether the payer adjudicated the claim (an adjudication present and not
+// null).
+type coverageMark struct {
+	payerID      string
+	adjudication bool
+}
+
+// billedCoverageDoc is the part of a claim's document ClaimsBilledCoverage decodes.
+type billedCoverageDoc struct {
+	pcn       string
+	coverages []coverageMark
+}
+
+// decodeBilledCoverage reads the patient control number and, of each coverage,
+// the payer's id and whether an adjudication is present, in one pass over the
+// document that skips everything else without decoding it (encoding/json decodes
+// or at least validates all of a 2 KB document, for a few dozen bytes). A
+// document it cannot read (not JSON as encoding/json writes it or PostgreSQL's
+// jsonb returns it) fails with an error; ClaimsBilledCoverage then decodes it
+// with encoding/json.
+func decodeBilledCoverage(b []byte, d *billedCoverageDoc) error {
+	j := jsonWalk{b: b}
+	err := j.object(func(key []byte) error {
+		switch string(key) {
+		case "patient_control_number":
+			return j.str(&d.pcn)
+		case "coverages":
+			if j.null() {
+				return nil
+			}
+			return j.array(func() error {
+				var m coverageMark
+				err := j.object(func(key []byte) error {
+					switch string(key) {
+					case "payer":
+						return j.object(func(key []byte) error {
+							if string(key) == "id" {
+								return j.str(&m.payerID)
+							}
+							return j.skip()
+						})
+					case "adjudication":
+						m.adjudication = !j.null()
+						if m.adjudication {
+							return j.skip()
+						}
+						return nil
+					}
+					return j.skip()
+				})
+				d.coverages = append(d.coverages, m)
+				return err
+			})
+		}
+		return j.skip()
+	})
+	if err != nil {
+		return err
+	}
+	if j.ws(); j.i != len(j.b) {
+		return errJSONWalk
+	}
+	return nil
+}
+
+var errJSONWalk = errors.New("unexpected JSON")
+
+// jsonWalk walks a JSON document, reading what its caller asks for and skipping
+// the rest.
+type jsonWalk struct {
+	b []byte
+	i int
+}
+
+func (j *jsonWalk) ws() {
+	for j.i < len(j.b) {
+		switch j.b[j.i] {
+		case ' ', '\t', '\n', '\r':
+			j.i++
+		default:
+			return
+		}
+	}
+}
+
+// null consumes a null and reports whether there was one.
+func (j *jsonWalk) null() bool {
+	j.ws()
+	if j.i+4 <= len(j.b) && string(j.b[j.i:j.i+4]) == "null" {
+		j.i += 4
+		return true
+	}
+	return false
+}
+
+// object calls field for each key of an object, with the walk at its value,
+// which field must consume.
+func (j *jsonWalk) object(field func(key []byte) error) error {
+	if j.ws(); j.i >= len(j.b) || j.b[j.i] != '{' {
+		return errJSONWalk
+	}
+	j.i++
+	if j.ws(); j.i < len(j.b) && j.b[j.i] == '}' {
+		j.i++
+		return nil
+	}
+	for {
+		j.ws()
+		start := j.i
+		if err := j.skipString(); err != nil {
+			return err
+		}
+		key := j.b[start+1 : j.i-1]
+		if j.ws(); j.i >= len(j.b) || j.b[j.i] != ':' {
+			return errJSONWalk
+		}
+		j.i++
+		if err := field(key); err != nil {
+			return err
+		}
+		if j.ws(); j.i >= len(j.b) {
+			return errJSONWalk
+		}
+		switch j.b[j.i] {
+		case ',':
+			j.i++
+		case '}':
+			j.i++
+			return nil
+		default:
+			return errJSONWalk
+		}
+	}
+}
+
+// array calls elem for each element of an array, with the walk at it.
+func (j *jsonWalk) array(elem func() error) error {
+	if j.ws(); j.i >= len(j.b) || j.b[j.i] != '[' {
+		return errJSONWalk
+	}
+	j.i++
+	if j.ws(); j.i < len(j.b) && j.b[j.i] == ']' {
+		j.i++
+		return nil
+	}
+	for {
+		if err := elem(); err != nil {
+			return err
+		}
+		if j.ws(); j.i >= len(j.b) {
+			return errJSONWalk
+		}
+		switch j.b[j.i] {
+		case ',':
+			j.i++
+		case ']':
+			j.i++
+			return nil
+		default:
+			return errJSONWalk
+		}
+	}
+}
+
+// str reads a string (or null, leaving *s as it is).
+func (j *jsonWalk) str(s *string) error {
+	if j.null() {
+		return nil
+	}
+	start := j.i
+	if err := j.skipString(); err != nil {
+		return err
+	}
+	raw := j.b[start+1 : j.i-1]
+	for _, c := range raw {
+		if c == '\\' || c >= 0x80 {
+			return json.Unmarshal(j.b[start:j.i], s)
+		}
+	}
+	*s = string(raw)
+	return nil
+}
+
+// skipString moves past a string, the walk at its opening quote.
+func (j *jsonWalk) skipString() error {
+	if j.i >= len(j.b) || j.b[j.i] != '"' {
+		return errJSONWalk
+	}
+	for j.i++; j.i < len(j.b); j.i++ {
+		switch j.b[j.i] {
+		case '\\':
+			j.i++
+		case '"':
+			j.i++
+			return nil
+		}
+	}
+	return errJSONWalk
+}
+
+// skip moves past a value.
+func (j *jsonWalk) skip() error {
+	if j.ws(); j.i >= len(j.b) {
+		return errJSONWalk
+	}
+	switch c := j.b[j.i]; c {
+	case '"':
+		return j.skipString()
+	case '{', '[':
+		depth := 0
+		for ; j.i < len(j.b); j.i++ {
+			switch j.b[j.i] {
+			case '"':
+				if err := j.skipString(); err != nil {
+					return err
+				}
+				j.i--
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					j.i++
+					return nil
+				}
+			}
+		}
+		return errJSONWalk
+	default:
+		// A number, true, false or null.
+		start := j.i
+		for j.i < len(j.b) {
+			switch j.b[j.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				if j.i == start {
+					return errJSONWalk
+				}
+				return nil
+			}
+			j.i++
+		}
+		return nil
+	}
+}
+
+// billedCoverageDest scans a claim's document into a billedCoverageDoc.
+type billedCoverageDest struct{ d *billedCoverageDoc }
+
+func (s billedCoverageDest) Scan(src any) error {
+	var b []byte
+	switch src := src.(type) {
+	case string:
+		b = []byte(src)
+	case []byte:
+		b = src
+	default:
+		return fmt.Errorf("scanning a claim's document from %T", src)
+	}
+	if err := decodeBilledCoverage(b, s.d); err == nil {
+		return nil
+	}
+	// Not as expected: encoding/json decides (and reports what is wrong).
+	var doc struct {
+		PCN       string `json:"patient_control_number"`
+		Coverages []struct {
+			Payer struct {
+				ID string `json:"id"`
+			} `json:"payer"`
+			Adjudication json.RawMessage `json:"adjudication"`
+		} `json:"coverages"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("decoding JSON: %w", err)
+	}
+	*s.d = billedCoverageDoc{pcn: doc.PCN}
+	for _, c := range doc.Coverages {
+		s.d.coverages = append(s.d.coverages, coverageMark{payerID: c.Payer.ID,
+			adjudication: len(c.Adjudication) > 0 && string(c.Adjudication) != "null"})
+	}
+	return nil
+}
+
+// ClaimsBilledCoverage is ClaimsCoverages decoding less: each claim's coverages
+// hold only their payer's id (Payer.ID) and, for those that adjudicated the
+// claim, an empty Adjudication; nothing else of the document is decoded but the
+// patient control number. It answers which coverage a claim is billed to
+// (billing.Claim.BilledCoverage), to which payer, and whether one is left after
+// it, for a fraction of decoding every coverage.
+func (c *Conn) ClaimsBilledCoverage(ctx context.Context, ids []int64) ([]Claim, error) {
+	out := make([]Claim, 0, len(ids))
+	err := inKeysQuery(c, ids, func(where string, args []any) error {
+		rows, err := c.query(ctx, "SELECT "+claimColumns+" FROM "+claimsWithDocuments+" WHERE id"+where+" ORDER BY id", args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var cl Claim
+			var doc billedCoverageDoc
+			var state string
+			if err := rows.Scan(&cl.ID, billedCoverageDest{&doc}, idDest{&cl.PatientID}, idDest{&cl.PayerID}, idDest{&cl.BillingProviderID},
+				&state, &cl.PayerClaimNumber, dateDest{&cl.FirstBilledOn}, timeDest{&cl.CreatedAt}, timeDest{&cl.UpdatedAt}); err != nil {
+				return err
+			}
+			cl.State = ClaimState(state)
+			cl.PatientControlNumber = doc.pcn
+			if len(doc.coverages) > 0 {
+				cl.Coverages = make([]billing.Coverage, len(doc.coverages))
+				for i, m := range doc.coverages {
+					cl.Coverages[i].Payer.ID = m.payerID
+					if m.adjudication {
+						cl.Coverages[i].Adjudication = &billing.OtherPayerAdjudication{}
+					}
+				}
+			}
+			out = append(out, cl)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the billed coverages of %d claims: %w", len(ids), err)
+	}
+	return out, nil
+}
+
+// PayerKeys returns, in one query, our id and the payer id (2010BB NM109) of the
+// payers with the ids and of those with the payer ids: the payer id by our id, and
+// our id by payer id. Payers not found are left out.
+func (c *Conn) PayerKeys(ctx context.Context, ids []int64, payerIDs []string) (map[int64]string, map[string]int64, error) {
+	byID := make(map[int64]string, len(ids))
+	byPayerID := make(map[string]int64, len(payerIDs))
+	if len(ids) == 0 && len(payerIDs) == 0 {
+		return byID, byPayerID, nil
+	}
+	if ids == nil {
+		ids = []int64{}
+	}
+	if payerIDs == nil {
+		payerIDs = []string{}
+	}
+	idWhere, idArg := inKeys(c, ids)
+	pidWhere, pidArg := inKeys(c, payerIDs)
+	rows, err := c.query(ctx, "SELECT id, payer_id FROM payers WHERE id"+idWhere+" OR payer_id"+pidWhere, idArg, pidArg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the keys of %d payers: %w", len(ids)+len(payerIDs), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var pid string
+		if err := rows.Scan(&id, &pid); err != nil {
+			return nil, nil, fmt.Errorf("reading the keys of %d payers: %w", len(ids)+len(payerIDs), err)
+		}
+		byID[id] = pid
+		byPayerID[pid] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("reading the keys of %d payers: %w", len(ids)+len(payerIDs), err)
+	}
+	return byID, byPayerID, nil
+}

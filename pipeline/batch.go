@@ -79,8 +79,10 @@ func Batch(ctx context.Context, env *Env, clearinghouse string) ([]BatchedFile, 
 	mu.Lock()
 	defer mu.Unlock()
 	var files []BatchedFile
+	var ahead chan readAhead // the next file's claims, read while the last file was stored
 	for {
-		f, err := b.one(ctx)
+		var f *BatchedFile
+		f, ahead, err = b.one(ctx, ahead)
 		switch {
 		case errors.Is(err, errNothingToBatch):
 			return files, nil
@@ -190,6 +192,15 @@ func (u *unbuildable) Error() string {
 	return fmt.Sprintf("%d claims cannot be written as 837P", len(u.claims))
 }
 
+// readAhead is what batcher.ready read: the claims of the next file, its receiver
+// and the payers that routed them.
+type readAhead struct {
+	claims []storage.Claim
+	recv   x837p.Party
+	payers map[int64]storage.Payer
+	err    error
+}
+
 // one builds and stores one file; it returns nil and no error when it held claims
 // instead, and errNothingToBatch when no claim is ready.
 //
@@ -198,18 +209,40 @@ func (u *unbuildable) Error() string {
 // writer is held for what only it can do. Inside the transaction the claims'
 // versions and the payers are checked against what was read, and the claims read
 // again there only when one changed meanwhile.
-func (b *batcher) one(ctx context.Context) (*BatchedFile, error) {
-	pre, preRecv, prePayers, err := b.ready(ctx, &b.env.Store.Conn)
-	if err != nil {
-		return nil, err
+//
+// While the file is stored, the next file's claims are read (leaving this file's
+// out, as they will be once it is stored): one returns them in next when the file
+// was stored, and the next call takes them from ahead instead of reading (nil:
+// read now). When the file was not stored (claims held, an error), what was read
+// ahead is dropped.
+func (b *batcher) one(ctx context.Context, ahead chan readAhead) (file *BatchedFile, next chan readAhead, err error) {
+	var r readAhead
+	if ahead != nil {
+		r = <-ahead
+	} else {
+		r.claims, r.recv, r.payers, r.err = b.ready(ctx, &b.env.Store.Conn, nil)
+	}
+	pre, preRecv, prePayers := r.claims, r.recv, r.payers
+	if r.err != nil {
+		return nil, nil, r.err
 	}
 	if len(pre) == 0 {
-		return nil, errNothingToBatch
+		return nil, nil, errNothingToBatch
 	}
 	if b.env.afterRead != nil {
 		b.env.afterRead(bus.Batch)
 	}
-	var file *BatchedFile
+	taken := make(map[int64]bool, len(pre))
+	for i := range pre {
+		taken[pre[i].ID] = true
+	}
+	next = make(chan readAhead, 1)
+	go func() {
+		var r readAhead
+		r.claims, r.recv, r.payers, r.err = b.ready(ctx, &b.env.Store.Conn, taken)
+		next <- r
+	}()
+	reread := false // the claims changed since read: what was read ahead may be wrong too
 	err = b.env.InTx(ctx, func(tx *storage.Tx) error {
 		file = nil
 		n, err := tx.NextControlNumber(ctx, b.ch.Name, b.sender)
@@ -221,8 +254,8 @@ func (b *batcher) one(ctx context.Context) (*BatchedFile, error) {
 		if err != nil {
 			return err
 		}
-		if !same {
-			if claims, recv, _, err = b.ready(ctx, &tx.Conn); err != nil {
+		if reread = !same; reread {
+			if claims, recv, _, err = b.ready(ctx, &tx.Conn, nil); err != nil {
 				return err
 			}
 		}
@@ -301,16 +334,25 @@ func (b *batcher) one(ctx context.Context) (*BatchedFile, error) {
 		file = &BatchedFile{SubmissionID: id, Clearinghouse: b.ch.Name, Name: name, ISA13: isa13, Claims: len(claims), Bytes: sub.Size}
 		return nil
 	})
+	if err == nil {
+		if reread {
+			<-next
+			next = nil
+		}
+		return file, next, nil
+	}
+	<-next // dropped; and hold changes b.skip, which the reader reads
 	var u *unbuildable
 	if errors.As(err, &u) {
-		return nil, b.hold(ctx, u)
+		return nil, nil, b.hold(ctx, u)
 	}
-	return file, err
+	return nil, nil, err
 }
 
 // ready returns the next claims to build, all for one receiver, with that receiver
-// and the payers it read to route them.
-func (b *batcher) ready(ctx context.Context, c *storage.Conn) ([]storage.Claim, x837p.Party, map[int64]storage.Payer, error) {
+// and the payers it read to route them, leaving out the claims in taken (a file
+// being stored).
+func (b *batcher) ready(ctx context.Context, c *storage.Conn, taken map[int64]bool) ([]storage.Claim, x837p.Party, map[int64]storage.Payer, error) {
 	recv := b.receiver
 	var claims []storage.Claim
 	first := ""
@@ -324,7 +366,7 @@ func (b *batcher) ready(ctx context.Context, c *storage.Conn) ([]storage.Claim, 
 			break
 		}
 		after = ids[len(ids)-1]
-		ids = slices.DeleteFunc(ids, func(id int64) bool { return b.skip[id] })
+		ids = slices.DeleteFunc(ids, func(id int64) bool { return b.skip[id] || taken[id] })
 		page, err := c.ClaimsWithoutLines(ctx, ids)
 		if err != nil {
 			return nil, recv, nil, fmt.Errorf("reading claims to batch: %w", err)

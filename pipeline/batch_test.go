@@ -69,7 +69,20 @@ func testBatchSubmit(t *testing.T, st *storage.Store) {
 		total += claims[i].Charge
 	}
 	var pcns []string
+	sorted := slices.Sorted(slices.Values(ids))
 	for i, file := range files {
+		// Each file takes the lowest ids left, in order, though the next file's claims
+		// are read while one is stored (compared sorted: the file is in CLM order).
+		if sub, err := st.Submission(ctx, file.SubmissionID); err == nil {
+			var got []int64
+			for _, sc := range sub.Claims {
+				got = append(got, sc.ClaimID)
+			}
+			slices.Sort(got)
+			if want := sorted[5*i : min(5*i+5, len(sorted))]; !slices.Equal(got, want) {
+				t.Errorf("file %d holds claims %v, want %v", i, got, want)
+			}
+		}
 		if want := []string{"000000001", "000000002", "000000003"}[i]; file.ISA13 != want {
 			t.Errorf("file %d ISA13 %s, want %s", i, file.ISA13, want)
 		}

@@ -230,9 +230,6 @@ func (b *batcher) one(ctx context.Context, ahead chan readAhead) (file *BatchedF
 	if len(pre) == 0 {
 		return nil, nil, errNothingToBatch
 	}
-	if b.env.afterRead != nil {
-		b.env.afterRead(bus.Batch)
-	}
 	taken := make(map[int64]bool, len(pre))
 	for i := range pre {
 		taken[pre[i].ID] = true
@@ -247,6 +244,9 @@ func (b *batcher) one(ctx context.Context, ahead chan readAhead) (file *BatchedF
 	// most likely take (the sequence's next, read on a reader): the transaction
 	// takes its bytes when the number, the claims and their routes are the same.
 	early := b.buildEarly(ctx, pre, preRecv)
+	if b.env.afterRead != nil {
+		b.env.afterRead(bus.Batch)
+	}
 	reread := false // the claims changed since read: what was read ahead may be wrong too
 	err = b.env.InTx(ctx, func(tx *storage.Tx) error {
 		file = nil

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -79,8 +80,10 @@ func Batch(ctx context.Context, env *Env, clearinghouse string) ([]BatchedFile, 
 	mu.Lock()
 	defer mu.Unlock()
 	var files []BatchedFile
+	var ahead chan readAhead // the next file's claims, read while the last file was stored
 	for {
-		f, err := b.one(ctx)
+		var f *BatchedFile
+		f, ahead, err = b.one(ctx, ahead)
 		switch {
 		case errors.Is(err, errNothingToBatch):
 			return files, nil
@@ -190,6 +193,15 @@ func (u *unbuildable) Error() string {
 	return fmt.Sprintf("%d claims cannot be written as 837P", len(u.claims))
 }
 
+// readAhead is what batcher.ready read: the claims of the next file, its receiver
+// and the payers that routed them.
+type readAhead struct {
+	claims []storage.Claim
+	recv   x837p.Party
+	payers map[int64]storage.Payer
+	err    error
+}
+
 // one builds and stores one file; it returns nil and no error when it held claims
 // instead, and errNothingToBatch when no claim is ready.
 //
@@ -198,18 +210,44 @@ func (u *unbuildable) Error() string {
 // writer is held for what only it can do. Inside the transaction the claims'
 // versions and the payers are checked against what was read, and the claims read
 // again there only when one changed meanwhile.
-func (b *batcher) one(ctx context.Context) (*BatchedFile, error) {
-	pre, preRecv, prePayers, err := b.ready(ctx, &b.env.Store.Conn)
-	if err != nil {
-		return nil, err
+//
+// While the file is stored, the next file's claims are read (leaving this file's
+// out, as they will be once it is stored): one returns them in next when the file
+// was stored, and the next call takes them from ahead instead of reading (nil:
+// read now). When the file was not stored (claims held, an error), what was read
+// ahead is dropped.
+func (b *batcher) one(ctx context.Context, ahead chan readAhead) (file *BatchedFile, next chan readAhead, err error) {
+	var r readAhead
+	if ahead != nil {
+		r = <-ahead
+	} else {
+		r.claims, r.recv, r.payers, r.err = b.ready(ctx, &b.env.Store.Conn, nil)
+	}
+	pre, preRecv, prePayers := r.claims, r.recv, r.payers
+	if r.err != nil {
+		return nil, nil, r.err
 	}
 	if len(pre) == 0 {
-		return nil, errNothingToBatch
+		return nil, nil, errNothingToBatch
 	}
+	taken := make(map[int64]bool, len(pre))
+	for i := range pre {
+		taken[pre[i].ID] = true
+	}
+	next = make(chan readAhead, 1)
+	go func() {
+		var r readAhead
+		r.claims, r.recv, r.payers, r.err = b.ready(ctx, &b.env.Store.Conn, taken)
+		next <- r
+	}()
+	// The file is built before the transaction too, with the control number it will
+	// most likely take (the sequence's next, read on a reader): the transaction
+	// takes its bytes when the number, the claims and their routes are the same.
+	early := b.buildEarly(ctx, pre, preRecv)
 	if b.env.afterRead != nil {
 		b.env.afterRead(bus.Batch)
 	}
-	var file *BatchedFile
+	reread := false // the claims changed since read: what was read ahead may be wrong too
 	err = b.env.InTx(ctx, func(tx *storage.Tx) error {
 		file = nil
 		n, err := tx.NextControlNumber(ctx, b.ch.Name, b.sender)
@@ -221,36 +259,34 @@ func (b *batcher) one(ctx context.Context) (*BatchedFile, error) {
 		if err != nil {
 			return err
 		}
-		if !same {
-			if claims, recv, _, err = b.ready(ctx, &tx.Conn); err != nil {
+		if reread = !same; reread {
+			if claims, recv, _, err = b.ready(ctx, &tx.Conn, nil); err != nil {
 				return err
 			}
 		}
 		if len(claims) == 0 {
 			return errNothingToBatch
 		}
-		bcs := make([]billing.Claim, len(claims))
-		for i := range claims {
-			bcs[i] = claims[i].Claim
-		}
-		if err := b.routePayerIDs(ctx, tx, claims, bcs); err != nil {
+		routes, err := b.routes(ctx, &tx.Conn, claims)
+		if err != nil {
 			return err
 		}
-		now := b.env.Now()
-		var buf bytes.Buffer
-		res, err := x837p.Build(bcs, x837p.BuildOptions{
-			Submitter: b.submitter, Receiver: recv, Test: b.ch.Profile.Usage != "P", AckRequested: true,
-			ClaimsPerST: b.env.ClaimsPerST, Now: func() time.Time { return now },
-		}, &buf, &x12.Counter{N: n - 1})
-		var probs billing.Problems
-		switch {
-		case errors.As(err, &probs):
-			return &unbuildable{claims: claims, probs: probs}
-		case errors.Is(err, x837p.ErrOptions):
-			return Poison(fmt.Errorf("building an 837P for %s: %w", b.ch.Name, err))
-		case err != nil:
-			return fmt.Errorf("building an 837P for %s: %w", b.ch.Name, err)
+		f := early
+		if reread || f == nil || f.n != n || !maps.Equal(f.routes, routes) {
+			// Built again: the claims, the routes or the control number are not those
+			// of the file built before the transaction.
+			now := b.env.Now()
+			content, traces, err := b.build(claims, recv, routes, n, now)
+			var probs billing.Problems
+			switch {
+			case errors.As(err, &probs):
+				return &unbuildable{claims: claims, probs: probs}
+			case err != nil:
+				return err
+			}
+			f = &builtFile{n: n, routes: routes, now: now, content: content, traces: traces}
 		}
+		now, content, traces := f.now, f.content, f.traces
 		isa13 := fmt.Sprintf("%09d", n)
 		b.seq++
 		prefix := b.ch.Prefix
@@ -261,11 +297,10 @@ func (b *batcher) one(ctx context.Context) (*BatchedFile, error) {
 		if err != nil {
 			return Poison(fmt.Errorf("naming the 837P file for %s: %w", b.ch.Name, err))
 		}
-		content := buf.Bytes()
 		sum := sha256.Sum256(content)
 		sub := storage.Submission{Clearinghouse: b.ch.Name, FileName: name, SHA256: hex.EncodeToString(sum[:]),
 			ISA13: isa13, Size: int64(len(content))}
-		for i, tr := range res.Claims {
+		for i, tr := range traces {
 			sub.Claims = append(sub.Claims, storage.SubmittedClaim{ClaimID: claims[i].ID, Trace: tr})
 		}
 		id, err := tx.InsertSubmission(ctx, sub)
@@ -301,16 +336,25 @@ func (b *batcher) one(ctx context.Context) (*BatchedFile, error) {
 		file = &BatchedFile{SubmissionID: id, Clearinghouse: b.ch.Name, Name: name, ISA13: isa13, Claims: len(claims), Bytes: sub.Size}
 		return nil
 	})
+	if err == nil {
+		if reread {
+			<-next
+			next = nil
+		}
+		return file, next, nil
+	}
+	<-next // dropped; and hold changes b.skip, which the reader reads
 	var u *unbuildable
 	if errors.As(err, &u) {
-		return nil, b.hold(ctx, u)
+		return nil, nil, b.hold(ctx, u)
 	}
-	return file, err
+	return nil, nil, err
 }
 
 // ready returns the next claims to build, all for one receiver, with that receiver
-// and the payers it read to route them.
-func (b *batcher) ready(ctx context.Context, c *storage.Conn) ([]storage.Claim, x837p.Party, map[int64]storage.Payer, error) {
+// and the payers it read to route them, leaving out the claims in taken (a file
+// being stored).
+func (b *batcher) ready(ctx context.Context, c *storage.Conn, taken map[int64]bool) ([]storage.Claim, x837p.Party, map[int64]storage.Payer, error) {
 	recv := b.receiver
 	var claims []storage.Claim
 	first := ""
@@ -324,7 +368,7 @@ func (b *batcher) ready(ctx context.Context, c *storage.Conn) ([]storage.Claim, 
 			break
 		}
 		after = ids[len(ids)-1]
-		ids = slices.DeleteFunc(ids, func(id int64) bool { return b.skip[id] })
+		ids = slices.DeleteFunc(ids, func(id int64) bool { return b.skip[id] || taken[id] })
 		page, err := c.ClaimsWithoutLines(ctx, ids)
 		if err != nil {
 			return nil, recv, nil, fmt.Errorf("reading claims to batch: %w", err)
@@ -404,32 +448,48 @@ func (b *batcher) payer(ctx context.Context, c *storage.Conn, id int64, payers m
 	return p, nil
 }
 
-// routePayerIDs replaces, in the claims to build, each payer id by the payer's id
-// at this clearinghouse when its route names one.
-func (b *batcher) routePayerIDs(ctx context.Context, tx *storage.Tx, claims []storage.Claim, bcs []billing.Claim) error {
-	payers := map[string]string{} // payer id -> id at the clearinghouse ("" none)
-	for i := range bcs {
+// builtFile is an 837P file built: with which control number, payer routes and
+// time, its bytes and its claims' traces.
+type builtFile struct {
+	n       uint64
+	routes  map[string]string
+	now     time.Time
+	content []byte
+	traces  []x837p.Trace
+}
+
+// buildEarly builds the file of claims before the transaction, with the control
+// number the sequence will most likely give it; nil when it cannot (no number
+// handed out yet, a claim Build refuses: the transaction then finds out).
+func (b *batcher) buildEarly(ctx context.Context, claims []storage.Claim, recv x837p.Party) *builtFile {
+	last, ok, err := b.env.Store.LastControlNumber(ctx, b.ch.Name, b.sender)
+	if err != nil || !ok || last >= storage.MaxControlNumber {
+		return nil
+	}
+	routes, err := b.routes(ctx, &b.env.Store.Conn, claims)
+	if err != nil {
+		return nil
+	}
+	now := b.env.Now()
+	content, traces, err := b.build(claims, recv, routes, last+1, now)
+	if err != nil {
+		return nil
+	}
+	return &builtFile{n: last + 1, routes: routes, now: now, content: content, traces: traces}
+}
+
+// build writes the claims as one 837P interchange with control number n, the payer
+// ids replaced by routes. A billing.Problems error names the claims it cannot
+// write.
+func (b *batcher) build(claims []storage.Claim, recv x837p.Party, routes map[string]string, n uint64, now time.Time) ([]byte, []x837p.Trace, error) {
+	bcs := make([]billing.Claim, len(claims))
+	for i := range claims {
+		bcs[i] = claims[i].Claim
 		covs := bcs[i].Coverages
 		copied := false
 		for k := range covs {
 			pid := covs[k].Payer.ID
-			ext, ok := payers[pid]
-			if !ok {
-				p, err := tx.PayerByPayerID(ctx, pid)
-				switch {
-				case errors.Is(err, storage.ErrNotFound):
-				case err != nil:
-					return fmt.Errorf("reading payer of claim %d to batch: %w", claims[i].ID, err)
-				default:
-					for _, r := range p.Routes {
-						if r.Clearinghouse == b.ch.Name {
-							ext = r.ExternalID
-						}
-					}
-				}
-				payers[pid] = ext
-			}
-			if ext != "" && ext != pid {
+			if ext := routes[pid]; ext != "" && ext != pid {
 				if !copied {
 					covs = append([]billing.Coverage(nil), covs...)
 					bcs[i].Coverages, copied = covs, true
@@ -438,7 +498,50 @@ func (b *batcher) routePayerIDs(ctx context.Context, tx *storage.Tx, claims []st
 			}
 		}
 	}
-	return nil
+	var buf bytes.Buffer
+	res, err := x837p.Build(bcs, x837p.BuildOptions{
+		Submitter: b.submitter, Receiver: recv, Test: b.ch.Profile.Usage != "P", AckRequested: true,
+		ClaimsPerST: b.env.ClaimsPerST, Now: func() time.Time { return now },
+	}, &buf, &x12.Counter{N: n - 1})
+	var probs billing.Problems
+	switch {
+	case errors.As(err, &probs):
+		return nil, nil, err
+	case errors.Is(err, x837p.ErrOptions):
+		return nil, nil, Poison(fmt.Errorf("building an 837P for %s: %w", b.ch.Name, err))
+	case err != nil:
+		return nil, nil, fmt.Errorf("building an 837P for %s: %w", b.ch.Name, err)
+	}
+	return buf.Bytes(), res.Claims, nil
+}
+
+// routes returns, for each payer id of the claims' coverages, the payer's id at
+// this clearinghouse when its route names one ("" otherwise), read on c.
+func (b *batcher) routes(ctx context.Context, c *storage.Conn, claims []storage.Claim) (map[string]string, error) {
+	payers := map[string]string{} // payer id -> id at the clearinghouse ("" none)
+	for i := range claims {
+		for _, cv := range claims[i].Coverages {
+			pid := cv.Payer.ID
+			if _, ok := payers[pid]; ok {
+				continue
+			}
+			ext := ""
+			p, err := c.PayerByPayerID(ctx, pid)
+			switch {
+			case errors.Is(err, storage.ErrNotFound):
+			case err != nil:
+				return nil, fmt.Errorf("reading payer of claim %d to batch: %w", claims[i].ID, err)
+			default:
+				for _, r := range p.Routes {
+					if r.Clearinghouse == b.ch.Name {
+						ext = r.ExternalID
+					}
+				}
+			}
+			payers[pid] = ext
+		}
+	}
+	return payers, nil
 }
 
 // hold holds the claims Build refused, in a transaction of their own, with a work

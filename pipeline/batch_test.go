@@ -69,7 +69,20 @@ func testBatchSubmit(t *testing.T, st *storage.Store) {
 		total += claims[i].Charge
 	}
 	var pcns []string
+	sorted := slices.Sorted(slices.Values(ids))
 	for i, file := range files {
+		// Each file takes the lowest ids left, in order, though the next file's claims
+		// are read while one is stored (compared sorted: the file is in CLM order).
+		if sub, err := st.Submission(ctx, file.SubmissionID); err == nil {
+			var got []int64
+			for _, sc := range sub.Claims {
+				got = append(got, sc.ClaimID)
+			}
+			slices.Sort(got)
+			if want := sorted[5*i : min(5*i+5, len(sorted))]; !slices.Equal(got, want) {
+				t.Errorf("file %d holds claims %v, want %v", i, got, want)
+			}
+		}
 		if want := []string{"000000001", "000000002", "000000003"}[i]; file.ISA13 != want {
 			t.Errorf("file %d ISA13 %s, want %s", i, file.ISA13, want)
 		}
@@ -351,5 +364,61 @@ func TestBatchClaimsChangedMeanwhile(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBatchControlNumberTakenMeanwhile: a file is built before its transaction
+// with the control number the sequence will most likely give; when another
+// batcher takes that number meanwhile, the file is built again with the next.
+func TestBatchControlNumberTakenMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx := ctxT(t)
+	st := testenv.SQLite(t)
+	env := newFront(t, st, simConfig{}).env
+	env.MaxClaimsPerFile = 3
+	readyClaims(t, env, 75, 6)
+	taken := 0
+	pipeline.SetAfterRead(env, func(s bus.Stage) {
+		if s != bus.Batch {
+			return
+		}
+		taken++
+		if taken != 2 {
+			return
+		}
+		// The second file's number goes to someone else (the first file made the
+		// sequence's row: its sender is the batcher's).
+		var sender string
+		if err := st.DB().QueryRow("SELECT sender FROM control_numbers").Scan(&sender); err != nil {
+			t.Error(err)
+		}
+		if err := st.InTx(context.Background(), func(tx *storage.Tx) error {
+			_, err := tx.NextControlNumber(context.Background(), simName, sender)
+			return err
+		}); err != nil {
+			t.Error(err)
+		}
+	})
+	files, err := pipeline.Batch(ctx, env, simName)
+	if err != nil || len(files) != 2 {
+		t.Fatalf("batch: %+v (%v)", files, err)
+	}
+	for i, want := range []string{"000000001", "000000003"} {
+		content, err := st.SubmissionFile(ctx, files[i].SubmissionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if files[i].ISA13 != want || !bytes.Contains(content, []byte("*"+want+"*1*T*:~")) || !bytes.Contains(content, []byte("IEA*1*"+want+"~")) {
+			t.Errorf("file %d: ISA13 %s, want %s in its header and trailer:\n%.200s", i, files[i].ISA13, want, content)
+		}
+		sub, err := st.Submission(ctx, files[i].SubmissionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sc := range sub.Claims {
+			if sc.Trace.ISA13 != want {
+				t.Errorf("file %d: a claim traced to ISA13 %s", i, sc.Trace.ISA13)
+			}
+		}
 	}
 }

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/claimflow/claimflow/pipeline/bus"
@@ -15,6 +14,7 @@ const (
 	DefaultPollEvery     = 50 * time.Millisecond
 	DefaultMaxPoll       = 2 * time.Second
 	DefaultPollCost      = 10
+	DefaultCountEvery    = 2 * time.Second
 	DefaultSettleFor     = 600 * time.Millisecond
 	DefaultMaxIdleRounds = 4
 )
@@ -24,23 +24,33 @@ const (
 // batch while claims are ready to send, waits until they are sent, asks for a
 // fetch, waits until the answers are processed, and goes round again until no
 // claim is in flight or rounds in a row change nothing. It only writes work
-// messages to the outbox (Env.Emit) and reads the store's backlog: the stages
+// messages to the outbox (Env.Emit) and reads the store: the stages
 // run wherever a pipeline.Runner consumes the bus (this process or others), and a
 // relay somewhere publishes the outbox.
+//
+// What it decides on is the store's pulse (storage.Conn.Pulse: whether claims are
+// in the states waited on, the newest history row, the files and messages left),
+// a few index probes whatever the number of claims; it counts the claims by state
+// (storage.Conn.Backlog, which reads every claim) only for Progress, now and then,
+// and for the result.
 type Driver struct {
 	// Env gives the store and the bus topology the work messages are written for.
 	Env *Env
 	// Clearinghouse is the one to batch for and fetch from.
 	Clearinghouse string
-	// PollEvery is how often the backlog is read at most (DefaultPollEvery when
-	// zero). Reading it counts the claims by state, which takes longer as the claims
-	// table grows: each wait is PollCost times as long as the last read took
+	// PollEvery is how often the pulse is read at most (DefaultPollEvery when
+	// zero). Each wait is PollCost times as long as the last read took
 	// (DefaultPollCost when zero), up to MaxPoll (DefaultMaxPoll when zero), so that
-	// watching takes at most about a tenth of a core from the stages (at 100,000
-	// claims a read takes a tenth of a second or more).
+	// watching takes at most about a tenth of a core from the stages.
 	PollEvery time.Duration
 	PollCost  int
 	MaxPoll   time.Duration
+	// CountEvery is how often at most the claims are counted by state for Progress
+	// (DefaultCountEvery when zero), and never more often than PollCost times as
+	// long as the last count took (at 100,000 claims a count takes a tenth of a
+	// second or more); negative: only when a wait starts. Counts are read again only
+	// when a claim changed state since.
+	CountEvery time.Duration
 	// SettleFor is how long nothing must move before a round is over
 	// (DefaultSettleFor when zero). Make it longer than a redelivery delay when
 	// workers may die.
@@ -54,7 +64,11 @@ type Driver struct {
 	// stages it relies on stopped).
 	Alive func() error
 
-	lastRead time.Duration // how long the last backlog read took
+	lastRead  time.Duration // how long the last pulse read took
+	counts    storage.Backlog
+	countedAt time.Time     // when counts were read; zero: never
+	countedAs int64         // the pulse's LastEvent then
+	lastCount time.Duration // how long reading them took
 }
 
 // DriveResult is what Driver.Run did.
@@ -75,16 +89,20 @@ func (d *Driver) pollEvery() time.Duration {
 	return DefaultPollEvery
 }
 
+func (d *Driver) pollCost() time.Duration {
+	if d.PollCost > 0 {
+		return time.Duration(d.PollCost)
+	}
+	return DefaultPollCost
+}
+
 // pause waits before the next poll: see PollEvery.
 func (d *Driver) pause(ctx context.Context) error {
-	cost, most := d.PollCost, d.MaxPoll
-	if cost <= 0 {
-		cost = DefaultPollCost
-	}
+	most := d.MaxPoll
 	if most <= 0 {
 		most = DefaultMaxPoll
 	}
-	return sleep(ctx, min(max(d.pollEvery(), time.Duration(cost)*d.lastRead), max(most, d.pollEvery())))
+	return sleep(ctx, min(max(d.pollEvery(), d.pollCost()*d.lastRead), max(most, d.pollEvery())))
 }
 
 func (d *Driver) settleFor() time.Duration {
@@ -94,43 +112,79 @@ func (d *Driver) settleFor() time.Duration {
 	return DefaultSettleFor
 }
 
-func (d *Driver) progress(phase string, done, total int64) {
-	if d.Progress != nil {
-		d.Progress(phase, done, total)
-	}
-}
-
-// backlog reads the backlog, failing when Alive says the stages stopped.
-func (d *Driver) backlog(ctx context.Context) (storage.Backlog, error) {
+func (d *Driver) alive() error {
 	if d.Alive != nil {
 		if err := d.Alive(); err != nil {
-			return storage.Backlog{}, fmt.Errorf("driving %s: the stages stopped: %w", d.Clearinghouse, err)
+			return fmt.Errorf("driving %s: the stages stopped: %w", d.Clearinghouse, err)
 		}
 	}
+	return nil
+}
+
+// pulse reads the pulse, failing when Alive says the stages stopped.
+func (d *Driver) pulse(ctx context.Context) (storage.Pulse, error) {
+	if err := d.alive(); err != nil {
+		return storage.Pulse{}, err
+	}
+	start := time.Now()
+	p, err := d.Env.Store.Pulse(ctx)
+	d.lastRead = time.Since(start)
+	if err != nil {
+		return p, fmt.Errorf("driving %s: %w", d.Clearinghouse, err)
+	}
+	return p, nil
+}
+
+// backlog counts the claims by state (and reads the rest of the backlog).
+func (d *Driver) backlog(ctx context.Context, p storage.Pulse) (storage.Backlog, error) {
 	start := time.Now()
 	b, err := d.Env.Store.Backlog(ctx)
-	d.lastRead = time.Since(start)
+	d.countedAt, d.lastCount = time.Now(), time.Since(start)
 	if err != nil {
 		return b, fmt.Errorf("driving %s: %w", d.Clearinghouse, err)
 	}
+	d.counts, d.countedAs = b, p.LastEvent
 	return b, nil
+}
+
+// progress tells Progress how far the phase is: done of all the claims, by the
+// counts read last, read again when due (see CountEvery) or when a wait starts.
+func (d *Driver) progress(ctx context.Context, phase string, starts bool, p storage.Pulse, done func(map[storage.ClaimState]int64) int64) error {
+	if d.Progress == nil {
+		return nil
+	}
+	every := d.CountEvery
+	if every == 0 {
+		every = DefaultCountEvery
+	}
+	due := d.countedAt.IsZero() || starts ||
+		every > 0 && d.countedAs != p.LastEvent && time.Since(d.countedAt) >= max(every, d.pollCost()*d.lastCount)
+	if due {
+		if _, err := d.backlog(ctx, p); err != nil {
+			return err
+		}
+	}
+	d.Progress(phase, done(d.counts.ByState), sum(d.counts.ByState))
+	return nil
 }
 
 // WaitScrubbed waits until no claim is left in draft.
 func (d *Driver) WaitScrubbed(ctx context.Context) error {
-	for {
-		b, err := d.backlog(ctx)
+	for starts := true; ; starts = false {
+		p, err := d.pulse(ctx)
 		if err != nil {
 			return err
 		}
-		left := b.ByState[storage.StateDraft]
-		total := sum(b.ByState)
-		d.progress("scrubbing", total-left, total)
-		if left == 0 {
+		if err := d.progress(ctx, "scrubbing", starts, p, func(by map[storage.ClaimState]int64) int64 {
+			return sum(by) - by[storage.StateDraft]
+		}); err != nil {
+			return err
+		}
+		if !p.Present[storage.StateDraft] {
 			return nil
 		}
 		if err := d.pause(ctx); err != nil {
-			return fmt.Errorf("driving %s: waiting for the scrubber (%d claims left): %w", d.Clearinghouse, left, err)
+			return fmt.Errorf("driving %s: waiting for the scrubber: %w", d.Clearinghouse, err)
 		}
 	}
 }
@@ -147,6 +201,25 @@ func (d *Driver) Emit(ctx context.Context, s bus.Stage) error {
 	return nil
 }
 
+// result ends Run: the claims counted by state, and those still in flight when
+// stuck.
+func (d *Driver) result(ctx context.Context, round int, p storage.Pulse, stuck bool) (DriveResult, error) {
+	b, err := d.backlog(ctx, p)
+	if err != nil {
+		return DriveResult{Rounds: round}, err
+	}
+	res := DriveResult{Rounds: round, Final: b}
+	if stuck {
+		res.Stuck = map[storage.ClaimState]int64{}
+		for s, n := range b.ByState {
+			if n > 0 && pending(s) {
+				res.Stuck[s] = n
+			}
+		}
+	}
+	return res, nil
+}
+
 // Run goes round (batch, wait for the uploads, fetch, wait for the answers) until
 // no claim is in flight, or MaxIdleRounds rounds in a row leave the claims' states
 // unchanged; it then returns the claims still in flight in Result.Stuck.
@@ -156,14 +229,14 @@ func (d *Driver) Run(ctx context.Context) (DriveResult, error) {
 		maxIdle = DefaultMaxIdleRounds
 	}
 	idle := 0
-	quiet := false // the last round ended with nothing in flight
-	var last map[storage.ClaimState]int64
+	quiet := false    // the last round ended with nothing in flight
+	last := int64(-1) // the pulse's LastEvent at the end of the last round
 	for round := 1; ; round++ {
-		b, err := d.backlog(ctx)
+		p, err := d.pulse(ctx)
 		if err != nil {
 			return DriveResult{Rounds: round}, err
 		}
-		if b.ByState[storage.StateValidated]+b.ByState[storage.StateSecondaryBilled] > 0 {
+		if p.Present[storage.StateValidated] || p.Present[storage.StateSecondaryBilled] {
 			if err := d.Emit(ctx, bus.Batch); err != nil {
 				return DriveResult{Rounds: round}, err
 			}
@@ -174,35 +247,29 @@ func (d *Driver) Run(ctx context.Context) (DriveResult, error) {
 		if err := d.Emit(ctx, bus.Fetch); err != nil {
 			return DriveResult{Rounds: round}, err
 		}
-		if b, err = d.settle(ctx); err != nil {
+		if p, err = d.settle(ctx); err != nil {
 			return DriveResult{Rounds: round}, err
 		}
 		// Nothing in flight ends the run only when a further round confirms it: work a
 		// stage has taken off the bus but not yet finished (the secondary stage
 		// re-billing claims an 835 just paid) shows in no claim's state meanwhile.
-		if b.InFlight() == 0 {
-			if quiet && maps.Equal(b.ByState, last) {
-				return DriveResult{Rounds: round, Final: b}, nil
+		if !p.InFlight() {
+			if quiet && p.LastEvent == last {
+				return d.result(ctx, round, p, false)
 			}
-			quiet, last = true, b.ByState
+			quiet, last = true, p.LastEvent
 			continue
 		}
 		quiet = false
-		if maps.Equal(b.ByState, last) {
+		if p.LastEvent == last {
 			idle++
 		} else {
 			idle = 0
 		}
 		if idle >= maxIdle {
-			stuck := map[storage.ClaimState]int64{}
-			for s, n := range b.ByState {
-				if n > 0 && pending(s) {
-					stuck[s] = n
-				}
-			}
-			return DriveResult{Rounds: round, Stuck: stuck, Final: b}, nil
+			return d.result(ctx, round, p, true)
 		}
-		last = b.ByState
+		last = p.LastEvent
 	}
 }
 
@@ -212,26 +279,28 @@ func (d *Driver) Run(ctx context.Context) (DriveResult, error) {
 // period, it asks for another batch (batching is idempotent).
 func (d *Driver) sent(ctx context.Context) error {
 	asked := time.Now()
-	for {
-		b, err := d.backlog(ctx)
+	for starts := true; ; starts = false {
+		p, err := d.pulse(ctx)
 		if err != nil {
 			return err
 		}
-		total := sum(b.ByState)
-		unbatched := b.ByState[storage.StateValidated] + b.ByState[storage.StateSecondaryBilled]
-		ready := unbatched + b.ByState[storage.StateBatched]
-		d.progress("sending 837P files", total-ready, total)
-		if ready == 0 && b.Unsent == 0 {
+		if err := d.progress(ctx, "sending 837P files", starts, p, func(by map[storage.ClaimState]int64) int64 {
+			return sum(by) - by[storage.StateValidated] - by[storage.StateSecondaryBilled] - by[storage.StateBatched]
+		}); err != nil {
+			return err
+		}
+		unbatched := p.Present[storage.StateValidated] || p.Present[storage.StateSecondaryBilled]
+		if !unbatched && !p.Present[storage.StateBatched] && p.Unsent == 0 {
 			return nil
 		}
-		if unbatched > 0 && time.Since(asked) >= d.settleFor() {
+		if unbatched && time.Since(asked) >= d.settleFor() {
 			if err := d.Emit(ctx, bus.Batch); err != nil {
 				return err
 			}
 			asked = time.Now()
 		}
 		if err := d.pause(ctx); err != nil {
-			return fmt.Errorf("driving %s: waiting for the uploads (%d claims, %d files left): %w", d.Clearinghouse, ready, b.Unsent, err)
+			return fmt.Errorf("driving %s: waiting for the uploads (%d files left): %w", d.Clearinghouse, p.Unsent, err)
 		}
 	}
 }
@@ -239,24 +308,27 @@ func (d *Driver) sent(ctx context.Context) error {
 // settle waits until the pipeline is quiet: nothing in the outbox, every received
 // file processed, and no claim changing state for SettleFor (a quarter of it once
 // nothing is in flight).
-func (d *Driver) settle(ctx context.Context) (storage.Backlog, error) {
-	var prev map[storage.ClaimState]int64
+func (d *Driver) settle(ctx context.Context) (storage.Pulse, error) {
+	prev := int64(-1)
 	since := time.Now()
 	quiet := d.settleFor()
-	for {
-		b, err := d.backlog(ctx)
+	for starts := true; ; starts = false {
+		p, err := d.pulse(ctx)
 		if err != nil {
-			return b, err
+			return p, err
 		}
-		total := sum(b.ByState)
-		d.progress("acknowledged and paid", total-b.InFlight(), total)
-		if !maps.Equal(b.ByState, prev) || b.Outbox > 0 || b.Inbound > 0 {
-			prev, since = b.ByState, time.Now()
-		} else if time.Since(since) >= quiet || b.InFlight() == 0 && time.Since(since) >= quiet/4 {
-			return b, nil
+		if err := d.progress(ctx, "acknowledged and paid", starts, p, func(by map[storage.ClaimState]int64) int64 {
+			return sum(by) - storage.Backlog{ByState: by}.InFlight()
+		}); err != nil {
+			return p, err
+		}
+		if p.LastEvent != prev || p.Outbox > 0 || p.Inbound > 0 {
+			prev, since = p.LastEvent, time.Now()
+		} else if time.Since(since) >= quiet || !p.InFlight() && time.Since(since) >= quiet/4 {
+			return p, nil
 		}
 		if err := d.pause(ctx); err != nil {
-			return b, fmt.Errorf("driving %s: waiting for the answers (%d claims in flight): %w", d.Clearinghouse, b.InFlight(), err)
+			return p, fmt.Errorf("driving %s: waiting for the answers: %w", d.Clearinghouse, err)
 		}
 	}
 }

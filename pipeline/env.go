@@ -67,7 +67,8 @@ type Env struct {
 	// point of the restart test.
 	beforeUploadRecord func(submissionID int64)
 	// afterRead, when set (tests only), runs when a stage that reads its claims
-	// outside its transaction (batch, scrub) has read them, before the transaction.
+	// outside its transaction (batch, scrub, recording an upload) has read them,
+	// before the transaction.
 	afterRead func(s bus.Stage)
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 
 	"github.com/claimflow/claimflow/billing"
@@ -63,25 +62,25 @@ func IntakeClaims(ctx context.Context, env *Env, claims []billing.Claim, actor s
 		actor = "intake"
 	}
 	seen := map[string]int{} // PCN -> index of its first claim in this call
+	// Each chunk's claims are normalized and encoded before its transaction, so that
+	// the writer is held for the writing only, and the next chunk's while this one
+	// is written (on the other core when there is one).
+	pre := prepareIntake(claims, 0, min(IntakeChunk, len(claims)))
 	for start := 0; start < len(claims); start += IntakeChunk {
 		end := min(start+IntakeChunk, len(claims))
-		// The chunk's claims are normalized and encoded before the transaction, so
-		// that the writer is held for the writing only.
-		pre := make([]storage.NewClaim, end-start)
-		pcns := make([]string, end-start)
-		for i := range pre {
-			pre[i] = storage.NewClaim{Claim: claims[start+i], State: storage.StateDraft}
-			pre[i].Claim.Normalize()
-			if err := pre[i].EncodeDocument(); err != nil {
-				return res, fmt.Errorf("taking in claim %d of the input: %w", start+i, err)
-			}
-			pcns[i] = pre[i].Claim.PatientControlNumber
+		if pre.err != nil {
+			return res, pre.err
 		}
+		var next chan preparedIntake
+		if end < len(claims) {
+			next = make(chan preparedIntake, 1)
+			go func() { next <- prepareIntake(claims, end, min(end+IntakeChunk, len(claims))) }()
+		}
+		pcns := pre.pcns
 		var existing []int
 		err := env.InTx(ctx, func(tx *storage.Tx) error {
 			existing = existing[:0]
-			c := intakeCache{payers: map[string]int64{}, billing: map[string]int64{}, providers: map[string]bool{},
-				patients: map[string]patientSet{}}
+			c := intakeCache{payers: map[string]int64{}, billing: map[string]int64{}, providers: map[string]bool{}}
 			var ncs []storage.NewClaim
 			var idx []int
 			// The chunk's claims stored before, in one look-up.
@@ -90,7 +89,7 @@ func IntakeClaims(ctx context.Context, env *Env, claims []billing.Claim, actor s
 				return fmt.Errorf("looking up claims %d-%d of the input: %w", start, end-1, err)
 			}
 			for i := start; i < end; i++ {
-				nc := pre[i-start]
+				nc := pre.claims[i-start]
 				pcn := nc.Claim.PatientControlNumber
 				if j, dup := seen[pcn]; dup && j < i {
 					existing = append(existing, i)
@@ -112,6 +111,16 @@ func IntakeClaims(ctx context.Context, env *Env, claims []billing.Claim, actor s
 			if len(ncs) == 0 {
 				return nil
 			}
+			// The chunk's patients and their coverages, in a few statements.
+			pids, err := tx.UpsertPatients(ctx, c.patients)
+			if err != nil {
+				return fmt.Errorf("storing the patients of claims %d-%d of the input: %w", start, end-1, err)
+			}
+			for k := range ncs {
+				if p := c.patientOf[k]; p >= 0 {
+					ncs[k].PatientID = pids[p]
+				}
+			}
 			ids, err := tx.InsertClaims(ctx, ncs, storage.Event{Cause: storage.CauseSystem, Actor: actor,
 				Detail: map[string]string{"stage": "intake"}})
 			if err != nil {
@@ -123,6 +132,9 @@ func IntakeClaims(ctx context.Context, env *Env, claims []billing.Claim, actor s
 			return env.Emit(ctx, tx, bus.Scrub, ClaimWork{ClaimIDs: ids})
 		})
 		if err != nil {
+			if next != nil {
+				<-next
+			}
 			return res, err
 		}
 		// Claims repeated within the call take the id of their first occurrence.
@@ -132,28 +144,53 @@ func IntakeClaims(ctx context.Context, env *Env, claims []billing.Claim, actor s
 			}
 		}
 		res.Existing = append(res.Existing, existing...)
+		if next != nil {
+			pre = <-next
+		}
 	}
 	env.Log().Info("claims taken in", "claims", len(claims), "new", res.New(), "existing", len(res.Existing), "actor", actor)
 	return res, nil
 }
 
+// preparedIntake is a chunk of claims normalized and encoded, ready to store.
+type preparedIntake struct {
+	claims []storage.NewClaim
+	pcns   []string
+	err    error
+}
+
+// prepareIntake normalizes and encodes claims[start:end] (copies: Normalize may
+// still fill in the lines' control numbers of the caller's claims).
+func prepareIntake(claims []billing.Claim, start, end int) preparedIntake {
+	p := preparedIntake{claims: make([]storage.NewClaim, end-start), pcns: make([]string, end-start)}
+	for i := range p.claims {
+		nc := &p.claims[i]
+		*nc = storage.NewClaim{Claim: claims[start+i], State: storage.StateDraft}
+		nc.Claim.Normalize()
+		if err := nc.EncodeDocument(); err != nil {
+			p.err = fmt.Errorf("taking in claim %d of the input: %w", start+i, err)
+			return p
+		}
+		p.pcns[i] = nc.Claim.PatientControlNumber
+	}
+	return p
+}
+
 // intakeCache remembers the parties one chunk stored, so that the claims of one
-// patient, payer or provider store it once.
+// payer or provider store it once, and collects the chunk's patients, which are
+// stored together before the claims (storage.Conn.UpsertPatients).
 type intakeCache struct {
 	payers    map[string]int64 // payer id -> row id
 	billing   map[string]int64 // NPI -> billing provider id
 	providers map[string]bool  // NPIs of the other providers stored
-	patients  map[string]patientSet
+	// patients are the chunk's claims' patients, in the claims' order; patientOf[k]
+	// is the index there of the k-th claim to insert's patient, -1 for none.
+	patients  []storage.PatientCoverages
+	patientOf []int
 }
 
-// patientSet is a patient stored in the chunk, with what it was stored with.
-type patientSet struct {
-	id     int64
-	person billing.Person
-	covs   []storage.Coverage
-}
-
-// parties stores the parties of the claim to insert and links it to them.
+// parties stores the payers and providers of the claim to insert and links it to
+// them, and adds its patient to c.patients (the caller links the claim to it).
 func (c *intakeCache) parties(ctx context.Context, tx *storage.Tx, nc *storage.NewClaim) error {
 	cl := &nc.Claim
 	nc.PatientID, nc.PayerID, nc.BillingProviderID = 0, 0, 0
@@ -192,22 +229,15 @@ func (c *intakeCache) parties(ctx context.Context, tx *storage.Tx, nc *storage.N
 		covs = append(covs, storage.Coverage{PayerID: payerID, MemberID: cv.MemberID, GroupNumber: cv.GroupNumber,
 			FilingIndicator: cv.FilingIndicator, Relationship: cv.Relationship, Subscriber: cv.Subscriber})
 	}
-	if cl.Patient.LastName != "" {
-		account := PatientAccount(&cl.Patient)
-		if seen, ok := c.patients[account]; ok && reflect.DeepEqual(seen.person, cl.Patient) && reflect.DeepEqual(seen.covs, covs) {
-			nc.PatientID = seen.id
-			return nil
-		}
-		pid, err := tx.UpsertPatient(ctx, storage.Patient{AccountNumber: account, Person: cl.Patient})
-		if err != nil {
-			return err
-		}
-		if err := tx.SetCoverages(ctx, pid, covs); err != nil {
-			return err
-		}
-		c.patients[account] = patientSet{id: pid, person: cl.Patient, covs: covs}
-		nc.PatientID = pid
+	if cl.Patient.LastName == "" {
+		c.patientOf = append(c.patientOf, -1)
+		return nil
 	}
+	c.patientOf = append(c.patientOf, len(c.patients))
+	c.patients = append(c.patients, storage.PatientCoverages{
+		Patient:   storage.Patient{AccountNumber: PatientAccount(&cl.Patient), Person: cl.Patient},
+		Coverages: covs,
+	})
 	return nil
 }
 

@@ -24,6 +24,9 @@ type transferLedger struct {
 	inTx  func(ctx context.Context, fn func(tx *storage.Tx) error) error
 	// beforeUpload runs before an upload is recorded (the restart test's crash point).
 	beforeUpload func()
+	// beforeRecord, when set, runs after beforeUpload and before the recording
+	// transaction: reads that need not hold the writer.
+	beforeRecord func(ctx context.Context) error
 	// onUpload and onDownload run in the recording transaction.
 	onUpload   func(ctx context.Context, tx *storage.Tx, r connectors.Receipt) error
 	onDownload func(ctx context.Context, tx *storage.Tx, d connectors.Download) error
@@ -42,6 +45,11 @@ func (l *transferLedger) UploadedBefore(ctx context.Context, account, name strin
 func (l *transferLedger) RecordUpload(ctx context.Context, account string, r connectors.Receipt) error {
 	if l.beforeUpload != nil {
 		l.beforeUpload()
+	}
+	if l.beforeRecord != nil {
+		if err := l.beforeRecord(ctx); err != nil {
+			return err
+		}
 	}
 	return l.inTx(ctx, func(tx *storage.Tx) error {
 		if err := tx.RecordUpload(ctx, storage.Upload{Account: account, Name: r.Name, RemotePath: r.RemotePath,

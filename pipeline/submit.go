@@ -94,6 +94,7 @@ func submitOn(ctx context.Context, env *Env, ch *Clearinghouse, conn connectors.
 	if err != nil {
 		return res, Poison(fmt.Errorf("submitting submission %d: %w", sub.ID, err))
 	}
+	var pre *uploadRead
 	ledger := &transferLedger{
 		store: env.Store,
 		inTx:  env.InTx,
@@ -102,8 +103,16 @@ func submitOn(ctx context.Context, env *Env, ch *Clearinghouse, conn connectors.
 				env.beforeUploadRecord(sub.ID)
 			}
 		},
+		// What recording the upload reads is read before its transaction, on a
+		// reader, and checked in it.
+		beforeRecord: func(ctx context.Context) (err error) {
+			if pre, err = readUpload(ctx, &env.Store.Conn, sub.ID); err == nil && env.afterRead != nil {
+				env.afterRead(bus.Submit)
+			}
+			return err
+		},
 		onUpload: func(ctx context.Context, tx *storage.Tx, r connectors.Receipt) error {
-			return finishSubmission(ctx, env, tx, sub.ID, r)
+			return finishSubmission(ctx, env, tx, sub.ID, r, pre)
 		},
 	}
 	rec, err := connectors.Send(ctx, conn, ledger, ch.Name, sub.FileName, bytes.NewReader(content))
@@ -118,7 +127,7 @@ func submitOn(ctx context.Context, env *Env, ch *Clearinghouse, conn connectors.
 	}
 	if rec.Earlier {
 		// Recorded in the transfer ledger before: make sure its consequences are too.
-		if err := env.InTx(ctx, func(tx *storage.Tx) error { return finishSubmission(ctx, env, tx, sub.ID, rec) }); err != nil {
+		if err := env.InTx(ctx, func(tx *storage.Tx) error { return finishSubmission(ctx, env, tx, sub.ID, rec, nil) }); err != nil {
 			return res, err
 		}
 	}
@@ -128,14 +137,98 @@ func submitOn(ctx context.Context, env *Env, ch *Clearinghouse, conn connectors.
 	return res, nil
 }
 
+// uploadRead is what recording a submission's upload reads: the submission, its
+// claims' versions and heads, and the charges posted before for their lines.
+type uploadRead struct {
+	sub      storage.Submission
+	versions map[int64]storage.ClaimVersion
+	claims   []storage.ClaimHead
+	charged  map[string]storage.Entry
+}
+
+// readUpload reads what recording the submission's upload needs, on c: a reader
+// before the transaction, or the transaction itself. The versions are read first,
+// so that a write between the reads shows as a changed version.
+func readUpload(ctx context.Context, c *storage.Conn, submissionID int64) (*uploadRead, error) {
+	sub, err := c.Submission(ctx, submissionID)
+	if err != nil {
+		return nil, fmt.Errorf("recording the upload of submission %d: %w", submissionID, err)
+	}
+	u := &uploadRead{sub: sub}
+	if sub.Status == storage.SubmissionTransmitted {
+		return u, nil
+	}
+	ids := make([]int64, len(sub.Claims))
+	for i, sc := range sub.Claims {
+		ids[i] = sc.ClaimID
+	}
+	if u.versions, err = c.ClaimVersions(ctx, ids); err != nil {
+		return nil, fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
+	}
+	if u.claims, err = c.ClaimHeads(ctx, ids); err != nil {
+		return nil, fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
+	}
+	var keys []string
+	for i := range u.claims {
+		for _, l := range u.claims[i].Lines {
+			keys = append(keys, chargeKey(u.claims[i].ID, l.ID))
+		}
+	}
+	if u.charged, err = c.EntriesByKeys(ctx, keys); err != nil {
+		return nil, fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
+	}
+	return u, nil
+}
+
+// current reports, in tx, whether what was read before it still holds: the
+// submission's status, and each claim's state and version. The charges of a
+// claim's lines are posted only when it is transmitted, which changes its version.
+func (u *uploadRead) current(ctx context.Context, tx *storage.Tx) (bool, error) {
+	status, err := tx.SubmissionStatusOf(ctx, u.sub.ID)
+	if err != nil || status != u.sub.Status {
+		return false, err
+	}
+	if status == storage.SubmissionTransmitted {
+		return true, nil
+	}
+	ids := make([]int64, len(u.sub.Claims))
+	for i, sc := range u.sub.Claims {
+		ids[i] = sc.ClaimID
+	}
+	vs, err := tx.ClaimVersions(ctx, ids)
+	if err != nil || len(vs) != len(u.versions) {
+		return false, err
+	}
+	for id, v := range vs {
+		// Pending: this very submission holds the claim, as when it was read.
+		if was, ok := u.versions[id]; !ok || was.State != v.State || !was.UpdatedAt.Equal(v.UpdatedAt) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // finishSubmission records, in tx, what an upload means: the submission
 // transmitted, its claims transmitted, their charges posted. It does nothing for a
-// submission transmitted already.
-func finishSubmission(ctx context.Context, env *Env, tx *storage.Tx, submissionID int64, r connectors.Receipt) error {
-	sub, err := tx.Submission(ctx, submissionID)
-	if err != nil {
-		return fmt.Errorf("recording the upload of submission %d: %w", submissionID, err)
+// submission transmitted already. pre, when not nil, is what readUpload read before
+// the transaction: used when still current, read again in tx otherwise.
+func finishSubmission(ctx context.Context, env *Env, tx *storage.Tx, submissionID int64, r connectors.Receipt, pre *uploadRead) error {
+	u := pre
+	if u != nil {
+		if ok, err := u.current(ctx, tx); err != nil || !ok {
+			if err != nil {
+				return fmt.Errorf("recording the upload of submission %d: %w", submissionID, err)
+			}
+			u = nil
+		}
 	}
+	if u == nil {
+		var err error
+		if u, err = readUpload(ctx, &tx.Conn, submissionID); err != nil {
+			return err
+		}
+	}
+	sub := u.sub
 	if sub.Status == storage.SubmissionTransmitted {
 		return nil
 	}
@@ -147,26 +240,10 @@ func finishSubmission(ctx context.Context, env *Env, tx *storage.Tx, submissionI
 		return fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
 	}
 	today := billing.DateOf(env.Now())
-	// The file's claims, their lines and the charges posted before, read at once.
-	ids := make([]int64, len(sub.Claims))
-	for i, sc := range sub.Claims {
-		ids[i] = sc.ClaimID
-	}
-	claims, err := tx.ClaimHeads(ctx, ids)
-	if err != nil {
-		return fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
-	}
+	claims, charged := u.claims, u.charged
 	byID := make(map[int64]*storage.ClaimHead, len(claims))
-	var keys []string
 	for i := range claims {
 		byID[claims[i].ID] = &claims[i]
-		for _, l := range claims[i].Lines {
-			keys = append(keys, chargeKey(claims[i].ID, l.ID))
-		}
-	}
-	charged, err := tx.EntriesByKeys(ctx, keys)
-	if err != nil {
-		return fmt.Errorf("recording the upload of submission %d: %w", sub.ID, err)
 	}
 	var charges []storage.Entry
 	var moves []storage.ClaimMove

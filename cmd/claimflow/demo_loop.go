@@ -53,6 +53,7 @@ func demo(ctx context.Context, f *demoFlags, dataDir string, prog *progress, log
 	}
 	d := &pipeline.Driver{
 		Env: sys.env, Clearinghouse: demoClearinghouse, Progress: prog.update,
+		CountEvery: countEvery(prog),
 		Alive: func() error {
 			select {
 			case err := <-runDone:
@@ -83,18 +84,44 @@ func demo(ctx context.Context, f *demoFlags, dataDir string, prog *progress, log
 }
 
 // demoIntake generates and takes in the claims a chunk at a time, so that memory
-// stays bounded whatever --claims says.
+// stays bounded whatever --claims says; the next chunk is generated while the
+// current one is taken in.
 func demoIntake(ctx context.Context, env *pipeline.Env, gen *fixtures.ClaimGenerator, prog *progress) error {
 	n := gen.Len()
-	buf := make([]billing.Claim, 0, min(demoChunk, n))
-	for from := 0; from < n; from += demoChunk {
-		buf = gen.Chunk(buf, from, demoChunk)
-		if _, err := pipeline.Intake(ctx, env, buf, "demo"); err != nil {
+	if n == 0 {
+		return nil
+	}
+	bufs := [2][]billing.Claim{make([]billing.Claim, 0, min(demoChunk, n)), make([]billing.Claim, 0, min(demoChunk, n))}
+	buf := gen.Chunk(bufs[0], 0, demoChunk)
+	for k, from := 0, 0; from < n; k, from = k+1, from+demoChunk {
+		var next chan []billing.Claim
+		if from+demoChunk < n {
+			next = make(chan []billing.Claim, 1)
+			go func(dst []billing.Claim) { next <- gen.Chunk(dst, from+demoChunk, demoChunk) }(bufs[(k+1)%2])
+		}
+		_, err := pipeline.Intake(ctx, env, buf, "demo")
+		if err != nil {
+			if next != nil {
+				<-next
+			}
 			return fmt.Errorf("demo: taking in claims %d-%d: %w", from, from+len(buf)-1, err)
 		}
 		prog.update("taking claims in", int64(from+len(buf)), int64(n))
+		if next != nil {
+			buf = <-next
+			bufs[(k+1)%2] = buf
+		}
 	}
 	return nil
+}
+
+// countEvery is how often the driver counts the claims for the progress bar: only
+// when a phase starts when no bar is drawn (the counts are not shown).
+func countEvery(prog *progress) time.Duration {
+	if prog.terminal {
+		return 0
+	}
+	return -1
 }
 
 func sum[K comparable](m map[K]int64) int64 {

@@ -91,6 +91,8 @@ func demoIntake(ctx context.Context, env *pipeline.Env, gen *fixtures.ClaimGener
 	if n == 0 {
 		return nil
 	}
+	// The phase starts now: its time includes the first chunk.
+	prog.update("taking claims in", 0, int64(n))
 	bufs := [2][]billing.Claim{make([]billing.Claim, 0, min(demoChunk, n)), make([]billing.Claim, 0, min(demoChunk, n))}
 	buf := gen.Chunk(bufs[0], 0, demoChunk)
 	for k, from := 0, 0; from < n; k, from = k+1, from+demoChunk {

@@ -1,0 +1,83 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// ClaimStamp tells whether a claim changed since it was read: its state and when
+// its row or document last changed (every write to either stamps updated_at). A
+// reader that decides outside the write transaction reads the stamps of the claims
+// first, then the claims, and checks the stamps inside the transaction: when they
+// are unchanged, what it read of the claims still holds.
+type ClaimStamp struct {
+	ID        int64
+	State     ClaimState
+	UpdatedAt time.Time
+}
+
+// Same reports whether two stamps are of the same version of a claim.
+func (s ClaimStamp) Same(o ClaimStamp) bool {
+	return s.ID == o.ID && s.State == o.State && s.UpdatedAt.Equal(o.UpdatedAt)
+}
+
+// ClaimStamps returns the stamps of the claims with the ids, by id: one query that
+// reads no document and no line. Inside a transaction on PostgreSQL it locks the
+// claims, in id order, as TransitionClaims does. Ids with no claim are left out.
+func (c *Conn) ClaimStamps(ctx context.Context, ids []int64) (map[int64]ClaimStamp, error) {
+	out := make(map[int64]ClaimStamp, len(ids))
+	err := inKeysQuery(c, ids, func(where string, args []any) error {
+		lock := ""
+		if c.tx != nil {
+			lock = c.st.d.forUpdate
+		}
+		return c.scanStamps(ctx, "SELECT id, state, updated_at FROM claims WHERE id"+where+" ORDER BY id"+lock, args,
+			func(_ string, s ClaimStamp) { out[s.ID] = s })
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the stamps of %d claims: %w", len(ids), err)
+	}
+	return out, nil
+}
+
+// ClaimStampsByPCN returns the stamps of the claims with the patient control
+// numbers, by PCN, in one query; PCNs with no claim are left out.
+func (c *Conn) ClaimStampsByPCN(ctx context.Context, pcns []string) (map[string]ClaimStamp, error) {
+	out := make(map[string]ClaimStamp, len(pcns))
+	err := inKeysQuery(c, pcns, func(where string, args []any) error {
+		return c.scanStamps(ctx, "SELECT id, state, updated_at, pcn FROM claims WHERE pcn"+where, args,
+			func(pcn string, s ClaimStamp) { out[pcn] = s })
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the stamps of %d claims by patient control number: %w", len(pcns), err)
+	}
+	return out, nil
+}
+
+// scanStamps runs q, whose columns are id, state, updated_at and optionally pcn.
+func (c *Conn) scanStamps(ctx context.Context, q string, args []any, add func(pcn string, s ClaimStamp)) error {
+	rows, err := c.query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var s ClaimStamp
+		var state, pcn string
+		dest := []any{&s.ID, &state, timeDest{&s.UpdatedAt}}
+		if len(cols) == 4 {
+			dest = append(dest, &pcn)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		s.State = ClaimState(state)
+		add(pcn, s)
+	}
+	return rows.Err()
+}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -16,7 +17,9 @@ type ClaimMove struct {
 	// PayerClaimNumber, when set, is recorded as the claim's payer claim number
 	// (835 CLP07).
 	PayerClaimNumber string
-	// Detail goes to the claim's history with the move.
+	// Detail goes to the claim's history with the move. Moves that share one
+	// json.RawMessage (the same bytes, as when a file's moves all carry the same
+	// detail) have it encoded once.
 	Detail any
 }
 
@@ -46,6 +49,7 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 		finals := map[int64]*claimFinal{}
 		var order []int64
 		var events []claimEvent
+		var shared detailCache
 		for _, m := range moves {
 			from, ok := state[m.ClaimID]
 			if !ok {
@@ -64,12 +68,9 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 				skipped = append(skipped, m)
 				continue
 			}
-			detail, err := jsonArg(m.Detail)
+			detail, err := shared.encode(m.Detail)
 			if err != nil {
 				return err
-			}
-			if m.Detail == nil {
-				detail = "{}"
 			}
 			events = append(events, claimEvent{claimID: m.ClaimID, from: from, to: m.To, detail: detail})
 			state[m.ClaimID], f.state = m.To, m.To
@@ -97,6 +98,31 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 type claimFinal struct {
 	state ClaimState
 	icn   string
+}
+
+// detailCache encodes the details of moves, each json.RawMessage once for the moves
+// that follow it with the same bytes.
+type detailCache struct {
+	raw     json.RawMessage
+	encoded string
+}
+
+func (d *detailCache) encode(v any) (string, error) {
+	if v == nil {
+		return "{}", nil
+	}
+	raw, ok := v.(json.RawMessage)
+	if ok && len(raw) > 0 && len(raw) == len(d.raw) && &raw[0] == &d.raw[0] {
+		return d.encoded, nil
+	}
+	s, err := jsonArg(v)
+	if err != nil {
+		return "", err
+	}
+	if ok && len(raw) > 0 {
+		d.raw, d.encoded = raw, s
+	}
+	return s, nil
 }
 
 // claimEvent is a row of a claim's history that TransitionClaims writes.
@@ -160,8 +186,35 @@ func (w *Conn) moveClaimsSQLite(ctx context.Context, order []int64, finals map[i
 	if len(events) == 0 {
 		return nil
 	}
+	// When every move has the same detail (one file's claims, mostly), it is bound
+	// once rather than written and extracted in every row.
+	same := true
+	for i := 1; i < len(events) && same; i++ {
+		same = events[i].detail == events[0].detail
+	}
 	b = b[:0]
 	b = append(b, '[')
+	if same {
+		for i, e := range events {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			b = strconv.AppendInt(b, e.claimID, 10)
+			b = append(b, ',')
+			b = appendJSONString(b, string(e.from))
+			b = append(b, ',')
+			b = appendJSONString(b, string(e.to))
+			b = append(b, ']')
+		}
+		b = append(b, ']')
+		if _, err := w.exec(ctx, `INSERT INTO claim_events (claim_id, at, from_state, to_state, cause, actor, detail)
+			SELECT e.value->>0, ?, e.value->>1, e.value->>2, ?, ?, ? FROM json_each(?) AS e ORDER BY e.key`,
+			now, string(ev.Cause), ev.Actor, events[0].detail, string(b)); err != nil {
+			return classify(err)
+		}
+		return nil
+	}
 	for i, e := range events {
 		if i > 0 {
 			b = append(b, ',')

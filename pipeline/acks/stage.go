@@ -38,6 +38,9 @@ const (
 // Stage applies acknowledgement files. It is safe for concurrent use.
 type Stage struct {
 	env *pipeline.Env
+	// planned, when set (by tests), runs between a file's plan and its write
+	// transaction.
+	planned func(ctx context.Context, inboundID int64)
 }
 
 // New returns the acks stage of env.
@@ -139,6 +142,9 @@ func (s *Stage) ApplyKind(ctx context.Context, inboundID int64, kind string) (Re
 	planned := s.newApplier(&f, res, s.env.Store, nil)
 	if err := planned.plan(ctx, parsed); err != nil {
 		return res, fmt.Errorf("applying %s file %d: %w", res.Kind, inboundID, err)
+	}
+	if s.planned != nil {
+		s.planned(ctx, inboundID)
 	}
 	err = s.env.InTx(ctx, func(tx *storage.Tx) error {
 		a := planned

@@ -81,3 +81,43 @@ func (c *Conn) scanStamps(ctx context.Context, q string, args []any, add func(pc
 	}
 	return rows.Err()
 }
+
+// ClaimControls is what names a claim and its lines in the answers to it: its
+// patient control number and its lines' control numbers (REF*6R), in line order.
+type ClaimControls struct {
+	PCN   string
+	Lines []string
+}
+
+// ClaimControlsOf returns the controls of the claims with the ids, by id, in one
+// query that reads two columns of each line and no document. Ids with no claim
+// are left out.
+func (c *Conn) ClaimControlsOf(ctx context.Context, ids []int64) (map[int64]ClaimControls, error) {
+	out := make(map[int64]ClaimControls, len(ids))
+	err := inKeysQuery(c, ids, func(where string, args []any) error {
+		rows, err := c.query(ctx, `SELECT c.id, c.pcn, COALESCE(l.control_number, '') FROM claims c
+			LEFT JOIN claim_lines l ON l.claim_id = c.id WHERE c.id`+where+` ORDER BY c.id, l.line_number`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var pcn, line string
+			if err := rows.Scan(&id, &pcn, &line); err != nil {
+				return err
+			}
+			cc, seen := out[id]
+			cc.PCN = pcn
+			if seen || line != "" {
+				cc.Lines = append(cc.Lines, line)
+			}
+			out[id] = cc
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the control numbers of %d claims: %w", len(ids), err)
+	}
+	return out, nil
+}

@@ -254,6 +254,7 @@ type reads interface {
 	SubmissionByISA13(ctx context.Context, clearinghouse, isa13 string) (storage.Submission, error)
 	SubmissionIDByISA13(ctx context.Context, clearinghouse, isa13 string) (int64, error)
 	SubmittedClaims(ctx context.Context, submissionID int64, gs06, st02 string) ([]storage.SubmittedClaim, error)
+	LastSubmissionID(ctx context.Context) (int64, error)
 }
 
 // applier applies one parsed file: plan reads and decides, recording the writes;
@@ -280,8 +281,11 @@ type applier struct {
 	// many transaction sets.
 	stamps  map[int64]storage.ClaimStamp
 	noClaim []string
-	byGroup map[string]int64
-	byISA13 map[string]int64
+	// lastSubmission is the last submission id before anything was read (SQLite:
+	// see storage.Conn.LastSubmissionID; -1 on PostgreSQL).
+	lastSubmission int64
+	byGroup        map[string]int64
+	byISA13        map[string]int64
 
 	// The writes, made by commit in this order: the answers (pending), the
 	// claims' moves (groups, one TransitionClaims each) and the work items.
@@ -307,6 +311,14 @@ func (s *Stage) newApplier(f *storage.InboundFile, base Result, r reads, tx *sto
 
 // plan applies the file as far as it can without writing: it records the writes.
 func (a *applier) plan(ctx context.Context, p parsed) error {
+	a.lastSubmission = -1
+	if a.env.Store.Driver() == storage.SQLite {
+		last, err := a.r.LastSubmissionID(ctx)
+		if err != nil {
+			return err
+		}
+		a.lastSubmission = last
+	}
 	switch {
 	case p.ta1 != nil:
 		return a.applyTA1(ctx, p.ta1)
@@ -352,15 +364,13 @@ func (a *applier) check(ctx context.Context, tx *storage.Tx) (bool, error) {
 			}
 		}
 		if len(changed) > 0 {
-			heads, err := tx.ClaimHeads(ctx, changed)
+			now, err := tx.ClaimControlsOf(ctx, changed)
 			if err != nil {
 				return false, err
 			}
-			if len(heads) != len(changed) {
-				return false, nil
-			}
-			for i := range heads {
-				if !sameHead(a.heads[heads[i].ID], &heads[i]) {
+			for _, id := range changed {
+				cc, ok := now[id]
+				if !ok || !sameControls(a.heads[id], &cc) {
 					return false, nil
 				}
 			}
@@ -370,6 +380,17 @@ func (a *applier) check(ctx context.Context, tx *storage.Tx) (bool, error) {
 		found, err := tx.ClaimIDsByPCN(ctx, a.noClaim)
 		if err != nil || len(found) > 0 {
 			return false, err
+		}
+	}
+	if a.lastSubmission >= 0 {
+		last, err := tx.LastSubmissionID(ctx)
+		if err != nil {
+			return false, err
+		}
+		if last == a.lastSubmission {
+			// No submission stored since: the latest submissions and the
+			// submissions looked up are what plan read.
+			return true, nil
 		}
 	}
 	if len(a.latest) > 0 {
@@ -559,16 +580,16 @@ func (a *applier) exception(key string, codes []string, msg string) {
 	a.queue(storage.WorkItem{Kind: storage.WorkException, DedupKey: key, Codes: codes, Message: msg})
 }
 
-// sameHead reports whether two reads of a claim's head agree on what the
-// decisions read of it: its id, PCN, payer claim number and lines' control
+// sameControls reports whether a claim's head as plan read it agrees with its
+// controls now on what the decisions read of it: its PCN and its lines' control
 // numbers (not its state, which TransitionClaims checks, nor its payer claim
 // number, which a 277CA's move sets whatever it was).
-func sameHead(a, b *storage.ClaimHead) bool {
-	if a.ID != b.ID || a.PCN != b.PCN || len(a.Lines) != len(b.Lines) {
+func sameControls(h *storage.ClaimHead, now *storage.ClaimControls) bool {
+	if h.PCN != now.PCN || len(h.Lines) != len(now.Lines) {
 		return false
 	}
-	for i := range a.Lines {
-		if a.Lines[i].ControlNumber != b.Lines[i].ControlNumber {
+	for i := range h.Lines {
+		if h.Lines[i].ControlNumber != now.Lines[i] {
 			return false
 		}
 	}

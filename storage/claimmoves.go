@@ -186,35 +186,29 @@ func (w *Conn) moveClaimsSQLite(ctx context.Context, order []int64, finals map[i
 	if len(events) == 0 {
 		return nil
 	}
-	// When every move has the same detail (one file's claims, mostly), it is bound
-	// once rather than written and extracted in every row.
-	same := true
-	for i := 1; i < len(events) && same; i++ {
-		same = events[i].detail == events[0].detail
+	// When every move goes from the same state to the same state with the same
+	// detail (one file's claims, mostly), those are bound once and the rows are the
+	// ids alone, which SQLite reads as they are; otherwise each row is
+	// [id, from, to, detail], whose values it extracts.
+	uniform := true
+	for i := 1; i < len(events) && uniform; i++ {
+		uniform = events[i].detail == events[0].detail && events[i].from == events[0].from && events[i].to == events[0].to
 	}
-	b = b[:0]
-	b = append(b, '[')
-	if same {
+	if uniform {
+		ids := make([]int64, len(events))
 		for i, e := range events {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '[')
-			b = strconv.AppendInt(b, e.claimID, 10)
-			b = append(b, ',')
-			b = appendJSONString(b, string(e.from))
-			b = append(b, ',')
-			b = appendJSONString(b, string(e.to))
-			b = append(b, ']')
+			ids[i] = e.claimID
 		}
-		b = append(b, ']')
+		_, arg := inKeys(w, ids)
 		if _, err := w.exec(ctx, `INSERT INTO claim_events (claim_id, at, from_state, to_state, cause, actor, detail)
-			SELECT e.value->>0, ?, e.value->>1, e.value->>2, ?, ?, ? FROM json_each(?) AS e ORDER BY e.key`,
-			now, string(ev.Cause), ev.Actor, events[0].detail, string(b)); err != nil {
+			SELECT e.value, ?, ?, ?, ?, ?, ? FROM json_each(?) AS e ORDER BY e.key`,
+			now, string(events[0].from), string(events[0].to), string(ev.Cause), ev.Actor, events[0].detail, arg); err != nil {
 			return classify(err)
 		}
 		return nil
 	}
+	b = b[:0]
+	b = append(b, '[')
 	for i, e := range events {
 		if i > 0 {
 			b = append(b, ',')

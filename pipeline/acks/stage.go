@@ -244,9 +244,7 @@ func quarantine(ctx context.Context, tx *storage.Tx, f *storage.InboundFile, kin
 type reads interface {
 	Claim(ctx context.Context, id int64) (storage.Claim, error)
 	ClaimHeadsByPCN(ctx context.Context, pcns []string) (map[string]storage.ClaimHead, error)
-	ClaimStamps(ctx context.Context, ids []int64) (map[int64]storage.ClaimStamp, error)
 	ClaimStampsByPCN(ctx context.Context, pcns []string) (map[string]storage.ClaimStamp, error)
-	ClaimIDsByPCN(ctx context.Context, pcns []string) (map[string]int64, error)
 	ClaimSubmissions(ctx context.Context, claimID int64) ([]int64, error)
 	LatestSubmissions(ctx context.Context, claimIDs []int64) (map[int64]int64, error)
 	Submission(ctx context.Context, id int64) (storage.Submission, error)
@@ -331,10 +329,11 @@ func (a *applier) plan(ctx context.Context, p parsed) error {
 }
 
 // check reports whether what plan read is still what tx reads: the claims it read
-// unchanged (their stamps), the PCNs without a claim still without, each claim's
-// latest submission and the submissions it looked up the same. Each is one query
-// for the whole file (a few for the submissions), none of them reading documents
-// or lines.
+// unchanged (their stamps; for those that changed, their PCN, lines' control
+// numbers and, when plan read it, document), the PCNs without a claim still
+// without, each claim's latest submission and the submissions it looked up the
+// same (on SQLite: no submission stored since). Each is one query for the whole
+// file, or a few, most of them reading no document and no line.
 func (a *applier) check(ctx context.Context, tx *storage.Tx) (bool, error) {
 	if len(a.stamps) > 0 {
 		ids := make([]int64, 0, len(a.stamps))

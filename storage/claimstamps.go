@@ -6,20 +6,22 @@ import (
 	"time"
 )
 
-// ClaimStamp tells whether a claim changed since it was read: its state and when
-// its row or document last changed (every write to either stamps updated_at). A
+// ClaimStamp tells whether a claim changed since it was read: its patient control
+// number, its state and when its row or document last changed (every write to
+// either stamps updated_at). A
 // reader that decides outside the write transaction reads the stamps of the claims
 // first, then the claims, and checks the stamps inside the transaction: when they
 // are unchanged, what it read of the claims still holds.
 type ClaimStamp struct {
 	ID        int64
+	PCN       string
 	State     ClaimState
 	UpdatedAt time.Time
 }
 
 // Same reports whether two stamps are of the same version of a claim.
 func (s ClaimStamp) Same(o ClaimStamp) bool {
-	return s.ID == o.ID && s.State == o.State && s.UpdatedAt.Equal(o.UpdatedAt)
+	return s.ID == o.ID && s.PCN == o.PCN && s.State == o.State && s.UpdatedAt.Equal(o.UpdatedAt)
 }
 
 // ClaimStamps returns the stamps of the claims with the ids, by id: one query that
@@ -32,8 +34,8 @@ func (c *Conn) ClaimStamps(ctx context.Context, ids []int64) (map[int64]ClaimSta
 		if c.tx != nil {
 			lock = c.st.d.forUpdate
 		}
-		return c.scanStamps(ctx, "SELECT id, state, updated_at FROM claims WHERE id"+where+" ORDER BY id"+lock, args,
-			func(_ string, s ClaimStamp) { out[s.ID] = s })
+		return c.scanStamps(ctx, "SELECT id, pcn, state, updated_at FROM claims WHERE id"+where+" ORDER BY id"+lock, args,
+			func(s ClaimStamp) { out[s.ID] = s })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the stamps of %d claims: %w", len(ids), err)
@@ -46,8 +48,8 @@ func (c *Conn) ClaimStamps(ctx context.Context, ids []int64) (map[int64]ClaimSta
 func (c *Conn) ClaimStampsByPCN(ctx context.Context, pcns []string) (map[string]ClaimStamp, error) {
 	out := make(map[string]ClaimStamp, len(pcns))
 	err := inKeysQuery(c, pcns, func(where string, args []any) error {
-		return c.scanStamps(ctx, "SELECT id, state, updated_at, pcn FROM claims WHERE pcn"+where, args,
-			func(pcn string, s ClaimStamp) { out[pcn] = s })
+		return c.scanStamps(ctx, "SELECT id, pcn, state, updated_at FROM claims WHERE pcn"+where, args,
+			func(s ClaimStamp) { out[s.PCN] = s })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the stamps of %d claims by patient control number: %w", len(pcns), err)
@@ -55,29 +57,21 @@ func (c *Conn) ClaimStampsByPCN(ctx context.Context, pcns []string) (map[string]
 	return out, nil
 }
 
-// scanStamps runs q, whose columns are id, state, updated_at and optionally pcn.
-func (c *Conn) scanStamps(ctx context.Context, q string, args []any, add func(pcn string, s ClaimStamp)) error {
+// scanStamps runs q, whose columns are id, pcn, state and updated_at.
+func (c *Conn) scanStamps(ctx context.Context, q string, args []any, add func(s ClaimStamp)) error {
 	rows, err := c.query(ctx, q, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
 	for rows.Next() {
 		var s ClaimStamp
-		var state, pcn string
-		dest := []any{&s.ID, &state, timeDest{&s.UpdatedAt}}
-		if len(cols) == 4 {
-			dest = append(dest, &pcn)
-		}
-		if err := rows.Scan(dest...); err != nil {
+		var state string
+		if err := rows.Scan(&s.ID, &s.PCN, &state, timeDest{&s.UpdatedAt}); err != nil {
 			return err
 		}
 		s.State = ClaimState(state)
-		add(pcn, s)
+		add(s)
 	}
 	return rows.Err()
 }

@@ -68,7 +68,7 @@ func checkClaimStampsAndMoves(t *testing.T, dsn string) {
 		t.Fatalf("stamps %v by id, %v by PCN; want 3 each", before, byPCN)
 	}
 	for i, id := range ids {
-		if s := before[id]; s.ID != id || s.State != storage.StateValidated || s.UpdatedAt.IsZero() || !s.Same(byPCN[pcns[i]]) {
+		if s := before[id]; s.ID != id || s.PCN != pcns[i] || s.State != storage.StateValidated || s.UpdatedAt.IsZero() || !s.Same(byPCN[pcns[i]]) {
 			t.Errorf("claim %d: stamp %+v, by PCN %+v", i, s, byPCN[pcns[i]])
 		}
 	}

@@ -197,7 +197,7 @@ func (a *applier) document(ctx context.Context, id int64) (*billing.Claim, error
 	if err != nil {
 		return nil, err
 	}
-	a.stamp(storage.ClaimStamp{ID: cl.ID, State: cl.State, UpdatedAt: cl.UpdatedAt})
+	a.stamp(storage.ClaimStamp{ID: cl.ID, PCN: cl.PatientControlNumber, State: cl.State, UpdatedAt: cl.UpdatedAt})
 	if a.documents == nil {
 		a.documents = map[int64]*billing.Claim{}
 	}
@@ -295,6 +295,12 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 		sc   x277ca.StatusCode
 	}
 	var lineRejections []lineRejection
+	if len(c.Lines) > 0 {
+		if a.linesRead == nil {
+			a.linesRead = map[int64]bool{}
+		}
+		a.linesRead[cl.ID] = true
+	}
 	for li := range c.Lines {
 		l := &c.Lines[li]
 		idx := lineIndex(&cl, l.LineControlNumber)

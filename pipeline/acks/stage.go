@@ -269,6 +269,8 @@ type applier struct {
 	claims map[string]storage.ClaimHead
 	// heads are the same claims by id.
 	heads map[int64]*storage.ClaimHead
+	// linesRead are the claims whose lines an answer named (by control number).
+	linesRead map[int64]bool
 	// documents are the billing.Claims of the claims a 277CA rejects, by id.
 	documents map[int64]*billing.Claim
 
@@ -346,11 +348,15 @@ func (a *applier) check(ctx context.Context, tx *storage.Tx) (bool, error) {
 		}
 		// A claim that changed since (mostly: another file of the same claims moved
 		// it) still holds when what the decisions read of it did not change: its
-		// head, and its document when one was read, are read again and compared.
+		// PCN, its lines' control numbers when an answer named its lines, and its
+		// document when one was read.
 		var changed []int64
 		for id, s := range a.stamps {
 			if s.Same(now[id]) {
 				continue
+			}
+			if s.PCN != now[id].PCN {
+				return false, nil
 			}
 			if doc, ok := a.documents[id]; ok {
 				cl, err := tx.Claim(ctx, id)
@@ -358,7 +364,7 @@ func (a *applier) check(ctx context.Context, tx *storage.Tx) (bool, error) {
 					return false, err
 				}
 			}
-			if _, ok := a.heads[id]; ok {
+			if _, ok := a.heads[id]; ok && a.linesRead[id] {
 				changed = append(changed, id)
 			}
 		}

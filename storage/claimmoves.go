@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -16,7 +17,9 @@ type ClaimMove struct {
 	// PayerClaimNumber, when set, is recorded as the claim's payer claim number
 	// (835 CLP07).
 	PayerClaimNumber string
-	// Detail goes to the claim's history with the move.
+	// Detail goes to the claim's history with the move. Moves that share one
+	// json.RawMessage (the same bytes, as when a file's moves all carry the same
+	// detail) have it encoded once.
 	Detail any
 }
 
@@ -46,6 +49,7 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 		finals := map[int64]*claimFinal{}
 		var order []int64
 		var events []claimEvent
+		var shared detailCache
 		for _, m := range moves {
 			from, ok := state[m.ClaimID]
 			if !ok {
@@ -64,12 +68,9 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 				skipped = append(skipped, m)
 				continue
 			}
-			detail, err := jsonArg(m.Detail)
+			detail, err := shared.encode(m.Detail)
 			if err != nil {
 				return err
-			}
-			if m.Detail == nil {
-				detail = "{}"
 			}
 			events = append(events, claimEvent{claimID: m.ClaimID, from: from, to: m.To, detail: detail})
 			state[m.ClaimID], f.state = m.To, m.To
@@ -97,6 +98,31 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 type claimFinal struct {
 	state ClaimState
 	icn   string
+}
+
+// detailCache encodes the details of moves, each json.RawMessage once for the moves
+// that follow it with the same bytes.
+type detailCache struct {
+	raw     json.RawMessage
+	encoded string
+}
+
+func (d *detailCache) encode(v any) (string, error) {
+	if v == nil {
+		return "{}", nil
+	}
+	raw, ok := v.(json.RawMessage)
+	if ok && len(raw) > 0 && len(raw) == len(d.raw) && &raw[0] == &d.raw[0] {
+		return d.encoded, nil
+	}
+	s, err := jsonArg(v)
+	if err != nil {
+		return "", err
+	}
+	if ok && len(raw) > 0 {
+		d.raw, d.encoded = raw, s
+	}
+	return s, nil
 }
 
 // claimEvent is a row of a claim's history that TransitionClaims writes.
@@ -158,6 +184,27 @@ func (w *Conn) moveClaimsSQLite(ctx context.Context, order []int64, finals map[i
 		}
 	}
 	if len(events) == 0 {
+		return nil
+	}
+	// When every move goes from the same state to the same state with the same
+	// detail (one file's claims, mostly), those are bound once and the rows are the
+	// ids alone, which SQLite reads as they are; otherwise each row is
+	// [id, from, to, detail], whose values it extracts.
+	uniform := true
+	for i := 1; i < len(events) && uniform; i++ {
+		uniform = events[i].detail == events[0].detail && events[i].from == events[0].from && events[i].to == events[0].to
+	}
+	if uniform {
+		ids := make([]int64, len(events))
+		for i, e := range events {
+			ids[i] = e.claimID
+		}
+		_, arg := inKeys(w, ids)
+		if _, err := w.exec(ctx, `INSERT INTO claim_events (claim_id, at, from_state, to_state, cause, actor, detail)
+			SELECT e.value, ?, ?, ?, ?, ?, ? FROM json_each(?) AS e ORDER BY e.key`,
+			now, string(events[0].from), string(events[0].to), string(ev.Cause), ev.Actor, events[0].detail, arg); err != nil {
+			return classify(err)
+		}
 		return nil
 	}
 	b = b[:0]

@@ -208,6 +208,20 @@ func (c *Conn) SubmittedClaims(ctx context.Context, submissionID int64, gs06, st
 	return list, rows.Err()
 }
 
+// LastSubmissionID returns the highest submission id, 0 when there is none. On
+// SQLite, whose one writer commits submissions in the order of their ids (never
+// deleted), an unchanged last id means that no submission was stored since: a
+// reader that decided with submissions outside the write transaction checks that
+// inside it. On PostgreSQL ids may commit out of order, and it tells nothing of
+// the kind.
+func (c *Conn) LastSubmissionID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := c.queryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM submissions").Scan(&id); err != nil {
+		return 0, fmt.Errorf("reading the last submission id: %w", err)
+	}
+	return id, nil
+}
+
 // ClaimSubmissions returns the ids of the submissions that carried a claim, oldest first.
 func (c *Conn) ClaimSubmissions(ctx context.Context, claimID int64) ([]int64, error) {
 	rows, err := c.query(ctx, "SELECT submission_id FROM submission_claims WHERE claim_id = ? ORDER BY submission_id", claimID)

@@ -134,15 +134,31 @@ func (a *applier) prefetch277(ctx context.Context, acks []x277ca.Ack) error {
 			}
 		}
 	}
-	claims, err := a.tx.ClaimHeadsByPCN(ctx, pcns)
+	// The stamps first, then the claims: a claim changed in between has a newer
+	// stamp than the one kept, and check finds it changed.
+	stamps, err := a.r.ClaimStampsByPCN(ctx, pcns)
 	if err != nil {
 		return err
+	}
+	for _, s := range stamps {
+		a.stamp(s)
+	}
+	claims, err := a.r.ClaimHeadsByPCN(ctx, pcns)
+	if err != nil {
+		return err
+	}
+	for _, pcn := range pcns {
+		_, found := claims[pcn]
+		if _, stamped := stamps[pcn]; !found || !stamped {
+			// No claim (or one stored between the two reads): check looks for it again.
+			a.noClaim = append(a.noClaim, pcn)
+		}
 	}
 	ids := make([]int64, 0, len(claims))
 	for _, cl := range claims {
 		ids = append(ids, cl.ID)
 	}
-	latest, err := a.tx.LatestSubmissions(ctx, ids)
+	latest, err := a.r.LatestSubmissions(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -153,6 +169,11 @@ func (a *applier) prefetch277(ctx context.Context, acks []x277ca.Ack) error {
 		a.latest[id] = latest[id] // 0 when never submitted
 	}
 	a.claims = claims
+	a.heads = make(map[int64]*storage.ClaimHead, len(claims))
+	for pcn := range claims {
+		h := claims[pcn]
+		a.heads[h.ID] = &h
+	}
 	return nil
 }
 
@@ -172,10 +193,11 @@ func (a *applier) document(ctx context.Context, id int64) (*billing.Claim, error
 	if c, ok := a.documents[id]; ok {
 		return c, nil
 	}
-	cl, err := a.tx.Claim(ctx, id)
+	cl, err := a.r.Claim(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	a.stamp(storage.ClaimStamp{ID: cl.ID, PCN: cl.PatientControlNumber, State: cl.State, UpdatedAt: cl.UpdatedAt})
 	if a.documents == nil {
 		a.documents = map[int64]*billing.Claim{}
 	}
@@ -191,20 +213,20 @@ func (a *applier) batchSubmission(ctx context.Context, trace string) (int64, err
 		return 0, nil
 	}
 	isa13 := trace[:isa13Len]
-	if id, ok := a.submissions[isa13]; ok {
+	if id, ok := a.byISA13[isa13]; ok {
 		return id, nil
 	}
-	id, err := a.tx.SubmissionIDByISA13(ctx, a.file.Source, isa13)
+	id, err := a.r.SubmissionIDByISA13(ctx, a.file.Source, isa13)
 	if errors.Is(err, storage.ErrNotFound) {
 		id, err = 0, nil
 	}
 	if err != nil {
 		return 0, err
 	}
-	if a.submissions == nil {
-		a.submissions = map[string]int64{}
+	if a.byISA13 == nil {
+		a.byISA13 = map[string]int64{}
 	}
-	a.submissions[isa13] = id
+	a.byISA13[isa13] = id
 	return id, nil
 }
 
@@ -218,10 +240,8 @@ func (a *applier) levelRejections(ctx context.Context, ack *x277ca.Ack, ai int, 
 				continue
 			}
 			key := fmt.Sprintf("277ca:%s:%s:%s:%s", a.file.SHA256, strconv.Itoa(ai), level, strconv.Itoa(si))
-			if err := a.exception(ctx, key, append([]string{"277CA"}, d.Codes...),
-				fmt.Sprintf("277CA from the %s in inbound file %d rejects %s: %s.", src.name, a.file.ID, level, d.Text)); err != nil {
-				return err
-			}
+			a.exception(key, append([]string{"277CA"}, d.Codes...),
+				fmt.Sprintf("277CA from the %s in inbound file %d rejects %s: %s.", src.name, a.file.ID, level, d.Text))
 		}
 		return nil
 	}
@@ -252,9 +272,10 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 		if err != nil || !isNew {
 			return err
 		}
-		return a.exception(ctx, "277ca:unknown:"+a.file.Source+":"+c.PCN+":"+src.name, []string{"277CA"},
+		a.exception("277ca:unknown:"+a.file.Source+":"+c.PCN+":"+src.name, []string{"277CA"},
 			fmt.Sprintf("277CA from the %s in inbound file %d answers patient control number %s, which is no claim of claimflow's.",
 				src.name, a.file.ID, c.PCN))
+		return nil
 	}
 	if err != nil {
 		return err
@@ -274,6 +295,12 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 		sc   x277ca.StatusCode
 	}
 	var lineRejections []lineRejection
+	if len(c.Lines) > 0 {
+		if a.linesRead == nil {
+			a.linesRead = map[int64]bool{}
+		}
+		a.linesRead[cl.ID] = true
+	}
 	for li := range c.Lines {
 		l := &c.Lines[li]
 		idx := lineIndex(&cl, l.LineControlNumber)
@@ -310,9 +337,11 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 	switch {
 	case claimRejected:
 		note.Text = texts(detail.Statuses)
-		if err := a.move(ctx, cl.ID, src.rejected, src.cause, note, ""); err != nil {
+		encoded, err := encodeNote(note)
+		if err != nil {
 			return err
 		}
+		a.move(cl.ID, src.rejected, src.cause, encoded, "")
 		for si := range c.Statuses {
 			if d := detail.Statuses[si]; d.Rejected {
 				doc, err := a.document(ctx, cl.ID)
@@ -320,21 +349,21 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 					return err
 				}
 				field := statusField(doc, firstRejected(&c.Statuses[si]), -1)
-				if err := a.rejection277(ctx, &cl, src, subID, d, field, "claim"); err != nil {
-					return err
-				}
+				a.rejection277(&cl, src, subID, d, field, "claim")
 			}
 		}
 	case claimAccepted:
 		note.Text = texts(detail.Statuses)
-		// The payer's claim number is recorded even when the move is skipped.
-		icn := ""
-		if c.PayerClaimNumber != cl.PayerClaimNumber {
-			icn = c.PayerClaimNumber
-		}
-		if err := a.move(ctx, cl.ID, src.accepted, src.cause, note, icn); err != nil {
+		// The payer's claim number is recorded even when the move is skipped. It goes
+		// with the move whatever the claim had when it was read ("": none), so that
+		// the decision does not rest on the number, which another file may change
+		// before the move is made.
+		icn := c.PayerClaimNumber
+		encoded, err := encodeNote(note)
+		if err != nil {
 			return err
 		}
+		a.move(cl.ID, src.accepted, src.cause, encoded, icn)
 	default:
 		// A status that neither accepts nor rejects (pending, not found by a search):
 		// kept as an acknowledgement, the claim stays where it is.
@@ -349,23 +378,21 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 		if err != nil {
 			return err
 		}
-		if err := a.rejection277(ctx, &cl, src, subID, lr.d, statusField(doc, lr.sc, lr.line), what); err != nil {
-			return err
-		}
+		a.rejection277(&cl, src, subID, lr.d, statusField(doc, lr.sc, lr.line), what)
 	}
 	return nil
 }
 
 // rejection277 queues a 277CA rejection for a person, once per claim, submission,
 // source and status.
-func (a *applier) rejection277(ctx context.Context, cl *storage.ClaimHead, src sourceOf, subID int64, d stcDetail, field billing.Path, what string) error {
+func (a *applier) rejection277(cl *storage.ClaimHead, src sourceOf, subID int64, d stcDetail, field billing.Path, what string) {
 	msg := fmt.Sprintf("277CA: the %s rejected %s of claim %s: %s.", src.name, what, cl.PCN, d.Text)
 	if field != "" {
 		msg += " Fix " + field.String() + " and send the claim again (as new, frequency 1)."
 	} else {
 		msg += " Fix the claim and send it again (as new, frequency 1)."
 	}
-	return a.queue(ctx, storage.WorkItem{
+	a.queue(storage.WorkItem{
 		Kind:     storage.WorkRejection,
 		DedupKey: fmt.Sprintf("277ca:%d:%d:%s:%d:%s", subID, cl.ID, src.name, d.Line, strings.Join(d.Codes, ",")),
 		ClaimID:  cl.ID,

@@ -45,24 +45,26 @@ type error999 struct {
 func (a *applier) apply999(ctx context.Context, acks []x999.Ack) error {
 	for gi, ack := range acks {
 		gs06 := ack.Group.Control
-		subID, err := a.tx.SubmissionByGroup(ctx, a.file.Source, gs06)
+		subID, err := a.r.SubmissionByGroup(ctx, a.file.Source, gs06)
+		if a.byGroup == nil {
+			a.byGroup = map[string]int64{}
+		}
+		a.byGroup[gs06] = subID // 0 when not found
 		if errors.Is(err, storage.ErrNotFound) {
 			isNew, err := a.store(ctx, storage.Ack{Key: a.key("999/" + strconv.Itoa(gi)), Kind: Kind999, GS06: gs06,
 				Status: ack.Status, Codes: ack.Codes}, set999Detail{Text: x999.StatusText(ack.Status)})
 			if err != nil || !isNew {
 				return err
 			}
-			if err := a.exception(ctx, "999:unknown:"+a.file.Source+":"+gs06, []string{"999", ack.Status},
+			a.exception("999:unknown:"+a.file.Source+":"+gs06, []string{"999", ack.Status},
 				fmt.Sprintf("999 in inbound file %d answers functional group %s, which claimflow has no record of sending to %s.",
-					a.file.ID, gs06, a.file.Source)); err != nil {
-				return err
-			}
+					a.file.ID, gs06, a.file.Source))
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		sub, err := a.tx.Submission(ctx, subID)
+		sub, err := a.r.Submission(ctx, subID)
 		if err != nil {
 			return err
 		}
@@ -102,7 +104,7 @@ func (a *applier) set999(ctx context.Context, sub *storage.Submission, ack *x999
 	set := &ack.Sets[si]
 	gs06, st02 := ack.Group.Control, set.Control
 	pos := "999/" + strconv.Itoa(gi) + "/" + strconv.Itoa(si)
-	claims, err := a.tx.SubmittedClaims(ctx, sub.ID, gs06, st02)
+	claims, err := a.r.SubmittedClaims(ctx, sub.ID, gs06, st02)
 	if err != nil {
 		return err
 	}
@@ -112,7 +114,7 @@ func (a *applier) set999(ctx context.Context, sub *storage.Submission, ack *x999
 	}
 	var m *segmentMap
 	if len(set.Segments) > 0 {
-		if m, err = newSegmentMap(ctx, a.tx, claims); err != nil {
+		if m, err = newSegmentMap(ctx, a, claims); err != nil {
 			return err
 		}
 	}
@@ -185,10 +187,12 @@ func (a *applier) set999(ctx context.Context, sub *storage.Submission, ack *x999
 	if !rejected && len(findings) > 0 {
 		note.Text += fmt.Sprintf(" (%d errors noted)", len(findings))
 	}
+	encoded, err := encodeNote(note)
+	if err != nil {
+		return err
+	}
 	for _, i := range moving {
-		if err := a.move(ctx, claims[i].ClaimID, to, storage.Cause999, note, ""); err != nil {
-			return err
-		}
+		a.move(claims[i].ClaimID, to, storage.Cause999, encoded, "")
 	}
 	if !rejected {
 		return nil
@@ -201,11 +205,9 @@ func (a *applier) set999(ctx context.Context, sub *storage.Submission, ack *x999
 			targets = moving
 		}
 		if f.place.claim < 0 {
-			if err := a.exception(ctx, fmt.Sprintf("999:%d:%s:%s:%d:%d", sub.ID, gs06, st02, f.e.Position, fi), f.codes,
+			a.exception(fmt.Sprintf("999:%d:%s:%s:%d:%d", sub.ID, gs06, st02, f.e.Position, fi), f.codes,
 				fmt.Sprintf("999: the clearinghouse rejected %s for an error outside any claim: %s. It is in claimflow's submitter or receiver settings; the claims of the set are in the rejection queue.",
-					where, f.e.Text)); err != nil {
-				return err
-			}
+					where, f.e.Text))
 			continue
 		}
 		for _, ci := range targets {
@@ -222,16 +224,14 @@ func (a *applier) set999(ctx context.Context, sub *storage.Submission, ack *x999
 			} else {
 				msg += ". Fix the claim and send it again."
 			}
-			if err := a.queue(ctx, storage.WorkItem{
+			a.queue(storage.WorkItem{
 				Kind:     storage.WorkRejection,
 				DedupKey: fmt.Sprintf("999:%d:%s:%s:%d:%d:%s", sub.ID, gs06, st02, claims[ci].ClaimID, f.e.Position, f.e.Element),
 				ClaimID:  claims[ci].ClaimID,
 				Codes:    f.codes,
 				Field:    f.place.field.String(),
 				Message:  msg,
-			}); err != nil {
-				return err
-			}
+			})
 		}
 	}
 	for _, ci := range moving {
@@ -243,16 +243,14 @@ func (a *applier) set999(ctx context.Context, sub *storage.Submission, ack *x999
 		if len(findings) == 0 {
 			why = "(" + strings.Join(setTexts(set.Codes), "; ") + ")"
 		}
-		if err := a.queue(ctx, storage.WorkItem{
+		a.queue(storage.WorkItem{
 			Kind:     storage.WorkRejection,
 			DedupKey: fmt.Sprintf("999:%d:%s:%s:%d:set", sub.ID, gs06, st02, claims[ci].ClaimID),
 			ClaimID:  claims[ci].ClaimID,
 			Codes:    append([]string{"999", "IK501-" + set.Status}, prefixed("IK502-", set.Codes)...),
 			Message: fmt.Sprintf("999: the clearinghouse rejected %s %s. This claim has no error of its own: send it again unchanged.",
 				where, why),
-		}); err != nil {
-			return err
-		}
+		})
 	}
 	return nil
 }

@@ -48,7 +48,7 @@ var rebuildOptions = x837p.BuildOptions{
 	ClaimsPerST: x837p.MaxClaimsPerST,
 }
 
-func newSegmentMap(ctx context.Context, tx *storage.Tx, claims []storage.SubmittedClaim) (*segmentMap, error) {
+func newSegmentMap(ctx context.Context, a *applier, claims []storage.SubmittedClaim) (*segmentMap, error) {
 	m := &segmentMap{claims: claims, byPCN: make(map[string]int, len(claims))}
 	for i, sc := range claims {
 		m.byPCN[sc.Trace.PatientControlNumber] = i
@@ -58,11 +58,11 @@ func newSegmentMap(ctx context.Context, tx *storage.Tx, claims []storage.Submitt
 	}
 	cls := make([]billing.Claim, len(claims))
 	for i, sc := range claims {
-		c, err := tx.Claim(ctx, sc.ClaimID)
+		c, err := a.document(ctx, sc.ClaimID)
 		if err != nil {
 			return nil, err
 		}
-		cls[i] = c.Claim
+		cls[i] = *c
 	}
 	res, err := x837p.Build(cls, rebuildOptions, io.Discard, &x12.Counter{})
 	if err != nil || len(res.Transactions) != 1 || len(res.Claims) != len(claims) {

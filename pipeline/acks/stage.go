@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,9 @@ const (
 // Stage applies acknowledgement files. It is safe for concurrent use.
 type Stage struct {
 	env *pipeline.Env
+	// planned, when set (by tests), runs between a file's plan and its write
+	// transaction.
+	planned func(ctx context.Context, inboundID int64)
 }
 
 // New returns the acks stage of env.
@@ -124,27 +128,56 @@ func (s *Stage) ApplyKind(ctx context.Context, inboundID int64, kind string) (Re
 		}
 		return res, nil
 	}
+	// The file is applied in two steps: plan reads what it needs and decides, outside
+	// the write transaction (on SQLite's read pool, beside the writer), and records
+	// what to write; commit writes it, inside the transaction, after checking that
+	// what plan read still holds (check). When it does not, plan runs again inside
+	// the transaction, as if nothing had been read before.
+	//
 	// The answers are stored all at once at the end, as new: the answers of one
 	// file are stored together or not at all, so that holds unless the same content
 	// came before in another file. Then (errStoredBefore) the file is applied again
-	// answer by answer, each stored first and applied only when new.
-	apply := func(bulk bool) error {
-		return s.env.InTx(ctx, func(tx *storage.Tx) error {
-			r := Result{InboundID: res.InboundID, Kind: res.Kind} // InTx may run fn again
-			a := &applier{env: s.env, tx: tx, file: &f, res: &r, bulk: bulk}
-			if err := a.apply(ctx, parsed); err != nil {
+	// answer by answer, inside the transaction, each stored first and applied only
+	// when new.
+	planned := s.newApplier(&f, res, s.env.Store, nil)
+	if err := planned.plan(ctx, parsed); err != nil {
+		return res, fmt.Errorf("applying %s file %d: %w", res.Kind, inboundID, err)
+	}
+	if s.planned != nil {
+		s.planned(ctx, inboundID)
+	}
+	err = s.env.InTx(ctx, func(tx *storage.Tx) error {
+		a := planned
+		same, err := a.check(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if !same {
+			a = s.newApplier(&f, res, tx, nil)
+			if err := a.plan(ctx, parsed); err != nil {
 				return err
 			}
-			if err := tx.MarkInboundProcessed(ctx, f.ID); err != nil {
+		}
+		r, err := a.commit(ctx, tx) // InTx may run fn again: commit changes nothing of a
+		if err != nil {
+			return err
+		}
+		res = r
+		return nil
+	})
+	if errors.Is(err, errStoredBefore) {
+		err = s.env.InTx(ctx, func(tx *storage.Tx) error {
+			a := s.newApplier(&f, res, tx, tx)
+			if err := a.plan(ctx, parsed); err != nil {
+				return err
+			}
+			r, err := a.commit(ctx, tx)
+			if err != nil {
 				return err
 			}
 			res = r
 			return nil
 		})
-	}
-	err = apply(true)
-	if errors.Is(err, errStoredBefore) {
-		err = apply(false)
 	}
 	if err != nil {
 		return res, fmt.Errorf("applying %s file %d: %w", res.Kind, inboundID, err)
@@ -206,53 +239,237 @@ func quarantine(ctx context.Context, tx *storage.Tx, f *storage.InboundFile, kin
 	return err
 }
 
-// applier applies one parsed file in one transaction.
+// reads are the queries the applier decides with: the store's (the read pool, before
+// the write transaction) or the transaction's.
+type reads interface {
+	Claim(ctx context.Context, id int64) (storage.Claim, error)
+	ClaimHeadsByPCN(ctx context.Context, pcns []string) (map[string]storage.ClaimHead, error)
+	ClaimStampsByPCN(ctx context.Context, pcns []string) (map[string]storage.ClaimStamp, error)
+	ClaimSubmissions(ctx context.Context, claimID int64) ([]int64, error)
+	LatestSubmissions(ctx context.Context, claimIDs []int64) (map[int64]int64, error)
+	Submission(ctx context.Context, id int64) (storage.Submission, error)
+	SubmissionByGroup(ctx context.Context, clearinghouse, gs06 string) (int64, error)
+	SubmissionByISA13(ctx context.Context, clearinghouse, isa13 string) (storage.Submission, error)
+	SubmissionIDByISA13(ctx context.Context, clearinghouse, isa13 string) (int64, error)
+	SubmittedClaims(ctx context.Context, submissionID int64, gs06, st02 string) ([]storage.SubmittedClaim, error)
+	LastSubmissionID(ctx context.Context) (int64, error)
+}
+
+// applier applies one parsed file: plan reads and decides, recording the writes;
+// commit makes them in the write transaction.
 type applier struct {
 	env  *pipeline.Env
-	tx   *storage.Tx
+	r    reads
 	file *storage.InboundFile
 	res  *Result
-	// latest caches each claim's latest submission.
+	// latest caches each claim's latest submission (0 for none).
 	latest map[int64]int64
-	// submissions caches the submission id of each ISA13 a 277CA's batch trace names
-	// (0 for none we know): a file answers a few submissions in many transaction sets.
-	submissions map[string]int64
 	// claims are a 277CA file's claims by PCN, read at once (ack277.go); nil for
 	// other kinds.
 	claims map[string]storage.ClaimHead
+	// heads are the same claims by id.
+	heads map[int64]*storage.ClaimHead
+	// linesRead are the claims whose lines an answer named (by control number).
+	linesRead map[int64]bool
 	// documents are the billing.Claims of the claims a 277CA rejects, by id.
 	documents map[int64]*billing.Claim
-	// moves are the claims' moves not made yet, all of cause (see move and flush).
-	moves []storage.ClaimMove
-	cause storage.Cause
-	// bulk stores the answers at the end (pending), taking each as new.
-	bulk    bool
+
+	// What the decisions rest on, which check reads again in the transaction: the
+	// stamps of the claims whose heads or documents were read, the PCNs no claim
+	// had, and the submissions looked up by group or by interchange control number
+	// (0: none). byISA13 is also a cache: a 277CA file names a few submissions in
+	// many transaction sets.
+	stamps  map[int64]storage.ClaimStamp
+	noClaim []string
+	// lastSubmission is the last submission id before anything was read (SQLite:
+	// see storage.Conn.LastSubmissionID; -1 on PostgreSQL).
+	lastSubmission int64
+	byGroup        map[string]int64
+	byISA13        map[string]int64
+
+	// The writes, made by commit in this order: the answers (pending), the
+	// claims' moves (groups, one TransitionClaims each) and the work items.
+	groups []moveGroup
+	items  []storage.WorkItem
+	// tx is set when the answers are stored one by one as the plan goes (not in
+	// bulk): then plan runs in the transaction, and stores each answer at once.
+	tx      *storage.Tx
 	pending []storage.Ack
 }
 
-func (a *applier) apply(ctx context.Context, p parsed) error {
-	var err error
-	switch {
-	case p.ta1 != nil:
-		err = a.applyTA1(ctx, p.ta1)
-	case p.x999 != nil:
-		err = a.apply999(ctx, p.x999)
-	case p.x277a != nil:
-		err = a.apply277(ctx, p.x277a)
-	}
-	if err != nil {
-		return err
-	}
-	if a.bulk {
-		n, err := a.tx.InsertAcks(ctx, a.pending)
+// moveGroup are moves of one cause, made together.
+type moveGroup struct {
+	cause storage.Cause
+	moves []storage.ClaimMove
+}
+
+// newApplier returns an applier of f that reads with r; with tx, it stores each
+// answer at once (see applier.tx).
+func (s *Stage) newApplier(f *storage.InboundFile, base Result, r reads, tx *storage.Tx) *applier {
+	return &applier{env: s.env, r: r, file: f, res: &Result{InboundID: base.InboundID, Kind: base.Kind}, tx: tx}
+}
+
+// plan applies the file as far as it can without writing: it records the writes.
+func (a *applier) plan(ctx context.Context, p parsed) error {
+	a.lastSubmission = -1
+	if a.env.Store.Driver() == storage.SQLite {
+		last, err := a.r.LastSubmissionID(ctx)
 		if err != nil {
 			return err
 		}
-		if n != len(a.pending) {
-			return fmt.Errorf("inbound file %d: %d of %d: %w", a.file.ID, len(a.pending)-n, len(a.pending), errStoredBefore)
+		a.lastSubmission = last
+	}
+	switch {
+	case p.ta1 != nil:
+		return a.applyTA1(ctx, p.ta1)
+	case p.x999 != nil:
+		return a.apply999(ctx, p.x999)
+	case p.x277a != nil:
+		return a.apply277(ctx, p.x277a)
+	}
+	return nil
+}
+
+// check reports whether what plan read is still what tx reads: the claims it read
+// unchanged (their stamps; for those that changed, their PCN, lines' control
+// numbers and, when plan read it, document), the PCNs without a claim still
+// without, each claim's latest submission and the submissions it looked up the
+// same (on SQLite: no submission stored since). Each is one query for the whole
+// file, or a few, most of them reading no document and no line.
+func (a *applier) check(ctx context.Context, tx *storage.Tx) (bool, error) {
+	if len(a.stamps) > 0 {
+		ids := make([]int64, 0, len(a.stamps))
+		for id := range a.stamps {
+			ids = append(ids, id)
+		}
+		now, err := tx.ClaimStamps(ctx, ids)
+		if err != nil {
+			return false, err
+		}
+		// A claim that changed since (mostly: another file of the same claims moved
+		// it) still holds when what the decisions read of it did not change: its
+		// PCN, its lines' control numbers when an answer named its lines, and its
+		// document when one was read.
+		var changed []int64
+		for id, s := range a.stamps {
+			if s.Same(now[id]) {
+				continue
+			}
+			if s.PCN != now[id].PCN {
+				return false, nil
+			}
+			if doc, ok := a.documents[id]; ok {
+				cl, err := tx.Claim(ctx, id)
+				if err != nil || !reflect.DeepEqual(*doc, cl.Claim) {
+					return false, err
+				}
+			}
+			if _, ok := a.heads[id]; ok && a.linesRead[id] {
+				changed = append(changed, id)
+			}
+		}
+		if len(changed) > 0 {
+			now, err := tx.ClaimControlsOf(ctx, changed)
+			if err != nil {
+				return false, err
+			}
+			for _, id := range changed {
+				cc, ok := now[id]
+				if !ok || !sameControls(a.heads[id], &cc) {
+					return false, nil
+				}
+			}
 		}
 	}
-	return a.flush(ctx)
+	if len(a.noClaim) > 0 {
+		found, err := tx.ClaimIDsByPCN(ctx, a.noClaim)
+		if err != nil || len(found) > 0 {
+			return false, err
+		}
+	}
+	if a.lastSubmission >= 0 {
+		last, err := tx.LastSubmissionID(ctx)
+		if err != nil {
+			return false, err
+		}
+		if last == a.lastSubmission {
+			// No submission stored since: the latest submissions and the
+			// submissions looked up are what plan read.
+			return true, nil
+		}
+	}
+	if len(a.latest) > 0 {
+		ids := make([]int64, 0, len(a.latest))
+		for id := range a.latest {
+			ids = append(ids, id)
+		}
+		now, err := tx.LatestSubmissions(ctx, ids)
+		if err != nil {
+			return false, err
+		}
+		for id, sub := range a.latest {
+			if now[id] != sub {
+				return false, nil
+			}
+		}
+	}
+	for gs06, id := range a.byGroup {
+		now, err := tx.SubmissionByGroup(ctx, a.file.Source, gs06)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return false, err
+		}
+		if now != id {
+			return false, nil
+		}
+	}
+	for isa13, id := range a.byISA13 {
+		now, err := tx.SubmissionIDByISA13(ctx, a.file.Source, isa13)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return false, err
+		}
+		if now != id {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// commit makes the writes plan recorded, in tx, and returns the file's result. It
+// changes nothing of a, so that it may run again when InTx runs its function again.
+func (a *applier) commit(ctx context.Context, tx *storage.Tx) (Result, error) {
+	res := *a.res
+	if a.tx == nil {
+		n, err := tx.InsertAcks(ctx, a.pending)
+		if err != nil {
+			return res, err
+		}
+		if n != len(a.pending) {
+			return res, fmt.Errorf("inbound file %d: %d of %d: %w", a.file.ID, len(a.pending)-n, len(a.pending), errStoredBefore)
+		}
+	}
+	ev := storage.Event{Actor: a.actor()}
+	for _, g := range a.groups {
+		ev.Cause = g.cause
+		skipped, err := tx.TransitionClaims(ctx, g.moves, ev)
+		if err != nil {
+			return res, err
+		}
+		for _, m := range skipped {
+			a.env.Log().Info("claim transition skipped: the claim moved on", "claim_id", m.ClaimID, "to", m.To,
+				"inbound_id", a.file.ID)
+		}
+		res.Moved += len(g.moves) - len(skipped)
+		res.Skipped += len(skipped)
+	}
+	n, err := tx.AddWorkItems(ctx, a.items)
+	if err != nil {
+		return res, err
+	}
+	res.WorkItems += n
+	if err := tx.MarkInboundProcessed(ctx, a.file.ID); err != nil {
+		return res, err
+	}
+	return res, nil
 }
 
 // key is the idempotency key of the answer at a position of the file.
@@ -261,9 +478,9 @@ func (a *applier) key(pos string) string { return a.file.SHA256 + "/" + pos }
 // actor names the file in claim histories.
 func (a *applier) actor() string { return "inbound-file/" + strconv.FormatInt(a.file.ID, 10) }
 
-// store stores an acknowledgement and reports whether it is new: an answer stored
-// before was applied before, in the transaction that stored it. In bulk it only
-// keeps the answer for the end of apply, and reports it new.
+// store records an acknowledgement and reports whether it is new: an answer stored
+// before was applied before, in the transaction that stored it. In bulk (no a.tx)
+// it only keeps the answer for commit, and reports it new.
 func (a *applier) store(ctx context.Context, ack storage.Ack, detail any) (bool, error) {
 	a.res.Answers++
 	ack.InboundFileID = a.file.ID
@@ -274,7 +491,7 @@ func (a *applier) store(ctx context.Context, ack storage.Ack, detail any) (bool,
 		}
 		ack.Detail = b
 	}
-	if a.bulk {
+	if a.tx == nil {
 		a.pending = append(a.pending, ack)
 		a.res.Stored++
 		return true, nil
@@ -286,38 +503,27 @@ func (a *applier) store(ctx context.Context, ack storage.Ack, detail any) (bool,
 	return isNew, err
 }
 
-// move queues a claim's move to a state, with the payer's claim number to record
-// when icn is set; flush makes the queued moves, a few statements for all of them.
-// A transition the table forbids (the claim moved on already, or is there already)
-// is skipped then, and counted in Result.Skipped.
-func (a *applier) move(ctx context.Context, claimID int64, to storage.ClaimState, cause storage.Cause, detail any, icn string) error {
-	if len(a.moves) > 0 && a.cause != cause {
-		if err := a.flush(ctx); err != nil {
-			return err
-		}
+// encodeNote encodes a move's detail once, outside the write transaction, for
+// every move it goes with.
+func encodeNote(note moveNote) (json.RawMessage, error) {
+	b, err := json.Marshal(note)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the detail of a claim's move: %w", err)
 	}
-	a.cause = cause
-	a.moves = append(a.moves, storage.ClaimMove{ClaimID: claimID, To: to, Detail: detail, PayerClaimNumber: icn})
-	return nil
+	return b, nil
 }
 
-// flush makes the moves queued, in the order queued.
-func (a *applier) flush(ctx context.Context) error {
-	if len(a.moves) == 0 {
-		return nil
+// move records a claim's move to a state, with the payer's claim number to record
+// when icn is set; commit makes the moves of a cause together, a few statements for
+// all of them, in the order recorded. A transition the table forbids (the claim
+// moved on already, or is there already) is skipped then, and counted in
+// Result.Skipped.
+func (a *applier) move(claimID int64, to storage.ClaimState, cause storage.Cause, detail json.RawMessage, icn string) {
+	if n := len(a.groups); n == 0 || a.groups[n-1].cause != cause {
+		a.groups = append(a.groups, moveGroup{cause: cause})
 	}
-	skipped, err := a.tx.TransitionClaims(ctx, a.moves, storage.Event{Cause: a.cause, Actor: a.actor()})
-	if err != nil {
-		return err
-	}
-	for _, m := range skipped {
-		a.env.Log().Info("claim transition skipped: the claim moved on", "claim_id", m.ClaimID, "to", m.To,
-			"inbound_id", a.file.ID)
-	}
-	a.res.Moved += len(a.moves) - len(skipped)
-	a.res.Skipped += len(skipped)
-	a.moves = a.moves[:0]
-	return nil
+	g := &a.groups[len(a.groups)-1]
+	g.moves = append(g.moves, storage.ClaimMove{ClaimID: claimID, To: to, Detail: detail, PayerClaimNumber: icn})
 }
 
 // prefetchLatest reads the latest submission of each of the claims not read yet,
@@ -335,7 +541,7 @@ func (a *applier) prefetchLatest(ctx context.Context, claimIDs []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	latest, err := a.tx.LatestSubmissions(ctx, ids)
+	latest, err := a.r.LatestSubmissions(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -356,7 +562,7 @@ func (a *applier) current(ctx context.Context, claimID, submission int64) (bool,
 	}
 	last, ok := a.latest[claimID]
 	if !ok {
-		subs, err := a.tx.ClaimSubmissions(ctx, claimID)
+		subs, err := a.r.ClaimSubmissions(ctx, claimID)
 		if err != nil {
 			return false, err
 		}
@@ -368,18 +574,41 @@ func (a *applier) current(ctx context.Context, claimID, submission int64) (bool,
 	return last == submission, nil
 }
 
-// queue adds a work item unless its dedup key is queued already.
-func (a *applier) queue(ctx context.Context, it storage.WorkItem) error {
-	_, isNew, err := a.tx.AddWorkItem(ctx, it)
-	if isNew {
-		a.res.WorkItems++
-	}
-	return err
+// queue records a work item, which commit adds unless its dedup key is queued
+// already.
+func (a *applier) queue(it storage.WorkItem) {
+	a.items = append(a.items, it)
 }
 
 // exception queues an exception for a person.
-func (a *applier) exception(ctx context.Context, key string, codes []string, msg string) error {
-	return a.queue(ctx, storage.WorkItem{Kind: storage.WorkException, DedupKey: key, Codes: codes, Message: msg})
+func (a *applier) exception(key string, codes []string, msg string) {
+	a.queue(storage.WorkItem{Kind: storage.WorkException, DedupKey: key, Codes: codes, Message: msg})
+}
+
+// sameControls reports whether a claim's head as plan read it agrees with its
+// controls now on what the decisions read of it: its PCN and its lines' control
+// numbers (not its state, which TransitionClaims checks, nor its payer claim
+// number, which a 277CA's move sets whatever it was).
+func sameControls(h *storage.ClaimHead, now *storage.ClaimControls) bool {
+	if h.PCN != now.PCN || len(h.Lines) != len(now.Lines) {
+		return false
+	}
+	for i := range h.Lines {
+		if h.Lines[i].ControlNumber != now.Lines[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// stamp keeps a claim's stamp for check, the first one read.
+func (a *applier) stamp(s storage.ClaimStamp) {
+	if a.stamps == nil {
+		a.stamps = map[int64]storage.ClaimStamp{}
+	}
+	if _, ok := a.stamps[s.ID]; !ok {
+		a.stamps[s.ID] = s
+	}
 }
 
 // moveNote is the detail of a transition: which file and answer caused it.

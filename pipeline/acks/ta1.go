@@ -25,18 +25,20 @@ func (a *applier) applyTA1(ctx context.Context, acks []ta1.Ack) error {
 	for i, t := range acks {
 		pos := "ta1/" + strconv.Itoa(i)
 		text := t.Text()
-		sub, err := a.tx.SubmissionByISA13(ctx, a.file.Source, t.ControlNumber)
+		sub, err := a.r.SubmissionByISA13(ctx, a.file.Source, t.ControlNumber)
+		if a.byISA13 == nil {
+			a.byISA13 = map[string]int64{}
+		}
+		a.byISA13[t.ControlNumber] = sub.ID // 0 when not found
 		if errors.Is(err, storage.ErrNotFound) {
 			isNew, err := a.store(ctx, storage.Ack{Key: a.key(pos), Kind: KindTA1, ISA13: t.ControlNumber, Status: t.Code,
 				Codes: []string{t.Note}}, ta1Detail{File: a.file.Name, Text: text})
 			if err != nil || !isNew {
 				return err
 			}
-			if err := a.exception(ctx, "ta1:unknown:"+a.file.Source+":"+t.ControlNumber, []string{"TA1", t.Code, t.Note},
+			a.exception("ta1:unknown:"+a.file.Source+":"+t.ControlNumber, []string{"TA1", t.Code, t.Note},
 				fmt.Sprintf("TA1 in inbound file %d answers interchange %s, which claimflow has no record of sending to %s (%s). Check the clearinghouse account.",
-					a.file.ID, t.ControlNumber, a.file.Source, text)); err != nil {
-				return err
-			}
+					a.file.ID, t.ControlNumber, a.file.Source, text))
 			continue
 		}
 		if err != nil {
@@ -60,16 +62,20 @@ func (a *applier) ta1Claims(ctx context.Context, t *ta1.Ack, sub *storage.Submis
 		// The clearinghouse has seen this ISA13 before. Since we did send this file, it
 		// is most likely the same file uploaded twice: the first upload's answers
 		// decide the claims, and a person checks what happened.
-		return a.exception(ctx, "ta1:duplicate:"+subID, []string{"TA1", t.Code, t.Note},
+		a.exception("ta1:duplicate:"+subID, []string{"TA1", t.Code, t.Note},
 			fmt.Sprintf("the clearinghouse %s rejected interchange %s (submission %d, file %s) as a duplicate control number (TA105 025). "+
 				"claimflow did send that file: probably it was uploaded twice. The claims were not rejected; check that the first upload was acknowledged.",
 				sub.Clearinghouse, t.ControlNumber, sub.ID, sub.FileName))
+		return nil
 	}
 	to := storage.StateEnvelopeAccepted
 	if t.Code == ta1.Rejected {
 		to = storage.StateEnvelopeRejected
 	}
-	note := moveNote{InboundFileID: a.file.ID, Answer: pos, Status: t.Code, Codes: []string{t.Note}, Text: text}
+	note, err := encodeNote(moveNote{InboundFileID: a.file.ID, Answer: pos, Status: t.Code, Codes: []string{t.Note}, Text: text})
+	if err != nil {
+		return err
+	}
 	ids := make([]int64, len(sub.Claims))
 	for i, sc := range sub.Claims {
 		ids[i] = sc.ClaimID
@@ -86,9 +92,7 @@ func (a *applier) ta1Claims(ctx context.Context, t *ta1.Ack, sub *storage.Submis
 			a.res.Skipped++
 			continue
 		}
-		if err := a.move(ctx, sc.ClaimID, to, storage.CauseTA1, note, ""); err != nil {
-			return err
-		}
+		a.move(sc.ClaimID, to, storage.CauseTA1, note, "")
 		if to != storage.StateEnvelopeRejected {
 			continue
 		}
@@ -96,7 +100,7 @@ func (a *applier) ta1Claims(ctx context.Context, t *ta1.Ack, sub *storage.Submis
 		if reason == "" {
 			reason = "interchange note code " + t.Note
 		}
-		if err := a.queue(ctx, storage.WorkItem{
+		a.queue(storage.WorkItem{
 			Kind:     storage.WorkRejection,
 			DedupKey: "ta1:" + subID + ":" + strconv.FormatInt(sc.ClaimID, 10),
 			ClaimID:  sc.ClaimID,
@@ -104,9 +108,7 @@ func (a *applier) ta1Claims(ctx context.Context, t *ta1.Ack, sub *storage.Submis
 			Message: fmt.Sprintf("the clearinghouse rejected the whole file %s (interchange %s): %s (TA105 %s). "+
 				"No claim in it reached the payer. The envelope comes from claimflow's clearinghouse settings, not from the claim: "+
 				"once they are fixed, send the claim again.", sub.FileName, t.ControlNumber, reason, t.Note),
-		}); err != nil {
-			return err
-		}
+		})
 	}
 	return nil
 }

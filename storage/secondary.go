@@ -10,15 +10,16 @@ import (
 	"github.com/claimflow/claimflow/billing"
 )
 
-// ClaimStamp is what changes when anything a plan made from a stored claim depends
-// on changes: the claim's state, payer and last update, and how many rows its
+// ClaimLedgerStamp is a wider ClaimStamp, for plans that also depend on a claim's
+// payments and ledger (the secondary stage's). It is what changes when anything a
+// plan made from a stored claim depends on changes: the claim's state, payer and last update, and how many rows its
 // history, its claim payments and its ledger entries have. Those three tables only
 // grow (a reversal is a new entry, a payment matched to the claim later counts for
 // it from then on), and every change of a claim's state, document or lines writes a
 // row of its history, so a claim whose stamp is the same at two moments had the
 // same state, document, lines, payments and ledger at both, and at every moment
 // between.
-type ClaimStamp struct {
+type ClaimLedgerStamp struct {
 	State     ClaimState
 	PayerID   int64 // 0 when none
 	UpdatedAt time.Time
@@ -27,7 +28,7 @@ type ClaimStamp struct {
 	Entries   int64 // its ledger entries
 }
 
-// ClaimStamps returns the stamps of the claims with the ids, by id, in one query;
+// ClaimLedgerStamps returns the stamps of the claims with the ids, by id, in one query;
 // ids with no claim are left out. On a Tx, lock the claims first (LockClaims) so
 // that the stamps stay true until the transaction ends.
 //
@@ -35,8 +36,8 @@ type ClaimStamp struct {
 // from, then reads them again in the transaction that writes the plan, knows that
 // a claim whose stamp did not change is as it read it: the reads between were not
 // overtaken by a change of that claim.
-func (c *Conn) ClaimStamps(ctx context.Context, ids []int64) (map[int64]ClaimStamp, error) {
-	out := make(map[int64]ClaimStamp, len(ids))
+func (c *Conn) ClaimLedgerStamps(ctx context.Context, ids []int64) (map[int64]ClaimLedgerStamp, error) {
+	out := make(map[int64]ClaimLedgerStamp, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -52,7 +53,7 @@ func (c *Conn) ClaimStamps(ctx context.Context, ids []int64) (map[int64]ClaimSta
 		defer rows.Close()
 		for rows.Next() {
 			var id int64
-			var s ClaimStamp
+			var s ClaimLedgerStamp
 			var state string
 			if err := rows.Scan(&id, &state, idDest{&s.PayerID}, timeDest{&s.UpdatedAt}, &s.Events, &s.Payments, &s.Entries); err != nil {
 				return err

@@ -76,7 +76,7 @@ func testSecondaryReads(t *testing.T, st *storage.Store) {
 	v, cv := newClaim("SR3", storage.StateValidated)
 	ids := []int64{a, b, v, 999999}
 
-	stamps, err := st.ClaimStamps(ctx, ids)
+	stamps, err := st.ClaimLedgerStamps(ctx, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func testSecondaryReads(t *testing.T, st *storage.Store) {
 	if err := st.RebillClaims(ctx, []storage.Rebill{rb(a, adjudicated(ca), second), rb(b, changed, second)}); !errors.Is(err, storage.ErrInvalid) {
 		t.Fatalf("rebilling with a changed line: %v, want ErrInvalid", err)
 	}
-	if again, err := st.ClaimStamps(ctx, ids); err != nil || again[a] != stamps[a] || again[b] != stamps[b] {
+	if again, err := st.ClaimLedgerStamps(ctx, ids); err != nil || again[a] != stamps[a] || again[b] != stamps[b] {
 		t.Fatalf("a failed rebill changed the claims: %+v, %v", again, err)
 	}
 	heads, err := st.ClaimsBilledCoverage(ctx, ids)
@@ -159,7 +159,7 @@ func testSecondaryReads(t *testing.T, st *storage.Store) {
 
 	// Stamps: a rebilled claim's changed (history, payer); a posting changes its
 	// claim's; a claim untouched keeps its stamp.
-	now, err := st.ClaimStamps(ctx, ids)
+	now, err := st.ClaimLedgerStamps(ctx, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func testSecondaryReads(t *testing.T, st *storage.Store) {
 		SourceID: strconv.FormatInt(b, 10), IdempotencyKey: "charge/SR2"}); err != nil {
 		t.Fatal(err)
 	}
-	after, err := st.ClaimStamps(ctx, ids)
+	after, err := st.ClaimLedgerStamps(ctx, ids)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -128,7 +128,7 @@ func (s *Stage) Process(ctx context.Context, claimID int64) (*Plan, error) {
 // claims, payments and ledger sums are read and decoded. The transaction then locks
 // the claims in id order (so that a concurrent worker handling the same claims
 // waits, then plans from what this one wrote) and reads their stamps
-// (storage.ClaimStamp: state, payer, and how many history rows, payments and
+// (storage.ClaimLedgerStamp: state, payer, and how many history rows, payments and
 // ledger entries each has) and the payers the plans used: a plan is written only
 // when nothing it was made from changed since; a claim that changed, or was not
 // planned ahead, is read and planned again inside the transaction, as before.
@@ -206,7 +206,7 @@ func (s *Stage) ProcessAll(ctx context.Context, claimIDs []int64) ([]*Plan, erro
 // ahead is what planAhead planned before the write transaction, and what those
 // plans were made from.
 type ahead struct {
-	stamps  map[int64]storage.ClaimStamp
+	stamps  map[int64]storage.ClaimLedgerStamp
 	plans   map[int64]*Plan
 	payers  map[int64]storage.Payer
 	byPayer map[string]payerFound
@@ -220,7 +220,7 @@ type ahead struct {
 // What writing a plan stores as JSON is encoded here too (Plan.encode).
 func (s *Stage) planAhead(ctx context.Context, ids []int64) *ahead {
 	conn := &s.env.Store.Conn
-	stamps, err := conn.ClaimStamps(ctx, ids)
+	stamps, err := conn.ClaimLedgerStamps(ctx, ids)
 	if err != nil {
 		return nil
 	}
@@ -254,7 +254,7 @@ func (s *Stage) recheck(ctx context.Context, tx *storage.Tx, a *ahead, ids []int
 			return nil, nil, err
 		}
 		if hold {
-			now, err := tx.ClaimStamps(ctx, ids)
+			now, err := tx.ClaimLedgerStamps(ctx, ids)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -295,7 +295,7 @@ func (s *Stage) recheck(ctx context.Context, tx *storage.Tx, a *ahead, ids []int
 	return reuse, r, nil
 }
 
-func sameStamp(a, b storage.ClaimStamp) bool {
+func sameStamp(a, b storage.ClaimLedgerStamp) bool {
 	return a.State == b.State && a.PayerID == b.PayerID && a.UpdatedAt.Equal(b.UpdatedAt) &&
 		a.Events == b.Events && a.Payments == b.Payments && a.Entries == b.Entries
 }

@@ -87,3 +87,49 @@ func TestDecodeBilledCoverage(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeBilledCoverage: the walk never panics or hangs on any bytes, and on a
+// document json.Marshal writes from any strings it reads what encoding/json reads.
+func FuzzDecodeBilledCoverage(f *testing.F) {
+	f.Add([]byte(`{"patient_control_number":"P1","coverages":[{"payer":{"id":"Z"},"adjudication":{}}]}`), "P1", "Z", "x", true)
+	f.Add([]byte(`{"a":[{"b":"]}"}],"coverages":null}`), "A\"\\é", "\u2028", "", false)
+	f.Add([]byte(`{"coverages":[{"payer":{"id":"A"}}`), "", "", "}]", true)
+	f.Fuzz(func(t *testing.T, raw []byte, pcn, payer, other string, adjudicated bool) {
+		var d billedCoverageDoc
+		_ = decodeBilledCoverage(raw, &d)
+
+		cov := map[string]any{"payer": map[string]any{"name": other, "id": payer}, "adjudication": nil}
+		if adjudicated {
+			cov["adjudication"] = map[string]any{"note": other, "lines": []any{1, other, nil}}
+		}
+		doc := map[string]any{"patient_control_number": pcn, "notes": []string{other, payer},
+			"coverages": []any{cov, map[string]any{"payer": map[string]any{"id": other}}}}
+		b, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got billedCoverageDoc
+		if err := decodeBilledCoverage(b, &got); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		var ref struct {
+			PCN       string `json:"patient_control_number"`
+			Coverages []struct {
+				Payer struct {
+					ID string `json:"id"`
+				} `json:"payer"`
+				Adjudication *json.RawMessage `json:"adjudication"`
+			} `json:"coverages"`
+		}
+		if err := json.Unmarshal(b, &ref); err != nil {
+			t.Fatal(err)
+		}
+		want := billedCoverageDoc{pcn: ref.PCN}
+		for _, c := range ref.Coverages {
+			want.coverages = append(want.coverages, coverageMark{payerID: c.Payer.ID, adjudication: c.Adjudication != nil})
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s:\n got %+v\nwant %+v", b, got, want)
+		}
+	})
+}

@@ -105,18 +105,13 @@ func (c *Conn) SetCoverages(ctx context.Context, patientID int64, covs []Coverag
 			return err
 		}
 		for i, cv := range covs {
-			sub, err := jsonArg(cv.Subscriber)
+			row, err := coverageRow(patientID, i+1, cv)
 			if err != nil {
 				return err
 			}
-			rel := cv.Relationship
-			if rel == "" {
-				rel = billing.RelationshipSelf
-			}
 			if _, err := w.exec(ctx, `INSERT INTO coverages (patient_id, position, payer_id, member_id, group_number,
 					filing_indicator, relationship, subscriber, effective_from, effective_to)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, patientID, i+1, cv.PayerID, cv.MemberID, cv.GroupNumber,
-				cv.FilingIndicator, rel, sub, dateArg(cv.EffectiveFrom), dateArg(cv.EffectiveTo)); err != nil {
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row...); err != nil {
 				return classify(err)
 			}
 		}
@@ -267,4 +262,20 @@ func (c *Conn) UseAuthorization(ctx context.Context, id, n int64) error {
 		return fmt.Errorf("using %d of authorization %d: %w", n, id, err)
 	}
 	return nil
+}
+
+// coverageRow is a coverage's row of the coverages table, in the column order
+// patient_id, position, payer_id, member_id, group_number, filing_indicator,
+// relationship (self when not given), subscriber, effective_from, effective_to.
+func coverageRow(patientID int64, position int, cv Coverage) ([]any, error) {
+	sub, err := jsonArg(cv.Subscriber)
+	if err != nil {
+		return nil, err
+	}
+	rel := cv.Relationship
+	if rel == "" {
+		rel = billing.RelationshipSelf
+	}
+	return []any{patientID, position, cv.PayerID, cv.MemberID, cv.GroupNumber, cv.FilingIndicator,
+		rel, sub, dateArg(cv.EffectiveFrom), dateArg(cv.EffectiveTo)}, nil
 }

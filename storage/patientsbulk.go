@@ -213,16 +213,11 @@ func (w *Conn) writePatients(ctx context.Context, ps []PatientCoverages, write [
 		pid := byAccount[ps[i].Patient.AccountNumber]
 		ids[k] = pid
 		for pos, cv := range ps[i].Coverages {
-			sub, err := jsonArg(cv.Subscriber)
+			row, err := coverageRow(pid, pos+1, cv)
 			if err != nil {
 				return err
 			}
-			rel := cv.Relationship
-			if rel == "" {
-				rel = billing.RelationshipSelf
-			}
-			covRows = append(covRows, []any{pid, pos + 1, cv.PayerID, cv.MemberID, cv.GroupNumber, cv.FilingIndicator,
-				rel, sub, dateArg(cv.EffectiveFrom), dateArg(cv.EffectiveTo)})
+			covRows = append(covRows, row)
 		}
 	}
 	where, arg := inKeys(w, ids)

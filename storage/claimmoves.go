@@ -41,7 +41,13 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 		for _, m := range moves {
 			keys = append(keys, m.ClaimID)
 		}
-		state, err := w.lockClaimStates(ctx, keys)
+		var state map[int64]ClaimState
+		var err error
+		if w.st.driver == Postgres {
+			state, err = w.lockClaimStates(ctx, keys)
+		} else {
+			state, err = w.claimStatesSQLite(ctx, keys)
+		}
 		if err != nil {
 			return err
 		}
@@ -256,4 +262,28 @@ func (w *Conn) moveClaimsPostgres(ctx context.Context, ids []int64, states, icns
 		return classify(err)
 	}
 	return nil
+}
+
+// claimStatesSQLite reads the states of the claims with the ids (on SQLite the
+// writer holds the whole database: nothing to lock), each found by its rowid as
+// json_each gives it, in no particular order. Ids with no claim are left out.
+// lockClaimStates sorted and deduplicated the ids and read them through IN
+// (SELECT ...), which SQLite puts in a temporary B-tree first.
+func (w *Conn) claimStatesSQLite(ctx context.Context, ids []int64) (map[int64]ClaimState, error) {
+	state := make(map[int64]ClaimState, len(ids))
+	_, arg := inKeys(w, ids)
+	rows, err := w.query(ctx, "SELECT c.id, c.state FROM json_each(?) AS j CROSS JOIN claims AS c ON c.id = j.value", arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var s string
+		if err := rows.Scan(&id, &s); err != nil {
+			return nil, err
+		}
+		state[id] = ClaimState(s)
+	}
+	return state, rows.Err()
 }

@@ -112,6 +112,17 @@ func rejectedStates() []ClaimState {
 	return list
 }
 
+// summaryIndexedStates are the states reached that claim_events_to_state indexes
+// (a partial index: rejectedStates and payer-accepted, the only states the
+// summary looks for in the history). A query on claim_events by state reached
+// names its condition, to_state IN summaryIndexedStates, exactly as the index
+// does, in this order: SQLite uses a partial index only for a query whose WHERE
+// has the index's condition as one of its terms.
+var summaryIndexedStates = append(rejectedStates(), StatePayerAccepted)
+
+// reachedIndexed is the index's condition on claim_events (alias ev).
+func reachedIndexed() string { return "ev.to_state IN " + inList(summaryIndexedStates) }
+
 // inList renders states as a SQL list of literals (they are constants, never input).
 func inList(states []ClaimState) string {
 	q := make([]string, len(states))
@@ -351,8 +362,7 @@ func (c *Conn) summaryWork(ctx context.Context, s *Summary) error {
 func (c *Conn) summaryClean(ctx context.Context, s *Summary) error {
 	s.Clean.Of = s.Claims
 	var dirty int64
-	if err := c.queryRow(ctx, `SELECT COUNT(DISTINCT claim_id) FROM claim_events WHERE to_state IN `+
-		inList(rejectedStates())).Scan(&dirty); err != nil {
+	if err := c.queryRow(ctx, summaryCleanQuery()).Scan(&dirty); err != nil {
 		return err
 	}
 	s.Clean.Count = s.Claims - dirty
@@ -364,12 +374,24 @@ func (c *Conn) summaryClean(ctx context.Context, s *Summary) error {
 // state after they were first submitted.
 func (c *Conn) summaryFirstPass(ctx context.Context, s *Summary) error {
 	s.FirstPass.Of = s.Submitted
+	return c.queryRow(ctx, summaryFirstPassQuery()).Scan(&s.FirstPass.Count)
+}
+
+// summaryCleanQuery counts the claims that ever entered a held or rejected state.
+func summaryCleanQuery() string {
+	return `SELECT COUNT(DISTINCT ev.claim_id) FROM claim_events ev WHERE ` + reachedIndexed() +
+		` AND ev.to_state IN ` + inList(rejectedStates())
+}
+
+// summaryFirstPassQuery counts what summaryFirstPass describes.
+func summaryFirstPassQuery() string {
 	rejected := slices.DeleteFunc(rejectedStates(), func(st ClaimState) bool { return st == StateHeld })
-	return c.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT claim_id FROM submission_claims) sc
-		WHERE (EXISTS (SELECT 1 FROM claim_events ev WHERE ev.claim_id = sc.claim_id AND ev.to_state = ?)
+	return `SELECT COUNT(*) FROM (SELECT DISTINCT claim_id FROM submission_claims) sc
+		WHERE (EXISTS (SELECT 1 FROM claim_events ev WHERE ev.claim_id = sc.claim_id AND ` + reachedIndexed() +
+		` AND ev.to_state = '` + string(StatePayerAccepted) + `')
 			OR EXISTS (SELECT 1 FROM claim_payments cp WHERE cp.claim_id = sc.claim_id))
-		AND NOT EXISTS (SELECT 1 FROM claim_events ev WHERE ev.claim_id = sc.claim_id AND ev.to_state IN `+
-		inList(rejected)+`)`, string(StatePayerAccepted)).Scan(&s.FirstPass.Count)
+		AND NOT EXISTS (SELECT 1 FROM claim_events ev WHERE ev.claim_id = sc.claim_id AND ` + reachedIndexed() +
+		` AND ev.to_state IN ` + inList(rejected) + `)`
 }
 
 // AgingTable is what payers and patients owe by age, with the payers named: the

@@ -247,7 +247,7 @@ func (d *Driver) Run(ctx context.Context) (DriveResult, error) {
 		if err := d.Emit(ctx, bus.Fetch); err != nil {
 			return DriveResult{Rounds: round}, err
 		}
-		if p, err = d.settle(ctx); err != nil {
+		if p, err = d.settle(ctx, quiet); err != nil {
 			return DriveResult{Rounds: round}, err
 		}
 		// Nothing in flight ends the run only when a further round confirms it: work a
@@ -307,11 +307,18 @@ func (d *Driver) sent(ctx context.Context) error {
 
 // settle waits until the pipeline is quiet: nothing in the outbox, every received
 // file processed, and no claim changing state for SettleFor (a quarter of it once
-// nothing is in flight).
-func (d *Driver) settle(ctx context.Context) (storage.Pulse, error) {
+// nothing is in flight, unless confirming). The round that confirms the end waits
+// the whole SettleFor even with nothing in flight: a message whose worker died
+// comes back only after its redelivery delay, and until then shows nowhere in the
+// store (an 835's paid claims waiting for the secondary stage are not in flight).
+func (d *Driver) settle(ctx context.Context, confirming bool) (storage.Pulse, error) {
 	prev := int64(-1)
 	since := time.Now()
 	quiet := d.settleFor()
+	shortcut := quiet / 4
+	if confirming {
+		shortcut = quiet
+	}
 	for starts := true; ; starts = false {
 		p, err := d.pulse(ctx)
 		if err != nil {
@@ -324,7 +331,7 @@ func (d *Driver) settle(ctx context.Context) (storage.Pulse, error) {
 		}
 		if p.LastEvent != prev || p.Outbox > 0 || p.Inbound > 0 {
 			prev, since = p.LastEvent, time.Now()
-		} else if time.Since(since) >= quiet || !p.InFlight() && time.Since(since) >= quiet/4 {
+		} else if time.Since(since) >= quiet || !p.InFlight() && time.Since(since) >= shortcut {
 			return p, nil
 		}
 		if err := d.pause(ctx); err != nil {

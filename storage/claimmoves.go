@@ -114,14 +114,11 @@ type detailCache struct {
 }
 
 func (d *detailCache) encode(v any) (string, error) {
-	if v == nil {
-		return "{}", nil
-	}
 	raw, ok := v.(json.RawMessage)
 	if ok && len(raw) > 0 && len(raw) == len(d.raw) && &raw[0] == &d.raw[0] {
 		return d.encoded, nil
 	}
-	s, err := jsonArg(v)
+	s, err := eventDetail(v)
 	if err != nil {
 		return "", err
 	}

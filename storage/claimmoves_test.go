@@ -137,3 +137,57 @@ func TestTransitionClaimsLikeOneByOne(t *testing.T) {
 		})
 	}
 }
+
+// TestAbsentDetailStoredAlike: a change of state without a detail (nil, or a nil map
+// that encodes as null) is stored as {} by every writer of the history: the
+// claim's creation, TransitionClaim and TransitionClaims.
+func TestAbsentDetailStoredAlike(t *testing.T) {
+	t.Parallel()
+	for name, db := range map[string]func(testing.TB) string{"sqlite": testenv.SQLiteURL, "postgres": testenv.PostgresURL} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			st, err := storage.Open(ctx, db(t), storage.MigrateOnOpen())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close(ctx)
+			ncs := make([]storage.NewClaim, 3)
+			for i := range ncs {
+				pcn := fmt.Sprintf("D%d", i)
+				ncs[i] = storage.NewClaim{State: storage.StateValidated, Claim: billing.Claim{PatientControlNumber: pcn,
+					Lines: []billing.Line{{ControlNumber: pcn + "-1", Procedure: billing.Procedure{Code: "99213"}, Charge: 100}}}}
+			}
+			ids, err := st.InsertClaims(ctx, ncs, storage.Event{Cause: storage.CauseSystem})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var none map[string]string
+			if err := st.TransitionClaim(ctx, ids[0], storage.StateBatched, storage.Event{Cause: storage.CauseSystem, Detail: none}); err != nil {
+				t.Fatal(err)
+			}
+			skipped, err := st.TransitionClaims(ctx, []storage.ClaimMove{
+				{ClaimID: ids[1], To: storage.StateBatched},
+				{ClaimID: ids[2], To: storage.StateBatched, Detail: none},
+			}, storage.Event{Cause: storage.CauseSystem})
+			if err != nil || len(skipped) > 0 {
+				t.Fatalf("moving: %v, skipped %v", err, skipped)
+			}
+			for _, id := range ids {
+				hist, err := st.ClaimHistory(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(hist) != 2 {
+					t.Fatalf("claim %d: %d history rows, want 2", id, len(hist))
+				}
+				for _, e := range hist {
+					var m map[string]any
+					if err := json.Unmarshal(e.Detail, &m); err != nil || m == nil || len(m) != 0 {
+						t.Errorf("claim %d, %s -> %s: detail %s, want {}", id, e.From, e.To, e.Detail)
+					}
+				}
+			}
+		})
+	}
+}

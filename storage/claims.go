@@ -171,7 +171,7 @@ const insertClaimsChunk = 250
 
 // insertClaimChunk inserts the claims, then their lines and history, and sets ids.
 func (w *Conn) insertClaimChunk(ctx context.Context, ncs []NewClaim, ids []int64, ev Event) error {
-	detail, err := jsonArg(ev.Detail)
+	detail, err := eventDetail(ev.Detail)
 	if err != nil {
 		return err
 	}
@@ -315,13 +315,27 @@ func (w *Conn) insertLines(ctx context.Context, claimID int64, lines []billing.L
 }
 
 func (w *Conn) insertEvent(ctx context.Context, claimID int64, at time.Time, from, to ClaimState, ev Event) error {
-	detail, err := jsonArg(ev.Detail)
+	detail, err := eventDetail(ev.Detail)
 	if err != nil {
 		return err
 	}
 	_, err = w.exec(ctx, `INSERT INTO claim_events (claim_id, at, from_state, to_state, cause, actor, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, claimID, at, string(from), string(to), string(ev.Cause), ev.Actor, detail)
 	return err
+}
+
+// eventDetail is a history row's detail as JSON: "{}" when there is none (nil, or
+// a value that encodes as null), so that every writer of the history stores an
+// absent detail alike.
+func eventDetail(v any) (string, error) {
+	if v == nil {
+		return "{}", nil
+	}
+	s, err := jsonArg(v)
+	if err != nil || s == "null" {
+		return "{}", err
+	}
+	return s, nil
 }
 
 // editableStates are those in which UpdateClaim may change a claim.

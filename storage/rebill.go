@@ -177,7 +177,7 @@ func (c *Conn) RebillClaims(ctx context.Context, list []Rebill) error {
 					return err
 				}
 			}
-			if details[i], err = jsonArg(r.Event.Detail); err != nil {
+			if details[i], err = eventDetail(r.Event.Detail); err != nil {
 				return err
 			}
 		}

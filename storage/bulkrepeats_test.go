@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/claimflow/claimflow/billing"
+	"github.com/claimflow/claimflow/internal/testenv"
 	"github.com/claimflow/claimflow/storage"
 )
 
@@ -16,63 +17,55 @@ import (
 // posting the batch again writes nothing.
 func TestPostClaimPaymentsRepeatedKeys(t *testing.T) {
 	t.Parallel()
-	for name, db := range map[string]func(testing.TB) string{"sqlite": sqliteDatabase, "postgres": postgresDatabase} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			st, err := storage.Open(ctx, db(t), storage.MigrateOnOpen())
-			if err != nil {
+	testenv.EachEngine(t, func(t *testing.T, st *storage.Store) {
+		ctx := context.Background()
+		r := postedRows(t, st)
+		batch := func(tag string) []storage.PaymentPosting {
+			entry := func(key string, amount billing.Money) storage.Entry {
+				return storage.Entry{PatientID: r.patient, ClaimID: r.claim, LineID: r.line, PayerID: r.payer,
+					Kind: storage.KindInsurancePayment, Bucket: storage.BucketInsurance, Amount: amount,
+					EffectiveOn: billing.NewDate(2025, 2, 1), IdempotencyKey: tag + "/" + key}
+			}
+			var ps []storage.PaymentPosting
+			for i := range 3 {
+				ps = append(ps, storage.PaymentPosting{
+					Payment: storage.ClaimPayment{RemittanceID: r.remittance, ClaimID: r.claim, Key: fmt.Sprintf("%s/cp%d", tag, i),
+						PatientControlNumber: "REF1", Status: "1", Paid: 1},
+					Entries: []storage.Entry{entry(fmt.Sprintf("own%d", i), -1), entry("shared", -7)},
+				})
+			}
+			return ps
+		}
+		check := func(tag string) {
+			t.Helper()
+			var n int
+			var total int64
+			if err := st.DB().QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), COALESCE(sum(amount), 0) FROM ledger_entries
+				WHERE idempotency_key LIKE '%s/%%'`, tag)).Scan(&n, &total); err != nil {
 				t.Fatal(err)
 			}
-			defer st.Close(ctx)
-			r := postedRows(t, st)
-			batch := func(tag string) []storage.PaymentPosting {
-				entry := func(key string, amount billing.Money) storage.Entry {
-					return storage.Entry{PatientID: r.patient, ClaimID: r.claim, LineID: r.line, PayerID: r.payer,
-						Kind: storage.KindInsurancePayment, Bucket: storage.BucketInsurance, Amount: amount,
-						EffectiveOn: billing.NewDate(2025, 2, 1), IdempotencyKey: tag + "/" + key}
-				}
-				var ps []storage.PaymentPosting
-				for i := range 3 {
-					ps = append(ps, storage.PaymentPosting{
-						Payment: storage.ClaimPayment{RemittanceID: r.remittance, ClaimID: r.claim, Key: fmt.Sprintf("%s/cp%d", tag, i),
-							PatientControlNumber: "REF1", Status: "1", Paid: 1},
-						Entries: []storage.Entry{entry(fmt.Sprintf("own%d", i), -1), entry("shared", -7)},
-					})
-				}
-				return ps
+			if n != 4 || total != -10 {
+				t.Fatalf("%s: %d entries summing to %d, want 4 summing to -10", tag, n, total)
 			}
-			check := func(tag string) {
-				t.Helper()
-				var n int
-				var total int64
-				if err := st.DB().QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), COALESCE(sum(amount), 0) FROM ledger_entries
-					WHERE idempotency_key LIKE '%s/%%'`, tag)).Scan(&n, &total); err != nil {
-					t.Fatal(err)
-				}
-				if n != 4 || total != -10 {
-					t.Fatalf("%s: %d entries summing to %d, want 4 summing to -10", tag, n, total)
-				}
-			}
-			sum, err := st.PostClaimPayments(ctx, batch("store"))
-			if err != nil || sum.Payments != 3 || sum.Entries != 4 {
-				t.Fatalf("on a store: %+v %v", sum, err)
-			}
-			check("store")
-			err = st.InTx(ctx, func(tx *storage.Tx) error {
-				sum, err = tx.PostClaimPayments(ctx, batch("tx"))
-				return err
-			})
-			if err != nil || sum.Payments != 3 || sum.Entries != 4 {
-				t.Fatalf("in a transaction: %+v %v", sum, err)
-			}
-			check("tx")
-			for _, tag := range []string{"store", "tx"} {
-				if sum, err := st.PostClaimPayments(ctx, batch(tag)); err != nil || sum.Payments != 0 || sum.Entries != 0 {
-					t.Fatalf("%s again: %+v %v", tag, sum, err)
-				}
-				check(tag)
-			}
+		}
+		sum, err := st.PostClaimPayments(ctx, batch("store"))
+		if err != nil || sum.Payments != 3 || sum.Entries != 4 {
+			t.Fatalf("on a store: %+v %v", sum, err)
+		}
+		check("store")
+		err = st.InTx(ctx, func(tx *storage.Tx) error {
+			sum, err = tx.PostClaimPayments(ctx, batch("tx"))
+			return err
 		})
-	}
+		if err != nil || sum.Payments != 3 || sum.Entries != 4 {
+			t.Fatalf("in a transaction: %+v %v", sum, err)
+		}
+		check("tx")
+		for _, tag := range []string{"store", "tx"} {
+			if sum, err := st.PostClaimPayments(ctx, batch(tag)); err != nil || sum.Payments != 0 || sum.Entries != 0 {
+				t.Fatalf("%s again: %+v %v", tag, sum, err)
+			}
+			check(tag)
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/claimflow/claimflow/billing"
+	"github.com/claimflow/claimflow/internal/testenv"
 	"github.com/claimflow/claimflow/storage"
 )
 
@@ -18,21 +19,12 @@ import (
 // transaction writing a claim's first history row and is refused once it commits.
 func TestClaimEventReferences(t *testing.T) {
 	t.Parallel()
-	for name, db := range map[string]func(testing.TB) string{"sqlite": sqliteDatabase, "postgres": postgresDatabase} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			testClaimEventReferences(t, db(t), name == "postgres")
-		})
-	}
+	testenv.EachEngine(t, testClaimEventReferences)
 }
 
-func testClaimEventReferences(t *testing.T, url string, pg bool) {
+func testClaimEventReferences(t *testing.T, st *storage.Store) {
 	ctx := context.Background()
-	st, err := storage.Open(ctx, url, storage.MigrateOnOpen())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(ctx)
+	pg := st.Driver() == storage.Postgres
 	r := postedRows(t, st) // a claim with a history, payments and entries
 	db := st.DB()
 	const missing = 987654321

@@ -17,125 +17,117 @@ import (
 // control and non-ASCII characters included), on both drivers.
 func TestTransitionClaimsLikeOneByOne(t *testing.T) {
 	t.Parallel()
-	for name, db := range map[string]func(testing.TB) string{"sqlite": testenv.SQLiteURL, "postgres": testenv.PostgresURL} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ctx := t.Context()
-			st, err := storage.Open(ctx, db(t), storage.MigrateOnOpen())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close(ctx)
-			n := 3000 // more than a statement of values carried on SQLite
-			if st.Driver() == storage.Postgres {
-				n = 500 // a round trip a statement
-			}
-			ncs := make([]storage.NewClaim, 2*n)
-			for i := range ncs {
-				pcn := fmt.Sprintf("M%05d", i)
-				ncs[i] = storage.NewClaim{State: storage.StateValidated, Claim: billing.Claim{PatientControlNumber: pcn,
-					Lines: []billing.Line{{ControlNumber: pcn + "-1", Procedure: billing.Procedure{Code: "99213"}, Charge: 100}}}}
-			}
-			ids, err := st.InsertClaims(ctx, ncs, storage.Event{Cause: storage.CauseSystem})
-			if err != nil {
-				t.Fatal(err)
-			}
-			bulk, single := ids[:n], ids[n:]
-			odd := "quote \" back slash \\ new line \n tab \t nul-free <&> é 請求 \u2028"
-			ev := storage.Event{Cause: storage.Cause277CAPayer, Actor: `file "7" \ x`}
-			var moves []storage.ClaimMove
-			for round, to := range []storage.ClaimState{storage.StateBatched, storage.StateTransmitted, storage.StatePaid} {
-				for i := range n {
-					m := storage.ClaimMove{ClaimID: bulk[i], To: to, Detail: map[string]any{"i": i, "text": odd, "round": round}}
-					switch {
-					case i%7 == 0 && to == storage.StatePaid:
-						m.To = storage.StateValidated // not allowed from transmitted: skipped
-					case i%5 == 0 && to == storage.StateTransmitted:
-						m.PayerClaimNumber = fmt.Sprintf("ICN-%d-\"%s\"", i, odd)
-					}
-					if i%11 == 0 && round == 0 {
-						m.Detail = nil
-					}
-					moves = append(moves, m)
+	testenv.EachEngine(t, func(t *testing.T, st *storage.Store) {
+		ctx := t.Context()
+		n := 3000 // more than a statement of values carried on SQLite
+		if st.Driver() == storage.Postgres {
+			n = 500 // a round trip a statement
+		}
+		ncs := make([]storage.NewClaim, 2*n)
+		for i := range ncs {
+			pcn := fmt.Sprintf("M%05d", i)
+			ncs[i] = storage.NewClaim{State: storage.StateValidated, Claim: billing.Claim{PatientControlNumber: pcn,
+				Lines: []billing.Line{{ControlNumber: pcn + "-1", Procedure: billing.Procedure{Code: "99213"}, Charge: 100}}}}
+		}
+		ids, err := st.InsertClaims(ctx, ncs, storage.Event{Cause: storage.CauseSystem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bulk, single := ids[:n], ids[n:]
+		odd := "quote \" back slash \\ new line \n tab \t nul-free <&> é 請求 \u2028"
+		ev := storage.Event{Cause: storage.Cause277CAPayer, Actor: `file "7" \ x`}
+		var moves []storage.ClaimMove
+		for round, to := range []storage.ClaimState{storage.StateBatched, storage.StateTransmitted, storage.StatePaid} {
+			for i := range n {
+				m := storage.ClaimMove{ClaimID: bulk[i], To: to, Detail: map[string]any{"i": i, "text": odd, "round": round}}
+				switch {
+				case i%7 == 0 && to == storage.StatePaid:
+					m.To = storage.StateValidated // not allowed from transmitted: skipped
+				case i%5 == 0 && to == storage.StateTransmitted:
+					m.PayerClaimNumber = fmt.Sprintf("ICN-%d-\"%s\"", i, odd)
 				}
+				if i%11 == 0 && round == 0 {
+					m.Detail = nil
+				}
+				moves = append(moves, m)
 			}
-			skipped, err := st.TransitionClaims(ctx, moves, ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantSkipped := 0
-			err = st.InTx(ctx, func(tx *storage.Tx) error {
-				wantSkipped = 0
-				for _, m := range moves {
-					twin := single[m.ClaimID-bulk[0]]
-					if m.PayerClaimNumber != "" {
-						c, err := tx.Claim(ctx, twin)
-						if err != nil {
-							return err
-						}
-						if err := tx.SetClaimPayer(ctx, twin, c.PayerID, m.PayerClaimNumber); err != nil {
-							return err
-						}
+		}
+		skipped, err := st.TransitionClaims(ctx, moves, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSkipped := 0
+		err = st.InTx(ctx, func(tx *storage.Tx) error {
+			wantSkipped = 0
+			for _, m := range moves {
+				twin := single[m.ClaimID-bulk[0]]
+				if m.PayerClaimNumber != "" {
+					c, err := tx.Claim(ctx, twin)
+					if err != nil {
+						return err
 					}
-					detail := m.Detail
-					if detail == nil {
-						detail = map[string]any{} // TransitionClaims records no detail as {}, TransitionClaim as null
-					}
-					err := tx.TransitionClaim(ctx, twin, m.To, storage.Event{Cause: ev.Cause, Actor: ev.Actor, Detail: detail})
-					switch {
-					case errors.Is(err, storage.ErrInvalidTransition):
-						wantSkipped++
-					case err != nil:
+					if err := tx.SetClaimPayer(ctx, twin, c.PayerID, m.PayerClaimNumber); err != nil {
 						return err
 					}
 				}
-				return nil
-			})
+				detail := m.Detail
+				if detail == nil {
+					detail = map[string]any{} // TransitionClaims records no detail as {}, TransitionClaim as null
+				}
+				err := tx.TransitionClaim(ctx, twin, m.To, storage.Event{Cause: ev.Cause, Actor: ev.Actor, Detail: detail})
+				switch {
+				case errors.Is(err, storage.ErrInvalidTransition):
+					wantSkipped++
+				case err != nil:
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(skipped) != wantSkipped || wantSkipped == 0 {
+			t.Fatalf("skipped %d moves, one by one %d", len(skipped), wantSkipped)
+		}
+		for i := range n {
+			a, err := st.Claim(ctx, bulk[i])
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(skipped) != wantSkipped || wantSkipped == 0 {
-				t.Fatalf("skipped %d moves, one by one %d", len(skipped), wantSkipped)
+			b, err := st.Claim(ctx, single[i])
+			if err != nil {
+				t.Fatal(err)
 			}
-			for i := range n {
-				a, err := st.Claim(ctx, bulk[i])
-				if err != nil {
+			if a.State != b.State || a.PayerClaimNumber != b.PayerClaimNumber {
+				t.Fatalf("claim %d: %s %q, one by one %s %q", i, a.State, a.PayerClaimNumber, b.State, b.PayerClaimNumber)
+			}
+			ha, err := st.ClaimHistory(ctx, bulk[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			hb, err := st.ClaimHistory(ctx, single[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ha) != len(hb) {
+				t.Fatalf("claim %d: %d history rows, one by one %d", i, len(ha), len(hb))
+			}
+			for k := range ha {
+				var da, db any
+				if err := json.Unmarshal(ha[k].Detail, &da); err != nil {
+					t.Fatalf("claim %d, history %d: %v", i, k, err)
+				}
+				if err := json.Unmarshal(hb[k].Detail, &db); err != nil {
 					t.Fatal(err)
 				}
-				b, err := st.Claim(ctx, single[i])
-				if err != nil {
-					t.Fatal(err)
-				}
-				if a.State != b.State || a.PayerClaimNumber != b.PayerClaimNumber {
-					t.Fatalf("claim %d: %s %q, one by one %s %q", i, a.State, a.PayerClaimNumber, b.State, b.PayerClaimNumber)
-				}
-				ha, err := st.ClaimHistory(ctx, bulk[i])
-				if err != nil {
-					t.Fatal(err)
-				}
-				hb, err := st.ClaimHistory(ctx, single[i])
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(ha) != len(hb) {
-					t.Fatalf("claim %d: %d history rows, one by one %d", i, len(ha), len(hb))
-				}
-				for k := range ha {
-					var da, db any
-					if err := json.Unmarshal(ha[k].Detail, &da); err != nil {
-						t.Fatalf("claim %d, history %d: %v", i, k, err)
-					}
-					if err := json.Unmarshal(hb[k].Detail, &db); err != nil {
-						t.Fatal(err)
-					}
-					if ha[k].From != hb[k].From || ha[k].To != hb[k].To || ha[k].Cause != hb[k].Cause || ha[k].Actor != hb[k].Actor ||
-						fmt.Sprint(da) != fmt.Sprint(db) {
-						t.Fatalf("claim %d, history %d:\n%+v %v\none by one:\n%+v %v", i, k, ha[k], da, hb[k], db)
-					}
+				if ha[k].From != hb[k].From || ha[k].To != hb[k].To || ha[k].Cause != hb[k].Cause || ha[k].Actor != hb[k].Actor ||
+					fmt.Sprint(da) != fmt.Sprint(db) {
+					t.Fatalf("claim %d, history %d:\n%+v %v\none by one:\n%+v %v", i, k, ha[k], da, hb[k], db)
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // TestAbsentDetailStoredAlike: a change of state without a detail (nil, or a nil map
@@ -143,51 +135,43 @@ func TestTransitionClaimsLikeOneByOne(t *testing.T) {
 // claim's creation, TransitionClaim and TransitionClaims.
 func TestAbsentDetailStoredAlike(t *testing.T) {
 	t.Parallel()
-	for name, db := range map[string]func(testing.TB) string{"sqlite": testenv.SQLiteURL, "postgres": testenv.PostgresURL} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ctx := t.Context()
-			st, err := storage.Open(ctx, db(t), storage.MigrateOnOpen())
+	testenv.EachEngine(t, func(t *testing.T, st *storage.Store) {
+		ctx := t.Context()
+		ncs := make([]storage.NewClaim, 3)
+		for i := range ncs {
+			pcn := fmt.Sprintf("D%d", i)
+			ncs[i] = storage.NewClaim{State: storage.StateValidated, Claim: billing.Claim{PatientControlNumber: pcn,
+				Lines: []billing.Line{{ControlNumber: pcn + "-1", Procedure: billing.Procedure{Code: "99213"}, Charge: 100}}}}
+		}
+		ids, err := st.InsertClaims(ctx, ncs, storage.Event{Cause: storage.CauseSystem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var none map[string]string
+		if err := st.TransitionClaim(ctx, ids[0], storage.StateBatched, storage.Event{Cause: storage.CauseSystem, Detail: none}); err != nil {
+			t.Fatal(err)
+		}
+		skipped, err := st.TransitionClaims(ctx, []storage.ClaimMove{
+			{ClaimID: ids[1], To: storage.StateBatched},
+			{ClaimID: ids[2], To: storage.StateBatched, Detail: none},
+		}, storage.Event{Cause: storage.CauseSystem})
+		if err != nil || len(skipped) > 0 {
+			t.Fatalf("moving: %v, skipped %v", err, skipped)
+		}
+		for _, id := range ids {
+			hist, err := st.ClaimHistory(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer st.Close(ctx)
-			ncs := make([]storage.NewClaim, 3)
-			for i := range ncs {
-				pcn := fmt.Sprintf("D%d", i)
-				ncs[i] = storage.NewClaim{State: storage.StateValidated, Claim: billing.Claim{PatientControlNumber: pcn,
-					Lines: []billing.Line{{ControlNumber: pcn + "-1", Procedure: billing.Procedure{Code: "99213"}, Charge: 100}}}}
+			if len(hist) != 2 {
+				t.Fatalf("claim %d: %d history rows, want 2", id, len(hist))
 			}
-			ids, err := st.InsertClaims(ctx, ncs, storage.Event{Cause: storage.CauseSystem})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var none map[string]string
-			if err := st.TransitionClaim(ctx, ids[0], storage.StateBatched, storage.Event{Cause: storage.CauseSystem, Detail: none}); err != nil {
-				t.Fatal(err)
-			}
-			skipped, err := st.TransitionClaims(ctx, []storage.ClaimMove{
-				{ClaimID: ids[1], To: storage.StateBatched},
-				{ClaimID: ids[2], To: storage.StateBatched, Detail: none},
-			}, storage.Event{Cause: storage.CauseSystem})
-			if err != nil || len(skipped) > 0 {
-				t.Fatalf("moving: %v, skipped %v", err, skipped)
-			}
-			for _, id := range ids {
-				hist, err := st.ClaimHistory(ctx, id)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(hist) != 2 {
-					t.Fatalf("claim %d: %d history rows, want 2", id, len(hist))
-				}
-				for _, e := range hist {
-					var m map[string]any
-					if err := json.Unmarshal(e.Detail, &m); err != nil || m == nil || len(m) != 0 {
-						t.Errorf("claim %d, %s -> %s: detail %s, want {}", id, e.From, e.To, e.Detail)
-					}
+			for _, e := range hist {
+				var m map[string]any
+				if err := json.Unmarshal(e.Detail, &m); err != nil || m == nil || len(m) != 0 {
+					t.Errorf("claim %d, %s -> %s: detail %s, want {}", id, e.From, e.To, e.Detail)
 				}
 			}
-		})
-	}
+		}
+	})
 }

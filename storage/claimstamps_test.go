@@ -3,11 +3,11 @@ package storage_test
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/claimflow/claimflow/fixtures"
+	"github.com/claimflow/claimflow/internal/testenv"
 	"github.com/claimflow/claimflow/storage"
 )
 
@@ -18,26 +18,11 @@ import (
 // and PostgreSQL.
 func TestClaimStampsAndMoves(t *testing.T) {
 	t.Parallel()
-	t.Run("SQLite", func(t *testing.T) {
-		t.Parallel()
-		checkClaimStampsAndMoves(t, sqliteDatabase(t))
-	})
-	t.Run("Postgres", func(t *testing.T) {
-		t.Parallel()
-		if os.Getenv(postgresEnv) == "" {
-			t.Skipf("set %s", postgresEnv)
-		}
-		checkClaimStampsAndMoves(t, postgresDatabase(t))
-	})
+	testenv.EachEngine(t, checkClaimStampsAndMoves)
 }
 
-func checkClaimStampsAndMoves(t *testing.T, dsn string) {
+func checkClaimStampsAndMoves(t *testing.T, st *storage.Store) {
 	ctx := context.Background()
-	st, err := storage.Open(ctx, dsn, storage.MigrateOnOpen())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(ctx)
 	gen, err := fixtures.NewClaimGenerator(fixtures.ClaimOptions{Seed: 7, Claims: 3})
 	if err != nil {
 		t.Fatal(err)

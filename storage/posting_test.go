@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/claimflow/claimflow/billing"
+	"github.com/claimflow/claimflow/internal/testenv"
 	"github.com/claimflow/claimflow/storage"
 )
 
@@ -15,20 +16,11 @@ import (
 // reading an inbound file in chunks, moving claims in bulk, and deposits.
 func TestPostingSupport(t *testing.T) {
 	t.Parallel()
-	for name, db := range map[string]func(testing.TB) string{"sqlite": sqliteDatabase, "postgres": postgresDatabase} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			st, err := storage.Open(ctx, db(t), storage.MigrateOnOpen())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close(ctx)
-			testInboundContent(t, st)
-			testTransitionClaims(t, st)
-			testAddWorkItems(t, st)
-		})
-	}
+	testenv.EachEngine(t, func(t *testing.T, st *storage.Store) {
+		testInboundContent(t, st)
+		testTransitionClaims(t, st)
+		testAddWorkItems(t, st)
+	})
 }
 
 func testInboundContent(t *testing.T, st *storage.Store) {

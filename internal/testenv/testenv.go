@@ -116,6 +116,22 @@ func Postgres(t testing.TB, opts ...storage.Option) *storage.Store {
 	return Open(t, PostgresURL(t), opts...)
 }
 
+// EachEngine runs test as parallel subtests "sqlite" and "postgres", each with a
+// new migrated store (the PostgreSQL one skips as PostgresURL says when no
+// database is set).
+func EachEngine(t *testing.T, test func(t *testing.T, st *storage.Store)) {
+	t.Helper()
+	for _, e := range []struct {
+		name string
+		url  func(testing.TB) string
+	}{{"sqlite", SQLiteURL}, {"postgres", PostgresURL}} {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, Open(t, e.url(t)))
+		})
+	}
+}
+
 // Embedded starts an embedded NATS server for one test, listening on a loopback
 // port so that other processes can join it.
 func Embedded(t testing.TB) *bus.EmbeddedServer {

@@ -38,13 +38,19 @@ func (c *Conn) LockClaims(ctx context.Context, ids []int64) (map[int64]ClaimStat
 // left out.
 func (w *Conn) lockClaimStates(ctx context.Context, ids []int64) (map[int64]ClaimState, error) {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
-	state := make(map[int64]ClaimState, len(ids))
 	where, arg := inKeys(w, ids)
-	rows, err := w.query(ctx, "SELECT id, state FROM claims WHERE id"+where+" ORDER BY id"+w.st.d.forUpdate, arg)
+	return w.claimStates(ctx, len(ids), "SELECT id, state FROM claims WHERE id"+where+" ORDER BY id"+w.st.d.forUpdate, arg)
+}
+
+// claimStates runs q, whose rows are a claim's id and state, and returns the
+// states by id (n: how many to expect at most).
+func (w *Conn) claimStates(ctx context.Context, n int, q string, args ...any) (map[int64]ClaimState, error) {
+	rows, err := w.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	state := make(map[int64]ClaimState, n)
 	for rows.Next() {
 		var id int64
 		var s string

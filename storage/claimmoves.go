@@ -267,20 +267,6 @@ func (w *Conn) moveClaimsPostgres(ctx context.Context, ids []int64, states, icns
 // lockClaimStates sorted and deduplicated the ids and read them through IN
 // (SELECT ...), which SQLite puts in a temporary B-tree first.
 func (w *Conn) claimStatesSQLite(ctx context.Context, ids []int64) (map[int64]ClaimState, error) {
-	state := make(map[int64]ClaimState, len(ids))
 	_, arg := inKeys(w, ids)
-	rows, err := w.query(ctx, "SELECT c.id, c.state FROM json_each(?) AS j CROSS JOIN claims AS c ON c.id = j.value", arg)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var s string
-		if err := rows.Scan(&id, &s); err != nil {
-			return nil, err
-		}
-		state[id] = ClaimState(s)
-	}
-	return state, rows.Err()
+	return w.claimStates(ctx, len(ids), "SELECT c.id, c.state FROM json_each(?) AS j CROSS JOIN claims AS c ON c.id = j.value", arg)
 }

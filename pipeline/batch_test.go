@@ -313,58 +313,54 @@ func BenchmarkFrontHalf(b *testing.B) {
 // they are then (the edited one with its new content, the held one not at all).
 func TestBatchClaimsChangedMeanwhile(t *testing.T) {
 	t.Parallel()
-	for name, open := range map[string]func(testing.TB, ...storage.Option) *storage.Store{"sqlite": testenv.SQLite, "postgres": testenv.Postgres} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ctx := ctxT(t)
-			st := open(t)
-			env := newFront(t, st, simConfig{}).env
-			claims, ids := readyClaims(t, env, 5, 6)
-			const member = "CHANGED0042"
-			edited := claims[0]
-			edited.Normalize()
-			edited.Coverages[0].MemberID = member
-			calls := 0
-			pipeline.SetAfterRead(env, func(bus.Stage) {
-				calls++
-				if calls > 1 {
-					return
-				}
-				if err := st.UpdateClaim(ctx, ids[0], edited, storage.Event{Cause: storage.CausePerson, Actor: "clerk"}); err != nil {
-					t.Error(err)
-				}
-				if err := st.TransitionClaim(ctx, ids[1], storage.StateHeld, storage.Event{Cause: storage.CausePerson, Actor: "clerk"}); err != nil {
-					t.Error(err)
-				}
-			})
-			files, err := pipeline.Batch(ctx, env, simName)
-			if err != nil {
-				t.Fatal(err)
+	testenv.EachEngine(t, func(t *testing.T, st *storage.Store) {
+		ctx := ctxT(t)
+		env := newFront(t, st, simConfig{}).env
+		claims, ids := readyClaims(t, env, 5, 6)
+		const member = "CHANGED0042"
+		edited := claims[0]
+		edited.Normalize()
+		edited.Coverages[0].MemberID = member
+		calls := 0
+		pipeline.SetAfterRead(env, func(bus.Stage) {
+			calls++
+			if calls > 1 {
+				return
 			}
-			if len(files) != 1 || files[0].Claims != 5 {
-				t.Fatalf("files %+v, want one of 5 claims", files)
+			if err := st.UpdateClaim(ctx, ids[0], edited, storage.Event{Cause: storage.CausePerson, Actor: "clerk"}); err != nil {
+				t.Error(err)
 			}
-			content, err := st.SubmissionFile(ctx, files[0].SubmissionID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Contains(content, []byte("*"+member+"~")) {
-				t.Errorf("the file does not carry the edited member id")
-			}
-			if bytes.Contains(content, []byte("CLM*"+claims[1].PatientControlNumber+"*")) {
-				t.Errorf("the file carries the claim held meanwhile")
-			}
-			for i, id := range ids {
-				want := storage.StateBatched
-				if i == 1 {
-					want = storage.StateHeld
-				}
-				if s, err := st.ClaimState(ctx, id); err != nil || s != want {
-					t.Errorf("claim %d: %s %v, want %s", i, s, err, want)
-				}
+			if err := st.TransitionClaim(ctx, ids[1], storage.StateHeld, storage.Event{Cause: storage.CausePerson, Actor: "clerk"}); err != nil {
+				t.Error(err)
 			}
 		})
-	}
+		files, err := pipeline.Batch(ctx, env, simName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) != 1 || files[0].Claims != 5 {
+			t.Fatalf("files %+v, want one of 5 claims", files)
+		}
+		content, err := st.SubmissionFile(ctx, files[0].SubmissionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(content, []byte("*"+member+"~")) {
+			t.Errorf("the file does not carry the edited member id")
+		}
+		if bytes.Contains(content, []byte("CLM*"+claims[1].PatientControlNumber+"*")) {
+			t.Errorf("the file carries the claim held meanwhile")
+		}
+		for i, id := range ids {
+			want := storage.StateBatched
+			if i == 1 {
+				want = storage.StateHeld
+			}
+			if s, err := st.ClaimState(ctx, id); err != nil || s != want {
+				t.Errorf("claim %d: %s %v, want %s", i, s, err, want)
+			}
+		}
+	})
 }
 
 // TestBatchControlNumberTakenMeanwhile: a file is built before its transaction

@@ -242,51 +242,44 @@ func TestSubmitRefusedFile(t *testing.T) {
 // others are transmitted and charged).
 func TestSubmitClaimChangedMeanwhile(t *testing.T) {
 	t.Parallel()
-	for _, db := range []struct {
-		name string
-		open func(testing.TB, ...storage.Option) *storage.Store
-	}{{"SQLite", testenv.SQLite}, {"Postgres", testenv.Postgres}} {
-		t.Run(db.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := ctxT(t)
-			st := db.open(t)
-			env := newFront(t, st, simConfig{}).env
-			_, ids := readyClaims(t, env, 73, 3)
-			files, err := pipeline.Batch(ctx, env, simName)
-			if err != nil || len(files) != 1 {
-				t.Fatalf("batch: %+v (%v)", files, err)
+	testenv.EachEngine(t, func(t *testing.T, st *storage.Store) {
+		ctx := ctxT(t)
+		env := newFront(t, st, simConfig{}).env
+		_, ids := readyClaims(t, env, 73, 3)
+		files, err := pipeline.Batch(ctx, env, simName)
+		if err != nil || len(files) != 1 {
+			t.Fatalf("batch: %+v (%v)", files, err)
+		}
+		changed := 0
+		pipeline.SetAfterRead(env, func(s bus.Stage) {
+			if s != bus.Submit || changed > 0 {
+				return
 			}
-			changed := 0
-			pipeline.SetAfterRead(env, func(s bus.Stage) {
-				if s != bus.Submit || changed > 0 {
-					return
-				}
-				changed++
-				if err := st.TransitionClaim(context.Background(), ids[1], storage.StateHeld,
-					storage.Event{Cause: storage.CausePerson, Actor: "tester"}); err != nil {
-					t.Error(err)
-				}
-			})
-			res, err := pipeline.Submit(ctx, env, files[0].SubmissionID)
-			if err != nil || !res.Sent || changed != 1 {
-				t.Fatalf("submit: %+v (%v), hook ran %d times", res, err, changed)
-			}
-			if n := states(t, st, ids); n[storage.StateTransmitted] != 2 || n[storage.StateHeld] != 1 {
-				t.Fatalf("claim states %v", n)
-			}
-			for _, id := range ids {
-				b, err := st.ClaimBalance(ctx, id)
-				if err != nil {
-					t.Fatal(err)
-				}
-				c, err := st.Claim(ctx, id)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if b.Insurance != c.Charge {
-					t.Errorf("claim %d (%s): insurance balance %d, charge %d", id, c.State, b.Insurance, c.Charge)
-				}
+			changed++
+			if err := st.TransitionClaim(context.Background(), ids[1], storage.StateHeld,
+				storage.Event{Cause: storage.CausePerson, Actor: "tester"}); err != nil {
+				t.Error(err)
 			}
 		})
-	}
+		res, err := pipeline.Submit(ctx, env, files[0].SubmissionID)
+		if err != nil || !res.Sent || changed != 1 {
+			t.Fatalf("submit: %+v (%v), hook ran %d times", res, err, changed)
+		}
+		if n := states(t, st, ids); n[storage.StateTransmitted] != 2 || n[storage.StateHeld] != 1 {
+			t.Fatalf("claim states %v", n)
+		}
+		for _, id := range ids {
+			b, err := st.ClaimBalance(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := st.Claim(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Insurance != c.Charge {
+				t.Errorf("claim %d (%s): insurance balance %d, charge %d", id, c.State, b.Insurance, c.Charge)
+			}
+		}
+	})
 }

@@ -15,15 +15,7 @@ import (
 // would one patient at a time (the last occurrence of an account wins, every
 // occurrence gets its id), and leaves a patient stored exactly as given untouched.
 func TestUpsertPatients(t *testing.T) {
-	for _, db := range []struct {
-		name string
-		open func(testing.TB, ...storage.Option) *storage.Store
-	}{{"SQLite", testenv.SQLite}, {"Postgres", testenv.Postgres}} {
-		t.Run(db.name, func(t *testing.T) {
-			t.Parallel()
-			testUpsertPatients(t, db.open(t))
-		})
-	}
+	testenv.EachEngine(t, testUpsertPatients)
 }
 
 func testUpsertPatients(t *testing.T, st *storage.Store) {

@@ -99,14 +99,9 @@ func testRebillClaim(t *testing.T, st *storage.Store) {
 	}
 }
 
-func TestClaimReadsOfManySQLite(t *testing.T) {
+func TestClaimReadsOfMany(t *testing.T) {
 	t.Parallel()
-	testClaimReadsOfMany(t, testenv.SQLite(t))
-}
-
-func TestClaimReadsOfManyPostgres(t *testing.T) {
-	t.Parallel()
-	testClaimReadsOfMany(t, testenv.Postgres(t))
+	testenv.EachEngine(t, testClaimReadsOfMany)
 }
 
 // testClaimReadsOfMany: ClaimPaymentsOf and PaymentOriginsOf give, for each of many

@@ -12,14 +12,9 @@ import (
 	"github.com/claimflow/claimflow/storage"
 )
 
-func TestSecondaryReadsSQLite(t *testing.T) {
+func TestSecondaryReads(t *testing.T) {
 	t.Parallel()
-	testSecondaryReads(t, testenv.SQLite(t))
-}
-
-func TestSecondaryReadsPostgres(t *testing.T) {
-	t.Parallel()
-	testSecondaryReads(t, testenv.Postgres(t))
+	testenv.EachEngine(t, testSecondaryReads)
 }
 
 // testSecondaryReads: RebillClaims writes what RebillClaim and SetClaimPayer write,

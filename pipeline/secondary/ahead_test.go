@@ -16,14 +16,9 @@ import (
 // in that gap (SetBeforeWrite) and check that what is written is what planning
 // after the change gives.
 
-func TestChangedBeforeWriteSQLite(t *testing.T) {
+func TestChangedBeforeWrite(t *testing.T) {
 	t.Parallel()
-	changedBeforeWrite(t, testenv.SQLite(t))
-}
-
-func TestChangedBeforeWritePostgres(t *testing.T) {
-	t.Parallel()
-	changedBeforeWrite(t, testenv.Postgres(t))
+	testenv.EachEngine(t, changedBeforeWrite)
 }
 
 func changedBeforeWrite(t *testing.T, st *storage.Store) {

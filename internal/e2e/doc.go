@@ -18,10 +18,10 @@
 //     answers applied out of order, in process, as concurrent workers apply them.
 //
 // Driver is usable on its own, wherever the stages run (in this process or in
-// others sharing the database and the bus); given the bus, it knows exactly
-// when the stages have nothing left to do (see pipeline.Driver.Bus):
+// others sharing the database and the bus); it reads only the store, and ends a
+// round when nothing has moved for its settle period (see pipeline.Driver):
 //
-//	d := &e2e.Driver{Env: env, Clearinghouse: "sim", Bus: b}
+//	d := &e2e.Driver{Env: env, Clearinghouse: "sim"}
 //	if err := d.WaitScrubbed(ctx); err != nil { ... }
 //	res, err := d.Run(ctx) // res.Stuck lists claims still in flight, if any
 package e2e

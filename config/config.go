@@ -59,6 +59,13 @@ type NATS struct {
 	Replicas       int
 	// DuplicateWindow is how long streams remember message ids.
 	DuplicateWindow time.Duration
+	// AckWait is how long a delivered message waits for an answer before it is
+	// delivered again (its worker died or hangs); BackOff, when not empty, replaces
+	// it per delivery (the n-th waits BackOff[n-1], the last step repeating);
+	// MaxDeliver is how many deliveries a message gets before the dead letter.
+	AckWait    time.Duration
+	BackOff    []time.Duration
+	MaxDeliver int
 	// Namespace prefixes every subject, stream and bucket.
 	Namespace string
 }
@@ -492,6 +499,9 @@ func (l *loader) crossCheck(c *Config) {
 		fail("nats.urls", src("nats.urls"), errors.New("set while nats.embedded is true; set nats.embedded: false to use a cluster"))
 	case !n.Embedded && len(n.URLs) == 0:
 		fail("nats.urls", src("nats.urls"), errors.New("required when nats.embedded is false"))
+	}
+	if len(n.BackOff) >= n.MaxDeliver {
+		fail("nats.max_deliver", src("nats.max_deliver"), fmt.Errorf("%d with %d back-off steps: want more deliveries than steps", n.MaxDeliver, len(n.BackOff)))
 	}
 	if n.Embedded && n.Replicas != 1 {
 		fail("nats.replicas", src("nats.replicas"), fmt.Errorf("%d with the embedded server, which is a single node: want 1", n.Replicas))

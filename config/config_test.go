@@ -51,9 +51,10 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Config{
-		DataDir:   "/home/billing/.claimflow",
-		Log:       Log{Level: slog.LevelInfo, Format: "text"},
-		NATS:      NATS{Embedded: true, Replicas: 1, DuplicateWindow: 2 * time.Minute, Namespace: "claimflow"},
+		DataDir: "/home/billing/.claimflow",
+		Log:     Log{Level: slog.LevelInfo, Format: "text"},
+		NATS: NATS{Embedded: true, Replicas: 1, DuplicateWindow: 2 * time.Minute, Namespace: "claimflow",
+			AckWait: 30 * time.Second, BackOff: []time.Duration{30 * time.Second, time.Minute, 5 * time.Minute, 15 * time.Minute}, MaxDeliver: 10},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		Submitter: Submitter{Name: "CLAIMFLOW"},
 		sources:   c.sources,
@@ -113,6 +114,12 @@ func TestEveryOption(t *testing.T) {
 		{"nats.replicas", "CLAIMFLOW_NATS_REPLICAS", "3", cluster, func(c *Config) any { return c.NATS.Replicas }, 3, "9", "want 1 to 5"},
 		{"nats.duplicate_window", "CLAIMFLOW_NATS_DUPLICATE_WINDOW", "10m", nil,
 			func(c *Config) any { return c.NATS.DuplicateWindow }, 10 * time.Minute, "2d", "want 1s to 1d"},
+		{"nats.ack_wait", "CLAIMFLOW_NATS_ACK_WAIT", "2m", nil,
+			func(c *Config) any { return c.NATS.AckWait }, 2 * time.Minute, "500ms", "want 1s to 1h"},
+		{"nats.back_off", "CLAIMFLOW_NATS_BACK_OFF", "5s, 1m", nil,
+			func(c *Config) any { return c.NATS.BackOff }, []time.Duration{5 * time.Second, time.Minute}, "5s,soon", "want a duration"},
+		{"nats.max_deliver", "CLAIMFLOW_NATS_MAX_DELIVER", "20", nil,
+			func(c *Config) any { return c.NATS.MaxDeliver }, 20, "0", "want 1 to 9999"},
 		{"http.listen", "CLAIMFLOW_HTTP_LISTEN", ":9090", nil, func(c *Config) any { return c.HTTP.Listen }, ":9090", "localhost", "want host:port"},
 		{"nats.namespace", "CLAIMFLOW_NATS_NAMESPACE", "clinic_b", nil, func(c *Config) any { return c.NATS.Namespace }, "clinic_b", "Clinic-B", "want lower-case letters"},
 		{"submitter.name", "CLAIMFLOW_SUBMITTER_NAME", "ACME BILLING", nil, func(c *Config) any { return c.Submitter.Name }, "ACME BILLING", "", "want 1 to 60"},
@@ -497,5 +504,25 @@ func TestFieldErrorFormat(t *testing.T) {
 	es := Errors{e, &FieldError{Field: "x", Err: errors.New("y")}}
 	if es.Error() != "nats.urls (CLAIMFLOW_NATS_URLS): bad\nx: y" {
 		t.Errorf("%q", es.Error())
+	}
+}
+
+func TestRedeliveryOptions(t *testing.T) {
+	t.Parallel()
+	// An empty back-off list is allowed: every delivery waits ack_wait.
+	c, err := Load("", env("CLAIMFLOW_NATS_BACK_OFF=", "CLAIMFLOW_NATS_MAX_DELIVER=1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.NATS.BackOff) != 0 || c.NATS.BackOff == nil || c.NATS.MaxDeliver != 1 {
+		t.Errorf("empty back-off: got %v (nil %v), max deliver %d", c.NATS.BackOff, c.NATS.BackOff == nil, c.NATS.MaxDeliver)
+	}
+	// As many back-off steps as deliveries leaves no delivery for the last step.
+	_, err = Load("", env("CLAIMFLOW_NATS_BACK_OFF=1s,2s,3s", "CLAIMFLOW_NATS_MAX_DELIVER=3"))
+	if err == nil {
+		t.Fatal("3 back-off steps with max deliver 3 accepted")
+	}
+	if fe := fieldErr(t, err, "nats.max_deliver"); !strings.Contains(fe.Error(), "want more deliveries than steps") {
+		t.Errorf("got %v", fe)
 	}
 }

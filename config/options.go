@@ -185,6 +185,50 @@ func options() []option[Config] {
 			get: func(c *Config) any { return formatDuration(c.NATS.DuplicateWindow) },
 		},
 		{
+			key: "nats.ack_wait", env: "CLAIMFLOW_NATS_ACK_WAIT", def: "30s",
+			desc: "How long a delivered message waits for its worker's answer before it is delivered again, when nats.back_off is empty (the worker died or hangs; a busy one tells the server it is still working), 1s to 1h.",
+			set: func(c *Config, v string) (err error) {
+				c.NATS.AckWait, err = parseDuration(v, time.Second, time.Hour)
+				return err
+			},
+			get: func(c *Config) any { return formatDuration(c.NATS.AckWait) },
+		},
+		{
+			key: "nats.back_off", env: "CLAIMFLOW_NATS_BACK_OFF", def: "30s,1m,5m,15m", list: true,
+			desc: "Replaces ack_wait per delivery: the n-th delivery waits the n-th step for an answer, the last step repeating (1s to 1d each; comma-separated in the environment; an empty list: ack_wait every time).",
+			set: func(c *Config, v string) error {
+				c.NATS.BackOff = []time.Duration{}
+				for _, s := range splitList(v) {
+					d, err := parseDuration(s, time.Second, 24*time.Hour)
+					if err != nil {
+						return err
+					}
+					c.NATS.BackOff = append(c.NATS.BackOff, d)
+				}
+				return nil
+			},
+			get: func(c *Config) any {
+				out := []string{}
+				for _, d := range c.NATS.BackOff {
+					out = append(out, formatDuration(d))
+				}
+				return out
+			},
+		},
+		{
+			key: "nats.max_deliver", env: "CLAIMFLOW_NATS_MAX_DELIVER", def: "10",
+			desc: "Deliveries of a message before it goes to the dead letter (more than the back-off steps, at most 9999).",
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 9999 {
+					return fmt.Errorf("%q: want 1 to 9999", v)
+				}
+				c.NATS.MaxDeliver = n
+				return nil
+			},
+			get: func(c *Config) any { return c.NATS.MaxDeliver },
+		},
+		{
 			key: "nats.namespace", env: "CLAIMFLOW_NATS_NAMESPACE", def: "claimflow",
 			desc: "Prefix of every subject, stream and bucket claimflow uses: installations sharing a NATS cluster each take their own (lower-case letters, digits, - and _, starting with a letter, at most 32).",
 			set: func(c *Config, v string) error {

@@ -185,6 +185,9 @@ func (a *App) connectBus(ctx context.Context) error {
 		Namespace:       a.opts.Namespace,
 		Replicas:        n.Replicas,
 		DuplicateWindow: n.DuplicateWindow,
+		AckWait:         n.AckWait,
+		BackOff:         n.BackOff,
+		MaxDeliver:      n.MaxDeliver,
 		Logger:          a.log,
 	}
 	if n.Embedded {

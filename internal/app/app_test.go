@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,43 @@ func TestUnknownStage(t *testing.T) {
 		Stages: []bus.Stage{"nope"}})
 	if !errors.Is(err, bus.ErrUnknownStage) {
 		t.Fatalf("New = %v, want ErrUnknownStage", err)
+	}
+}
+
+// TestRedeliveryConfigured: the configuration's redelivery settings reach every
+// stage's consumer on the bus.
+func TestRedeliveryConfigured(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		vars    []string
+		ackWait time.Duration
+		backOff []time.Duration
+	}{
+		{[]string{"CLAIMFLOW_NATS_BACK_OFF=2s,9s", "CLAIMFLOW_NATS_MAX_DELIVER=4"}, 2 * time.Second, []time.Duration{2 * time.Second, 9 * time.Second}},
+		{[]string{"CLAIMFLOW_NATS_ACK_WAIT=7s", "CLAIMFLOW_NATS_BACK_OFF=", "CLAIMFLOW_NATS_MAX_DELIVER=4"}, 7 * time.Second, nil},
+	} {
+		cfg := load(t, tc.vars...)
+		ctx := context.Background()
+		a, err := app.New(ctx, app.Options{Config: cfg, Role: "worker", Migrate: true, NoSchedules: true, Logger: testenv.Quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		topo := a.Bus.Topology()
+		for _, s := range []bus.Stage{bus.Scrub, bus.Remit} {
+			c, err := a.Bus.JetStream().Consumer(ctx, topo.WorkStream(), topo.Consumer(s))
+			if err != nil {
+				t.Fatalf("%v %s: %v", tc.vars, s, err)
+			}
+			got := c.CachedInfo().Config
+			if got.AckWait != tc.ackWait || !slices.Equal(got.BackOff, tc.backOff) {
+				t.Errorf("%v %s: ack wait %v, back-off %v; want %v and %v", tc.vars, s, got.AckWait, got.BackOff, tc.ackWait, tc.backOff)
+			}
+			if got.Metadata["claimflow_max_deliver"] != "4" {
+				t.Errorf("%v %s: metadata %v; want claimflow_max_deliver 4", tc.vars, s, got.Metadata)
+			}
+		}
+		if err := a.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -156,13 +156,13 @@ func (s *system) workerConfig(i int) string {
 	urls, _ := json.Marshal(s.natsURLs)
 	cfg := fmt.Sprintf(`data_dir: %s
 database: {url: %q}
-nats: {embedded: false, urls: %s, replicas: %d}
+nats: {embedded: false, urls: %s, replicas: %d, back_off: %s, max_deliver: %d}
 http: {listen: "127.0.0.1:0"}
 clearinghouses:
   %s:
     profile: generic
     schedule: {submit: "off", poll: "off", post: "off"}
-`, dataDir, s.dbURL, urls, s.replicas, simName)
+`, dataDir, s.dbURL, urls, s.replicas, durationsYAML(testBackOff), testMaxDeliver, simName)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

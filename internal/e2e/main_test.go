@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -32,12 +33,22 @@ type workerOrders struct {
 	Namespace string
 }
 
-// Redelivery of the tests' consumers: a message whose worker died is delivered
+// Redelivery of the tests' consumers, set in each worker's configuration
+// (nats.back_off, nats.max_deliver): a message whose worker died is delivered
 // again after a couple of seconds rather than the production 30 s.
 var (
 	testBackOff    = []time.Duration{2 * time.Second, 3 * time.Second, 5 * time.Second}
 	testMaxDeliver = 30
 )
+
+// durationsYAML writes ds as a YAML flow sequence.
+func durationsYAML(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = d.String()
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
 
 func TestMain(m *testing.M) {
 	if orders := os.Getenv(workerEnv); orders != "" {
@@ -48,8 +59,8 @@ func TestMain(m *testing.M) {
 
 // workerMain is a worker process: the process `claimflow worker --no-schedules`
 // assembles (internal/app with every stage, the outbox relay and HTTP metrics),
-// with the tests' redelivery delays set on the consumers before it consumes. It
-// prints the start line, runs until SIGTERM, and prints "stopped".
+// its configuration giving the tests' redelivery delays. It prints the start
+// line, runs until SIGTERM, and prints "stopped".
 func workerMain(orders string) int {
 	var o workerOrders
 	if err := json.Unmarshal([]byte(orders), &o); err != nil {
@@ -74,10 +85,6 @@ func workerMain(orders string) int {
 		fmt.Fprintln(os.Stderr, "e2e worker: starting:", err)
 		return 1
 	}
-	if err := tuneConsumers(ctx, cfg, o.Namespace, log); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e worker:", err)
-		return 1
-	}
 	fmt.Println(a.Describe())
 	if err := a.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e worker:", err)
@@ -85,20 +92,4 @@ func workerMain(orders string) int {
 	}
 	fmt.Println("claimflow worker: stopped")
 	return 0
-}
-
-// tuneConsumers sets the tests' redelivery delays on the stages' consumers. app.New
-// sets them up with the production delays (bus.DefaultBackOff, 30 s first): a
-// worker killed with SIGKILL would leave its messages waiting that long. It runs
-// after app.New and before app.Run, whose consumers read the delays from the
-// server when they start (and send progress often enough for them).
-func tuneConsumers(ctx context.Context, cfg *config.Config, ns string, log *slog.Logger) error {
-	b, err := bus.Connect(ctx, bus.Config{
-		URLs: cfg.NATS.URLs, Name: "claimflow e2e tuning", Namespace: ns, Replicas: cfg.NATS.Replicas,
-		DuplicateWindow: cfg.NATS.DuplicateWindow, BackOff: testBackOff, MaxDeliver: testMaxDeliver, Logger: log,
-	})
-	if err != nil {
-		return fmt.Errorf("setting the tests' redelivery delays: %w", err)
-	}
-	return b.Close(ctx)
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -40,6 +41,8 @@ type Store struct {
 	stmts *stmtCache
 	// turn orders SQLite's writers (see runTx); nil on PostgreSQL.
 	turn chan struct{}
+	// writerBusy adds up the nanoseconds SQLite's writer was held (WriterBusy).
+	writerBusy atomic.Int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -306,6 +309,12 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 }
 
+// WriterBusy is how long, in all, SQLite's one writer connection has been held by
+// transactions since the store opened: the share of a stretch of time it takes
+// tells how near the embedded database is to its limit. Zero on PostgreSQL, whose
+// writers run side by side.
+func (s *Store) WriterBusy() time.Duration { return time.Duration(s.writerBusy.Load()) }
+
 func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if s.turn != nil {
 		// SQLite has one writer connection, which database/sql hands to a waiter
@@ -317,7 +326,11 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		case <-ctx.Done():
 			return fmt.Errorf("beginning transaction: waiting for the writer: %w", ctx.Err())
 		}
-		defer func() { <-s.turn }()
+		held := time.Now()
+		defer func() {
+			s.writerBusy.Add(int64(time.Since(held)))
+			<-s.turn
+		}()
 	}
 	if s.stmts != nil {
 		s.stmts.prepare(ctx, s.db)

@@ -72,6 +72,7 @@ type demoResult struct {
 	summary storage.Summary
 	aging   storage.AgingTable
 	took    time.Duration
+	busy    time.Duration // how long the database writer was held in all (SQLite)
 	rounds  int
 	stuck   map[storage.ClaimState]int64 // claims still in flight when the demo gave up
 }
@@ -158,7 +159,7 @@ func printDemo(w io.Writer, r *demoResult) error {
 		return err
 	}
 	secs := r.took.Seconds()
-	fmt.Fprintf(w, "\n%d claims through the whole loop in %v (%.0f claims/s, %d rounds of batch and fetch)\n",
-		r.plan.Claims, r.took.Round(10*time.Millisecond), float64(r.plan.Claims)/secs, r.rounds)
+	fmt.Fprintf(w, "\n%d claims through the whole loop in %v (%.0f claims/s, %d rounds of batch and fetch; the database writer busy %.0f%% of it)\n",
+		r.plan.Claims, r.took.Round(10*time.Millisecond), float64(r.plan.Claims)/secs, r.rounds, 100*r.busy.Seconds()/secs)
 	return nil
 }

@@ -32,6 +32,7 @@ func demo(ctx context.Context, f *demoFlags, dataDir string, prog *progress, log
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	defer sys.Close(context.WithoutCancel(ctx))
+	prog.busy = sys.store.WriterBusy
 
 	runner, err := pipeline.NewRunner(sys.env, sys.bus)
 	if err != nil {
@@ -79,7 +80,7 @@ func demo(ctx context.Context, f *demoFlags, dataDir string, prog *progress, log
 	if res.aging, err = sys.store.AgingTable(ctx, billing.DateOf(time.Now()), storage.AgeFromService); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	res.took = time.Since(start)
+	res.took, res.busy = time.Since(start), sys.store.WriterBusy()
 	return res, nil
 }
 

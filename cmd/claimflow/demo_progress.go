@@ -16,6 +16,10 @@ type progress struct {
 	started  time.Time
 	last     time.Time
 	drawn    bool
+	// busy, when set, tells how long the database writer has been held in all;
+	// busyAt is its reading when the phase started.
+	busy   func() time.Duration
+	busyAt time.Duration
 }
 
 func newProgress(w io.Writer, terminal bool) *progress {
@@ -28,6 +32,9 @@ func (p *progress) update(phase string, done, total int64) {
 	if phase != p.phase {
 		p.end()
 		p.phase, p.started = phase, now
+		if p.busy != nil {
+			p.busyAt = p.busy()
+		}
 	}
 	if !p.terminal || now.Sub(p.last) < 100*time.Millisecond && done < total {
 		return
@@ -47,11 +54,16 @@ func (p *progress) end() {
 	if p.phase == "" {
 		return
 	}
-	took := time.Since(p.started).Round(10 * time.Millisecond)
+	took := time.Since(p.started)
+	busy := ""
+	if p.busy != nil && took > 0 {
+		busy = fmt.Sprintf(", database writer busy %.0f%%", 100*float64(p.busy()-p.busyAt)/float64(took))
+	}
+	took = took.Round(10 * time.Millisecond)
 	if p.terminal && p.drawn {
-		fmt.Fprintf(p.w, "%v\n", took)
+		fmt.Fprintf(p.w, "%v%s\n", took, busy)
 	} else {
-		fmt.Fprintf(p.w, "%-22s done in %v\n", p.phase, took)
+		fmt.Fprintf(p.w, "%-22s done in %v%s\n", p.phase, took, busy)
 	}
 	p.phase, p.drawn = "", false
 }

@@ -33,6 +33,12 @@ type inOrder struct {
 // 277CAs, 835s), fetches and classifies the answers, and applies none.
 func newInOrder(t *testing.T, n int) (*inOrder, []int64) {
 	t.Helper()
+	return newInOrderWith(t, n, (*inOrder).sendAndAnswer)
+}
+
+// newInOrderWith is newInOrder with send in place of sendAndAnswer.
+func newInOrderWith(t *testing.T, n int, send func(*inOrder)) (*inOrder, []int64) {
+	t.Helper()
 	rules := simulator.DefaultRules()
 	rules.Denials, rules.ReversalRate, rules.InterestRate, rules.Deductible = nil, 0, 0, 0
 	// The NATS URL is never dialled: the test calls the stages itself.
@@ -69,7 +75,7 @@ func newInOrder(t *testing.T, n int) (*inOrder, []int64) {
 	if _, err := pipeline.Scrub(ctx, env, ids); err != nil {
 		t.Fatal(err)
 	}
-	o.sendAndAnswer()
+	send(o)
 	return o, ids
 }
 
@@ -91,6 +97,15 @@ func (o *inOrder) sendAndAnswer() {
 	if _, err := o.sim.Flush(simulator.StageRemittance); err != nil {
 		t.Fatal(err)
 	}
+	o.fetchAndClassify()
+}
+
+// fetchAndClassify fetches the answers waiting and classifies them: they are the
+// files apply chooses from.
+func (o *inOrder) fetchAndClassify() {
+	t := o.t
+	t.Helper()
+	env := o.env
 	fetched, err := pipeline.Fetch(o.ctx, env, simName)
 	if err != nil {
 		t.Fatal(err)
@@ -114,12 +129,7 @@ func (o *inOrder) apply(match func(kind, name string) bool) {
 		if !match(c.Kind, c.Name) {
 			continue
 		}
-		st := bus.Acks
-		if c.Kind == "835" {
-			st = bus.Remit
-		}
-		data, _ := json.Marshal(pipeline.InboundWork{InboundID: c.InboundID, Kind: c.Kind})
-		if err := o.handler[st].Handle(o.ctx, bus.Message{Stage: st, Data: data, Delivery: 1}); err != nil {
+		if err := o.try(c); err != nil {
 			t.Fatalf("applying %s %s: %v", c.Kind, c.Name, err)
 		}
 		n++
@@ -127,6 +137,16 @@ func (o *inOrder) apply(match func(kind, name string) bool) {
 	if n == 0 {
 		t.Fatal("no file to apply")
 	}
+}
+
+// try hands one classified file to its stage and returns what the handler did.
+func (o *inOrder) try(c pipeline.Classified) error {
+	st := bus.Acks
+	if c.Kind == "835" {
+		st = bus.Remit
+	}
+	data, _ := json.Marshal(pipeline.InboundWork{InboundID: c.InboundID, Kind: c.Kind})
+	return o.handler[st].Handle(o.ctx, bus.Message{Stage: st, Data: data, Delivery: 1})
 }
 
 // secondary runs the secondary stage on the claims.

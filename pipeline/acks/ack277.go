@@ -333,6 +333,9 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 		a.res.Skipped++
 		return nil
 	}
+	if cl.State == storage.StateBatched {
+		return fmt.Errorf("%w: claim %d is in a file not recorded as sent", ErrEarly, cl.ID)
+	}
 	note := moveNote{InboundFileID: a.file.ID, Answer: pos, Status: firstStatus(c), Codes: allCodes(detail.Statuses)}
 	switch {
 	case claimRejected:

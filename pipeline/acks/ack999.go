@@ -68,6 +68,9 @@ func (a *applier) apply999(ctx context.Context, acks []x999.Ack) error {
 		if err != nil {
 			return err
 		}
+		if err := notYetSent(&sub); err != nil {
+			return err
+		}
 		if len(ack.Sets) == 0 && !groupAccepted(ack.Status) {
 			// The group was rejected as a whole (AK905-AK909), without set answers.
 			ack.Sets = groupSets(&sub, gs06, ack.Status, ack.Codes)

@@ -44,6 +44,9 @@ func (a *applier) applyTA1(ctx context.Context, acks []ta1.Ack) error {
 		if err != nil {
 			return err
 		}
+		if err := notYetSent(&sub); err != nil {
+			return err
+		}
 		isNew, err := a.store(ctx, storage.Ack{Key: a.key(pos), Kind: KindTA1, SubmissionID: sub.ID, ISA13: t.ControlNumber,
 			Status: t.Code, Codes: []string{t.Note}}, ta1Detail{File: sub.FileName, Text: text, Note: ta1.NoteText(t.Note)})
 		if err != nil || !isNew {

@@ -2,6 +2,7 @@ package remit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -79,6 +80,9 @@ func (p *Poster) postGroup(ctx context.Context, fileID int64, rems []*x835.Remit
 		if err != nil {
 			return err
 		}
+		if err := notYetSent(claims); err != nil {
+			return err
+		}
 		plans := make([]*Plan, 0, len(fresh))
 		for _, f := range fresh {
 			pl, err := makePlan(ctx, &tx.Conn, f.rem, f.remID, f.payerID, known, claims, p.HoldOrphanReversals)
@@ -97,6 +101,25 @@ func (p *Poster) postGroup(ctx context.Context, fileID int64, rems []*x835.Remit
 		return Summary{}, err
 	}
 	return sum, nil
+}
+
+// ErrEarly says that an 835 pays a claim whose file claimflow has not recorded as
+// uploaded yet: the payer answered before the record was made (the worker that
+// uploaded it died before recording it, or a poll ran in between). The claim
+// cannot move out of batched, and a payment posted without its move would leave
+// it waiting for good: the transaction sets of the group are not posted, and the
+// error, not a poison, has the file delivered again after the upload is recorded.
+// Transaction sets posted before stay posted, once: a remittance is stored once.
+var ErrEarly = errors.New("an 835 pays a claim whose upload is not recorded yet: posted once it is")
+
+// notYetSent returns ErrEarly when one of the claims is batched.
+func notYetSent(claims map[string]*storage.PostingClaim) error {
+	for _, c := range claims {
+		if c != nil && c.State == storage.StateBatched {
+			return fmt.Errorf("%w: claim %d is in a file not recorded as sent", ErrEarly, c.ID)
+		}
+	}
+	return nil
 }
 
 // batch is what a group of plans writes, gathered to be written in a few

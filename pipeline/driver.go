@@ -16,6 +16,7 @@ const (
 	DefaultPollCost      = 10
 	DefaultCountEvery    = 2 * time.Second
 	DefaultSettleFor     = 600 * time.Millisecond
+	DefaultFetchEvery    = time.Second
 	DefaultMaxIdleRounds = 4
 )
 
@@ -55,6 +56,11 @@ type Driver struct {
 	// (DefaultSettleFor when zero). Make it longer than a redelivery delay when
 	// workers may die.
 	SettleFor time.Duration
+	// FetchEvery is how often at most a fetch is asked for while files are still
+	// being sent, so that the answers to the first files are taken in while the
+	// last ones go out (DefaultFetchEvery when zero; negative: only once every file
+	// is sent).
+	FetchEvery time.Duration
 	// MaxIdleRounds is how many rounds in a row may change nothing before Run gives
 	// up on the claims still in flight (DefaultMaxIdleRounds when zero).
 	MaxIdleRounds int
@@ -279,6 +285,11 @@ func (d *Driver) Run(ctx context.Context) (DriveResult, error) {
 // period, it asks for another batch (batching is idempotent).
 func (d *Driver) sent(ctx context.Context) error {
 	asked := time.Now()
+	fetched := asked
+	fetchEvery := d.FetchEvery
+	if fetchEvery == 0 {
+		fetchEvery = DefaultFetchEvery
+	}
 	for starts := true; ; starts = false {
 		p, err := d.pulse(ctx)
 		if err != nil {
@@ -298,6 +309,12 @@ func (d *Driver) sent(ctx context.Context) error {
 				return err
 			}
 			asked = time.Now()
+		}
+		if fetchEvery > 0 && time.Since(fetched) >= fetchEvery {
+			if err := d.Emit(ctx, bus.Fetch); err != nil {
+				return err
+			}
+			fetched = time.Now()
 		}
 		if err := d.pause(ctx); err != nil {
 			return fmt.Errorf("driving %s: waiting for the uploads (%d files left): %w", d.Clearinghouse, p.Unsent, err)

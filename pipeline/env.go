@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/claimflow/claimflow/billing/scrub"
@@ -61,6 +62,8 @@ type Env struct {
 
 	// batching holds a lock per clearinghouse that Batch takes (batchLock).
 	batching sync.Map
+	// fetching holds a *fetchTurn per clearinghouse that Fetch takes.
+	fetching sync.Map
 
 	// beforeUploadRecord, when set (tests only, through export_test.go), runs after a
 	// file reached the clearinghouse and before the upload is recorded: the crash
@@ -161,4 +164,30 @@ func (e *Env) Emit(ctx context.Context, tx *storage.Tx, s bus.Stage, payload any
 func (e *Env) batchLock(clearinghouse string) *sync.Mutex {
 	mu, _ := e.batching.LoadOrStore(clearinghouse, &sync.Mutex{})
 	return mu.(*sync.Mutex)
+}
+
+// fetchTurn keeps a process's fetches from one clearinghouse one at a time, and
+// folds requests that pile up: while a fetch runs, one more waits for its turn;
+// further requests need not, since the waiting one lists the folders after they
+// came. Fetches in other processes may run beside it: the transfer ledger and the
+// inbound files' sha256 keep a file from being stored or classified twice.
+type fetchTurn struct {
+	mu      sync.Mutex
+	waiting atomic.Bool
+}
+
+// take waits for the fetch's turn and returns its release, or ok false when a
+// fetch already waiting will do this one's work.
+func (t *fetchTurn) take() (release func(), ok bool) {
+	if !t.waiting.CompareAndSwap(false, true) {
+		return nil, false
+	}
+	t.mu.Lock()
+	t.waiting.Store(false)
+	return t.mu.Unlock, true
+}
+
+func (e *Env) fetchTurn(clearinghouse string) *fetchTurn {
+	t, _ := e.fetching.LoadOrStore(clearinghouse, &fetchTurn{})
+	return t.(*fetchTurn)
 }

@@ -19,6 +19,11 @@ func init() {
 			if err := Decode(m, &w); err != nil {
 				return err
 			}
+			release, ok := env.fetchTurn(w.Clearinghouse).take()
+			if !ok {
+				return nil // a fetch waiting for its turn lists the folders after this request came
+			}
+			defer release()
 			_, err := Fetch(ctx, env, w.Clearinghouse)
 			return err
 		}), nil

@@ -147,9 +147,10 @@ type reads struct {
 }
 
 // readAhead reads the claims with the ids, their payments, payment origins,
-// ledger sums and payers, for many claims at once: six queries in all, where
-// reading claim by claim took six per claim. With stamped, it returns the
-// claims' stamps too, read with the claims, before everything else.
+// ledger sums and payers, for many claims at once: seven queries in all (two of
+// them only for claims with a further coverage), where reading claim by claim
+// took six per claim. With stamped, it returns the claims' stamps too, read by
+// the same query as the claims, before everything else.
 func readAhead(ctx context.Context, conn *storage.Conn, ids []int64, stamped bool) (*reads, map[int64]storage.ClaimLedgerStamp, error) {
 	var heads []storage.Claim
 	var stamps map[int64]storage.ClaimLedgerStamp

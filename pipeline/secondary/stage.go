@@ -125,11 +125,11 @@ func (s *Stage) Process(ctx context.Context, claimID int64) (*Plan, error) {
 //
 // The claims are read and planned first, outside the transaction, on the store's
 // reader side (planAhead), so that the writer (SQLite has one) is not held while
-// claims, payments and ledger sums are read and decoded. The transaction then locks
-// the claims in id order (so that a concurrent worker handling the same claims
-// waits, then plans from what this one wrote) and reads their stamps
-// (storage.ClaimLedgerStamp: state, payer, and how many history rows, payments and
-// ledger entries each has) and the payers the plans used: a plan is written only
+// claims, payments and ledger sums are read and decoded. The transaction then
+// reads the claims' stamps (storage.ClaimLedgerStamp: state, payer, and how many
+// history rows, payments and ledger entries each has), which locks the claims in
+// id order (so that a concurrent worker handling the same claims waits, then plans
+// from what this one wrote), and the payers the plans used: a plan is written only
 // when nothing it was made from changed since; a claim that changed, or was not
 // planned ahead, is read and planned again inside the transaction, as before.
 // What the plans write is written together at the end: the claims billed to their

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/claimflow/claimflow/billing"
@@ -28,9 +29,16 @@ type ClaimLedgerStamp struct {
 	Entries   int64 // its ledger entries
 }
 
+// stampCounts are the columns of a ClaimLedgerStamp counted in other tables, for
+// the rows of claims a query reads.
+const stampCounts = `(SELECT COUNT(*) FROM claim_events e WHERE e.claim_id = claims.id),
+	(SELECT COUNT(*) FROM claim_payments p WHERE p.claim_id = claims.id),
+	(SELECT COUNT(*) FROM ledger_entries l WHERE l.claim_id = claims.id)`
+
 // ClaimLedgerStamps returns the stamps of the claims with the ids, by id, in one query;
-// ids with no claim are left out. On a Tx, lock the claims first (LockClaims) so
-// that the stamps stay true until the transaction ends.
+// ids with no claim are left out. On a Tx it locks the claims, in id order, as
+// LockClaims does (PostgreSQL; SQLite's writer holds the whole database), so that
+// the stamps stay true until the transaction ends.
 //
 // A caller that reads stamps outside a transaction BEFORE reading what it plans
 // from, then reads them again in the transaction that writes the plan, knows that
@@ -42,11 +50,12 @@ func (c *Conn) ClaimLedgerStamps(ctx context.Context, ids []int64) (map[int64]Cl
 		return out, nil
 	}
 	err := inKeysQuery(c, ids, func(where string, args []any) error {
-		rows, err := c.query(ctx, `SELECT c.id, c.state, c.payer_id, c.updated_at,
-				(SELECT COUNT(*) FROM claim_events e WHERE e.claim_id = c.id),
-				(SELECT COUNT(*) FROM claim_payments p WHERE p.claim_id = c.id),
-				(SELECT COUNT(*) FROM ledger_entries l WHERE l.claim_id = c.id)
-			FROM claims c WHERE c.id`+where, args...)
+		lock := ""
+		if c.tx != nil {
+			lock = c.st.d.forUpdate
+		}
+		rows, err := c.query(ctx, `SELECT id, state, payer_id, updated_at, `+stampCounts+`
+			FROM claims WHERE id`+where+` ORDER BY id`+lock, args...)
 		if err != nil {
 			return err
 		}
@@ -359,9 +368,36 @@ func (s billedCoverageDest) Scan(src any) error {
 // (billing.Claim.BilledCoverage), to which payer, and whether one is left after
 // it, for a fraction of decoding every coverage.
 func (c *Conn) ClaimsBilledCoverage(ctx context.Context, ids []int64) ([]Claim, error) {
+	out, err := c.billedCoverage(ctx, ids, nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading the billed coverages of %d claims: %w", len(ids), err)
+	}
+	return out, nil
+}
+
+// ClaimsBilledCoverageStamped is ClaimsBilledCoverage with the claims' stamps
+// (ClaimLedgerStamps), by id, read by the same statement as the claims: one query
+// where the two took two. Like stamps read first, they are as old as the claims
+// and older than whatever the caller reads next, which they guard.
+func (c *Conn) ClaimsBilledCoverageStamped(ctx context.Context, ids []int64) ([]Claim, map[int64]ClaimLedgerStamp, error) {
+	stamps := make(map[int64]ClaimLedgerStamp, len(ids))
+	out, err := c.billedCoverage(ctx, ids, stamps)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the billed coverages and stamps of %d claims: %w", len(ids), err)
+	}
+	return out, stamps, nil
+}
+
+// billedCoverage reads ClaimsBilledCoverage's claims and, when stamps is not nil,
+// their stamps into it.
+func (c *Conn) billedCoverage(ctx context.Context, ids []int64, stamps map[int64]ClaimLedgerStamp) ([]Claim, error) {
 	out := make([]Claim, 0, len(ids))
+	counts := ""
+	if stamps != nil {
+		counts = ", " + stampCounts
+	}
 	err := inKeysQuery(c, ids, func(where string, args []any) error {
-		rows, err := c.query(ctx, "SELECT "+claimColumns+" FROM "+claimsWithDocuments+" WHERE id"+where+" ORDER BY id", args...)
+		rows, err := c.query(ctx, "SELECT "+claimColumns+counts+" FROM "+claimsWithDocuments+" WHERE id"+where+" ORDER BY id", args...)
 		if err != nil {
 			return err
 		}
@@ -370,8 +406,13 @@ func (c *Conn) ClaimsBilledCoverage(ctx context.Context, ids []int64) ([]Claim, 
 			var cl Claim
 			var doc billedCoverageDoc
 			var state string
-			if err := rows.Scan(&cl.ID, billedCoverageDest{&doc}, idDest{&cl.PatientID}, idDest{&cl.PayerID}, idDest{&cl.BillingProviderID},
-				&state, &cl.PayerClaimNumber, dateDest{&cl.FirstBilledOn}, timeDest{&cl.CreatedAt}, timeDest{&cl.UpdatedAt}); err != nil {
+			var s ClaimLedgerStamp
+			dest := []any{&cl.ID, billedCoverageDest{&doc}, idDest{&cl.PatientID}, idDest{&cl.PayerID}, idDest{&cl.BillingProviderID},
+				&state, &cl.PayerClaimNumber, dateDest{&cl.FirstBilledOn}, timeDest{&cl.CreatedAt}, timeDest{&cl.UpdatedAt}}
+			if stamps != nil {
+				dest = append(dest, &s.Events, &s.Payments, &s.Entries)
+			}
+			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
 			cl.State = ClaimState(state)
@@ -385,14 +426,15 @@ func (c *Conn) ClaimsBilledCoverage(ctx context.Context, ids []int64) ([]Claim, 
 					}
 				}
 			}
+			if stamps != nil {
+				s.State, s.PayerID, s.UpdatedAt = cl.State, cl.PayerID, cl.UpdatedAt
+				stamps[cl.ID] = s
+			}
 			out = append(out, cl)
 		}
 		return rows.Err()
 	})
-	if err != nil {
-		return nil, fmt.Errorf("reading the billed coverages of %d claims: %w", len(ids), err)
-	}
-	return out, nil
+	return out, err
 }
 
 // PayerKeys returns, in one query, our id and the payer id (2010BB NM109) of the
@@ -430,4 +472,90 @@ func (c *Conn) PayerKeys(ctx context.Context, ids []int64, payerIDs []string) (m
 		return nil, nil, fmt.Errorf("reading the keys of %d payers: %w", len(ids)+len(payerIDs), err)
 	}
 	return byID, byPayerID, nil
+}
+
+// claimPaymentSelectCP is claimPaymentSelect with each column of claim_payments
+// named cp.
+var claimPaymentSelectCP = "cp." + strings.Join(strings.Fields(strings.ReplaceAll(claimPaymentSelect, ",", " ")), ", cp.")
+
+// ClaimPaymentsAndOriginsOf returns what ClaimPaymentsOf and PaymentOriginsOf
+// return for the claims with the ids, by claim, with one query: each payment with
+// the remittance it came in. The payments of the claims also in services carry
+// their services, read by a second query (none when services is empty). Claims
+// without payments are left out.
+func (c *Conn) ClaimPaymentsAndOriginsOf(ctx context.Context, ids, services []int64) (map[int64][]ClaimPayment, map[int64][]PaymentOrigin, error) {
+	pays := make(map[int64][]ClaimPayment, len(ids))
+	origins := make(map[int64][]PaymentOrigin, len(ids))
+	err := inKeysQuery(c, ids, func(where string, args []any) error {
+		rows, err := c.query(ctx, `SELECT `+claimPaymentSelectCP+`, r.payer_id, r.payment_date, r.production_date
+			FROM claim_payments cp JOIN remittances r ON r.id = cp.remittance_id
+			WHERE cp.claim_id`+where+` ORDER BY cp.id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var cp ClaimPayment
+			var o PaymentOrigin
+			if err := rows.Scan(&cp.ID, &cp.RemittanceID, idDest{&cp.ClaimID}, &cp.Key, &cp.PatientControlNumber, &cp.Status,
+				&cp.Charge, &cp.Paid, &cp.PatientResponsibility, &cp.FilingIndicator, &cp.PayerClaimNumber,
+				jsonDest{&cp.RemarkCodes}, adjustmentsDest{&cp.Adjustments},
+				idDest{&o.PayerID}, dateDest{&o.PaymentDate}, dateDest{&o.ProductionDate}); err != nil {
+				return err
+			}
+			o.PaymentID, o.RemittanceID = cp.ID, cp.RemittanceID
+			pays[cp.ClaimID] = append(pays[cp.ClaimID], cp)
+			origins[cp.ClaimID] = append(origins[cp.ClaimID], o)
+		}
+		return rows.Err()
+	})
+	if err == nil {
+		err = c.servicesOf(ctx, pays, services)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the payments of %d claims: %w", len(ids), err)
+	}
+	return pays, origins, nil
+}
+
+// servicesOf reads the services of the payments of the claims in ids, which pays
+// holds, into them: one query.
+func (c *Conn) servicesOf(ctx context.Context, pays map[int64][]ClaimPayment, ids []int64) error {
+	type at struct {
+		claim int64
+		i     int
+	}
+	index := map[int64]at{}
+	var paymentIDs []int64
+	for _, id := range ids {
+		for i, cp := range pays[id] {
+			index[cp.ID] = at{id, i}
+			paymentIDs = append(paymentIDs, cp.ID)
+		}
+	}
+	return inKeysQuery(c, paymentIDs, func(where string, args []any) error {
+		rows, err := c.query(ctx, `SELECT id, claim_payment_id, line_id, control_number, procedure_code, modifiers, charge, paid,
+				units, service_date, remark_codes, adjustments
+			FROM service_payments WHERE claim_payment_id`+where+` ORDER BY id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sp ServicePayment
+			var mods string
+			if err := rows.Scan(&sp.ID, &sp.claimPaymentID, idDest{&sp.LineID}, &sp.ControlNumber, &sp.ProcedureCode, &mods,
+				&sp.Charge, &sp.Paid, &sp.Units, dateDest{&sp.ServiceDate}, jsonDest{&sp.RemarkCodes},
+				adjustmentsDest{&sp.Adjustments}); err != nil {
+				return err
+			}
+			if mods != "" {
+				sp.Modifiers = strings.Split(mods, ":")
+			}
+			a := index[sp.claimPaymentID]
+			cp := &pays[a.claim][a.i]
+			cp.Services = append(cp.Services, sp)
+		}
+		return rows.Err()
+	})
 }

@@ -2,6 +2,7 @@ package secondary_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -132,6 +133,56 @@ func changedBeforeWrite(t *testing.T, st *storage.Store) {
 		}
 		if p.Action != secondary.ActionBillNext || p.NextPayerID != added || w.stored(c.ID).PayerID != added {
 			t.Fatalf("plan %s to payer %d, claim's payer %d; want bill-next to payer %d", p.Action, p.NextPayerID, w.stored(c.ID).PayerID, added)
+		}
+	})
+
+	t.Run("claim payment added, last payer", func(t *testing.T) {
+		// Planned ahead from the primary's payment; a corrected payment of the
+		// primary is matched to the claim before the write (a claim payment and
+		// nothing in the ledger): the plan is made again, from the correction.
+		c := w.claim("K17", 1)
+		w.adjudicate(c, primary, storage.StatePartiallyPaid)
+		s := newStage(t, st)
+		var corrected int64
+		secondary.SetBeforeWrite(s, func() {
+			rid, _, err := st.InsertRemittance(ctx, storage.Remittance{PayerID: w.payers[primaryPlan.ID], PayerIdentifier: "1" + primaryPlan.ID,
+				TraceNumber: "EFT-K17-FIX", Handling: "I", PaymentMethod: "ACH", TotalPaid: 120_00, PaymentDate: adjudicated,
+				ProductionDate: adjudicated, Header: json.RawMessage(`{}`)})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			cp := storage.ClaimPayment{RemittanceID: rid, ClaimID: c.ID, PatientControlNumber: c.PatientControlNumber, Status: "1",
+				Charge: 200_00, Paid: 120_00, PatientResponsibility: 30_00, FilingIndicator: "CI", PayerClaimNumber: "ICN2"}
+			cp.Key = storage.ClaimPaymentKey(storage.RemitKey("1"+primaryPlan.ID, "EFT-K17-FIX", adjudicated, 120_00), &cp)
+			if _, err := st.PostClaimPayments(ctx, []storage.PaymentPosting{{Payment: cp}}); err != nil {
+				t.Error(err)
+				return
+			}
+			pays, err := st.ClaimPayments(ctx, c.ID)
+			if err != nil || len(pays) != 2 {
+				t.Errorf("payments %+v, %v", pays, err)
+				return
+			}
+			corrected = pays[1].ID
+		})
+		p, err := s.Process(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Action != secondary.ActionPatient || p.Payment == nil || corrected == 0 || p.Payment.ID != corrected {
+			t.Fatalf("plan %s from payment %+v, want patient-billed from the corrected payment %d", p.Action, p.Payment, corrected)
+		}
+		hist, err := st.ClaimHistory(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d map[string]any
+		if err := json.Unmarshal(hist[len(hist)-1].Detail, &d); err != nil {
+			t.Fatal(err)
+		}
+		if d["claim_payment"] != float64(corrected) {
+			t.Fatalf("history records payment %v, want %d", d["claim_payment"], corrected)
 		}
 	})
 

@@ -125,11 +125,11 @@ func (s *Stage) Process(ctx context.Context, claimID int64) (*Plan, error) {
 //
 // The claims are read and planned first, outside the transaction, on the store's
 // reader side (planAhead), so that the writer (SQLite has one) is not held while
-// claims, payments and ledger sums are read and decoded. The transaction then locks
-// the claims in id order (so that a concurrent worker handling the same claims
-// waits, then plans from what this one wrote) and reads their stamps
-// (storage.ClaimLedgerStamp: state, payer, and how many history rows, payments and
-// ledger entries each has) and the payers the plans used: a plan is written only
+// claims, payments and ledger sums are read and decoded. The transaction then
+// reads the claims' stamps (storage.ClaimLedgerStamp: state, payer, and how many
+// history rows, payments and ledger entries each has), which locks the claims in
+// id order (so that a concurrent worker handling the same claims waits, then plans
+// from what this one wrote), and the payers the plans used: a plan is written only
 // when nothing it was made from changed since; a claim that changed, or was not
 // planned ahead, is read and planned again inside the transaction, as before.
 // What the plans write is written together at the end: the claims billed to their
@@ -141,13 +141,17 @@ func (s *Stage) ProcessAll(ctx context.Context, claimIDs []int64) ([]*Plan, erro
 	}
 	plans := make([]*Plan, len(claimIDs))
 	err := s.env.InTx(ctx, func(tx *storage.Tx) error {
-		if _, err := tx.LockClaims(ctx, claimIDs); err != nil {
-			if errors.Is(err, storage.ErrNotFound) {
-				return pipeline.Poison(err)
-			}
+		// Reading the stamps locks the claims (PostgreSQL), as LockClaims would.
+		stamps, err := tx.ClaimLedgerStamps(ctx, claimIDs)
+		if err != nil {
 			return err
 		}
-		reuse, r, err := s.recheck(ctx, tx, a, claimIDs)
+		for _, id := range claimIDs {
+			if _, ok := stamps[id]; !ok {
+				return pipeline.Poison(fmt.Errorf("locking claim %d: %w", id, storage.ErrNotFound))
+			}
+		}
+		reuse, r, err := s.recheck(ctx, tx, a, stamps, claimIDs)
 		if err != nil {
 			return err
 		}
@@ -213,18 +217,14 @@ type ahead struct {
 }
 
 // planAhead reads and plans the claims outside any transaction (on SQLite, on the
-// read pool beside the writer). The claims' stamps are read first: a claim whose
-// stamp is the same in the write transaction did not change while it was read. A
+// read pool beside the writer). The claims' stamps are read with the claims, before
+// their payments and ledger: a claim whose stamp is the same in the write
+// transaction did not change while it was read. A
 // claim that cannot be planned (it does not exist, its payment is missing, a read
 // failed) is left out; the transaction plans it again and meets the error there.
 // What writing a plan stores as JSON is encoded here too (Plan.encode).
 func (s *Stage) planAhead(ctx context.Context, ids []int64) *ahead {
-	conn := &s.env.Store.Conn
-	stamps, err := conn.ClaimLedgerStamps(ctx, ids)
-	if err != nil {
-		return nil
-	}
-	r, err := readAhead(ctx, conn, ids)
+	r, stamps, err := readAhead(ctx, &s.env.Store.Conn, ids, true)
 	if err != nil {
 		return nil
 	}
@@ -242,9 +242,10 @@ func (s *Stage) planAhead(ctx context.Context, ids []int64) *ahead {
 }
 
 // recheck returns, in the write transaction, the plans made ahead that still hold
-// (by claim id), and the reads to plan the other claims with: those claims read
-// ahead in the transaction.
-func (s *Stage) recheck(ctx context.Context, tx *storage.Tx, a *ahead, ids []int64) (map[int64]*Plan, *reads, error) {
+// (by claim id: those whose stamp now, read in the transaction, is the one read
+// ahead), and the reads to plan the other claims with: those claims read ahead in
+// the transaction.
+func (s *Stage) recheck(ctx context.Context, tx *storage.Tx, a *ahead, now map[int64]storage.ClaimLedgerStamp, ids []int64) (map[int64]*Plan, *reads, error) {
 	reuse := map[int64]*Plan{}
 	var payers map[int64]storage.Payer
 	var byPayer map[string]payerFound
@@ -254,10 +255,6 @@ func (s *Stage) recheck(ctx context.Context, tx *storage.Tx, a *ahead, ids []int
 			return nil, nil, err
 		}
 		if hold {
-			now, err := tx.ClaimLedgerStamps(ctx, ids)
-			if err != nil {
-				return nil, nil, err
-			}
 			for id, p := range a.plans {
 				if sameStamp(now[id], a.stamps[id]) {
 					reuse[id] = p
@@ -275,7 +272,7 @@ func (s *Stage) recheck(ctx context.Context, tx *storage.Tx, a *ahead, ids []int
 	r := &reads{conn: &tx.Conn}
 	if len(stale) > 0 {
 		var err error
-		if r, err = readAhead(ctx, &tx.Conn, stale); err != nil {
+		if r, _, err = readAhead(ctx, &tx.Conn, stale, false); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"flag"
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +24,7 @@ var (
 	benchSize    = flag.Int64("remit.size", 50<<20, "size in bytes of the 835 BenchmarkPost835Postgres posts")
 	benchGroup   = flag.Int("remit.group", 0, "claim payments per database transaction (Poster.GroupClaims; 0 the default)")
 	benchWriters = flag.Int("remit.writers", 0, "database transactions written at once (Poster.Writers; 0 the default)")
+	benchProfile = flag.String("remit.cpuprofile", "", "write a CPU profile of the posting alone (not the setup) to this file")
 )
 
 // BenchmarkPost835Postgres posts a synthetic 835 of -remit.size bytes (50 MB:
@@ -65,11 +68,13 @@ func BenchmarkPost835Postgres(b *testing.B) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		alloc0 := ms.TotalAlloc
+		stopProfile := startProfile(b)
 		cpu := cputime.Start(ctx, st.DB(), app)
 		start := time.Now()
 		sum, err := w.poster.PostInbound(ctx, id)
 		elapsed := time.Since(start)
 		client, server := cpu.Stop(ctx)
+		stopProfile()
 		runtime.ReadMemStats(&ms)
 		b.StopTimer()
 		if err != nil {
@@ -87,6 +92,27 @@ func BenchmarkPost835Postgres(b *testing.B) {
 		b.ReportMetric(float64(ms.TotalAlloc-alloc0)/1024/float64(sum.Payments), "alloc-KB/payment")
 		if server > 0 {
 			b.ReportMetric(float64(server.Microseconds())/float64(sum.Payments), "server-µs/payment")
+		}
+	}
+}
+
+// startProfile starts the CPU profile -remit.cpuprofile asks for, if any, and
+// returns the function that stops it.
+func startProfile(b *testing.B) func() {
+	if *benchProfile == "" {
+		return func() {}
+	}
+	f, err := os.Create(*benchProfile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

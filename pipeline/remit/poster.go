@@ -170,6 +170,26 @@ func (p *Poster) PostInbound(ctx context.Context, id int64) (Summary, error) {
 	return sum, nil
 }
 
+// eachRemittance hands fn the 835 transaction sets read from r one at a time, in
+// file order, as x835.ParseEach does (the same remittances for every file check
+// accepts, the same errors) but read with an x835.Reader, without loop trees. An
+// error from fn stops the reading and is returned.
+func eachRemittance(r io.Reader, fn func(*x835.Remittance) error) error {
+	rd := x835.NewReader(r)
+	for {
+		rem, err := rd.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(rem); err != nil {
+			return err
+		}
+	}
+}
+
 // errStop ends the first pass at the first problem.
 var errStop = errors.New("stop")
 
@@ -179,7 +199,7 @@ var errStop = errors.New("stop")
 func check(r io.Reader) (string, error) {
 	var reason string
 	n := 0
-	err := x835.ParseEach(r, func(rem *x835.Remittance) error {
+	err := eachRemittance(r, func(rem *x835.Remittance) error {
 		n++
 		st := rem.Origin.ST02
 		if len(rem.Origin.Errors) > 0 {

@@ -40,6 +40,12 @@ import (
 // ErrNot835 (wrapped) rather than io.EOF. A syntax error ends the reading: Next
 // returns it, wrapped, after the transaction set it cut short.
 type Reader struct {
+	// ReuseRemittance lets Next return the same Remittance each time, overwritten,
+	// its claims and lines in arrays that are reused too: for a caller that is done
+	// with a remittance before it asks for the next (a check of the file), which then
+	// allocates less. Set it before the first call to Next.
+	ReuseRemittance bool
+
 	rd    *x12.Reader
 	check *guide.Checker
 	err   error         // returned once the remittances read are handed out
@@ -52,6 +58,10 @@ type Reader struct {
 	text   []byte
 	segs   []segSpan
 	claims []int // the SVC count of each CLP
+	lines  int   // SVC segments after a CLP
+
+	last      *Remittance      // the one handed out last, with ReuseRemittance
+	lineArena []ServicePayment // its lines, with ReuseRemittance
 }
 
 // segSpan is one segment of the transaction set being read.
@@ -114,7 +124,7 @@ func (r *Reader) keep(seg *x12.Segment) {
 	if seg.ID == "ST" {
 		r.open = string(seg.Element(1)) == "835"
 		r.d = seg.Delims
-		r.text, r.segs, r.claims = r.text[:0], r.segs[:0], r.claims[:0]
+		r.text, r.segs, r.claims, r.lines = r.text[:0], r.segs[:0], r.claims[:0], 0
 	}
 	if !r.open {
 		return
@@ -128,6 +138,7 @@ func (r *Reader) keep(seg *x12.Segment) {
 	case "SVC":
 		if len(r.claims) > 0 {
 			r.claims[len(r.claims)-1]++
+			r.lines++
 		}
 	}
 }
@@ -156,16 +167,42 @@ const (
 	inLine          // 2110
 )
 
+// newRemittance returns the Remittance to read the kept segments into, with room
+// for their claims, and the room for their lines: new, or with ReuseRemittance the
+// last one's, cleared.
+func (r *Reader) newRemittance() (*Remittance, []ServicePayment) {
+	if !r.ReuseRemittance {
+		rem := &Remittance{}
+		if len(r.claims) > 0 {
+			rem.Claims = make([]ClaimPayment, 0, len(r.claims)) // a ClaimPayment is large: no doublings
+		}
+		return rem, make([]ServicePayment, r.lines)
+	}
+	if r.last == nil {
+		r.last = &Remittance{}
+	}
+	claims := r.last.Claims[:0]
+	*r.last = Remittance{}
+	if cap(claims) < len(r.claims) {
+		claims = make([]ClaimPayment, 0, len(r.claims))
+	}
+	if len(r.claims) > 0 {
+		r.last.Claims = claims
+	}
+	if cap(r.lineArena) < r.lines {
+		r.lineArena = make([]ServicePayment, r.lines)
+	}
+	return r.last, r.lineArena[:r.lines]
+}
+
 // remittance reads the kept segments of transaction set t. The values that cannot
 // be read and the segments not mapped are listed in the order ParseEach lists them:
 // those of the transaction set's own level (PLB included) first.
 func (r *Reader) remittance(t *guide.Transaction) *Remittance {
 	text := string(r.text)
-	rem := &Remittance{Origin: originOf(t.Interchange, t.Group, t.ST02)}
+	rem, lines := r.newRemittance()
+	rem.Origin = originOf(t.Interchange, t.Group, t.ST02)
 	rem.Origin.Errors = t.Errors
-	if len(r.claims) > 0 {
-		rem.Claims = make([]ClaimPayment, 0, len(r.claims)) // a ClaimPayment is large: no doublings
-	}
 	var rest Origin
 	top, body := &reader{origin: &rem.Origin}, &reader{origin: &rest}
 	payer, payee := payerParty(&rem.Payer), payeeParty(&rem.Payee)
@@ -202,7 +239,7 @@ func (r *Reader) remittance(t *guide.Transaction) *Remittance {
 			rem.Claims = append(rem.Claims, ClaimPayment{Header: header})
 			claim, line, in = &rem.Claims[len(rem.Claims)-1], nil, inClaim
 			if k := r.claims[claimOrdinal]; k > 0 {
-				claim.Lines = make([]ServicePayment, 0, k)
+				claim.Lines, lines = lines[:0:k], lines[k:]
 			}
 			claimOrdinal++
 		case s.id == "SVC" && claim != nil:

@@ -3,6 +3,7 @@ package x835_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -69,6 +70,24 @@ func sameAsParseEach(t *testing.T, name string, data []byte) int {
 			t.Fatalf("%s: ST %s: Reader reads\n%+v\nParseEach\n%+v", name, want[i].Origin.ST02, got[i], want[i])
 		}
 		compared++
+	}
+	// With ReuseRemittance each remittance is the same while it is being used.
+	rd := x835.NewReader(bytes.NewReader(data))
+	rd.ReuseRemittance = true
+	for i := 0; ; i++ {
+		rem, err := rd.Next()
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			if i != len(got) || fmt.Sprint(err) != fmt.Sprint(gotErr) {
+				t.Fatalf("%s: with ReuseRemittance, %d transaction sets and %v; without, %d and %v", name, i, err, len(got), gotErr)
+			}
+			break
+		}
+		if i >= len(got) || !reflect.DeepEqual(rem, got[i]) {
+			t.Fatalf("%s: transaction set %d differs with ReuseRemittance", name, i)
+		}
 	}
 	return compared
 }

@@ -83,9 +83,15 @@ func checkFields(t *testing.T, f *fields, seg *x12.Segment, count int) {
 		if f.has(i) != seg.Has(i) {
 			t.Fatalf("%s: has(%d)", seg, i)
 		}
+		var comps [7]string
+		f.components(i, comps[:])
 		for j := 0; j <= 8; j++ {
-			if got, want := f.component(i, j), string(seg.Component(i, j)); got != want {
+			want := string(seg.Component(i, j))
+			if got := f.component(i, j); got != want {
 				t.Fatalf("%s: component(%d, %d) %q, want %q", seg, i, j, got, want)
+			}
+			if j >= 1 && j <= len(comps) && comps[j-1] != want {
+				t.Fatalf("%s: components(%d)[%d] %q, want %q", seg, i, j-1, comps[j-1], want)
 			}
 		}
 		var p, q reader
@@ -97,5 +103,35 @@ func checkFields(t *testing.T, f *fields, seg *x12.Segment, count int) {
 			!reflect.DeepEqual(p.origin.Unread, q.origin.Unread) {
 			t.Fatalf("%s: fdate(%d) %v, want %v", seg, i, got, want)
 		}
+	}
+}
+
+// TestYMDAsTimeParse checks that every date ymd reads is the one time.Parse reads,
+// and that it reads every real day of years around now and of leap-year edges.
+func TestYMDAsTimeParse(t *testing.T) {
+	t.Parallel()
+	check := func(v string) {
+		got, ok := ymd(v)
+		want, err := time.Parse("20060102", v)
+		if ok && (err != nil || !reflect.DeepEqual(got, want)) {
+			t.Fatalf("%q: ymd %v, time.Parse %v %v", v, got, want, err)
+		}
+		if !ok && err == nil && len(v) == 8 && strings.Trim(v, "0123456789") == "" {
+			t.Fatalf("%q: time.Parse reads %v, ymd does not", v, want)
+		}
+	}
+	for _, y := range []int{0, 1, 4, 100, 1600, 1899, 1900, 1999, 2000, 2023, 2024, 2025, 2100, 2400, 9999} {
+		for m := 0; m <= 13; m++ {
+			for d := 0; d <= 32; d++ {
+				check(fmt.Sprintf("%04d%02d%02d", y, m, d))
+			}
+		}
+	}
+	for _, v := range []string{"", "2025011", "202501011", "2025-1-1", "+2025011", "20250101 ", " 2025010", "２０２５"} {
+		check(v)
+	}
+	rng := rand.New(rand.NewPCG(8, 35))
+	for range 20000 {
+		check(fmt.Sprintf("%08d", rng.IntN(100000000)))
 	}
 }

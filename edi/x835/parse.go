@@ -370,9 +370,11 @@ func (p *reader) adjustments(as []Adjustment, f *fields) []Adjustment {
 }
 
 func procedureOf(f *fields, el int) Procedure {
-	pr := Procedure{Qualifier: f.component(el, 1), Code: f.component(el, 2), Description: f.component(el, 7)}
-	for k := 3; k <= 6; k++ {
-		if m := f.component(el, k); m != "" {
+	var c [7]string
+	f.components(el, c[:])
+	pr := Procedure{Qualifier: c[0], Code: c[1], Description: c[6]}
+	for _, m := range c[2:6] {
+		if m != "" {
 			pr.Modifiers = append(pr.Modifiers, m)
 		}
 	}

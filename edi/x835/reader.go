@@ -158,13 +158,13 @@ func (r *Reader) end(t *guide.Transaction) error {
 
 // The loops a segment of the stream is read in.
 const (
-	inHeader = iota // the transaction set's own level: header and PLB
-	inPayer         // 1000A
-	inPayee         // 1000B
-	inSkip          // a second 1000A or 1000B: ParseEach reads the first only
-	inHeaderNumber  // 2000
-	inClaim         // 2100
-	inLine          // 2110
+	inHeader       = iota // the transaction set's own level: header and PLB
+	inPayer               // 1000A
+	inPayee               // 1000B
+	inSkip                // a second 1000A or 1000B: ParseEach reads the first only
+	inHeaderNumber        // 2000
+	inClaim               // 2100
+	inLine                // 2110
 )
 
 // newRemittance returns the Remittance to read the kept segments into, with room

@@ -74,6 +74,12 @@ func Parse(r io.Reader) ([]Remittance, error) {
 type reader struct {
 	origin *Origin
 	f      fields // the segment being read
+
+	// The room of the claims' and lines' short lists.
+	adjustmentRoom slab[Adjustment]
+	dateRoom       slab[Date]
+	amountRoom     slab[Amount]
+	referenceRoom  slab[Reference]
 }
 
 func (p *reader) unmapped(f *fields) {
@@ -310,13 +316,13 @@ func (p *reader) claimSegment(c *ClaimPayment, f *fields) {
 			ESRDPayment: p.fcents(f, 8), NonpayableProfessional: p.fcents(f, 9),
 		}
 	case "REF":
-		c.References = append(c.References, Reference{Qualifier: f.value(1), Value: f.value(2)})
+		c.References = append(p.referenceRoom.room(c.References, 1), Reference{Qualifier: f.value(1), Value: f.value(2)})
 	case "DTM":
-		c.Dates = append(c.Dates, Date{Qualifier: f.value(1), Date: p.fdate(f, 2)})
+		c.Dates = append(p.dateRoom.room(c.Dates, 1), Date{Qualifier: f.value(1), Date: p.fdate(f, 2)})
 	case "PER":
 		c.Contacts = append(c.Contacts, contact(f))
 	case "AMT":
-		c.Amounts = append(c.Amounts, Amount{Qualifier: f.value(1), Amount: p.fcents(f, 2)})
+		c.Amounts = append(p.amountRoom.room(c.Amounts, 1), Amount{Qualifier: f.value(1), Amount: p.fcents(f, 2)})
 	case "QTY":
 		c.Quantities = append(c.Quantities, Quantity{Qualifier: f.value(1), Value: f.value(2)})
 	}
@@ -360,10 +366,19 @@ func (p *reader) inpatient(f *fields) *Inpatient {
 // adjustments appends the reason/amount/quantity trios of a CAS segment.
 func (p *reader) adjustments(as []Adjustment, f *fields) []Adjustment {
 	g := f.value(1)
+	var trios [6]int // CAS02, CAS05 ... of the trios present
+	n := 0
 	for el := 2; el <= 17; el += 3 {
-		if !f.has(el) && !f.has(el+1) {
-			continue
+		if f.has(el) || f.has(el+1) {
+			trios[n] = el
+			n++
 		}
+	}
+	if n == 0 {
+		return as
+	}
+	as = p.adjustmentRoom.room(as, n)
+	for _, el := range trios[:n] {
 		as = append(as, Adjustment{Group: g, Reason: f.value(el), Amount: p.fcents(f, el+1), Quantity: f.value(el + 2)})
 	}
 	return as
@@ -410,17 +425,17 @@ func (p *reader) lineSegment(l *ServicePayment, f *fields) {
 		}
 		l.OriginalUnits = f.value(7)
 	case "DTM":
-		l.Dates = append(l.Dates, Date{Qualifier: f.value(1), Date: p.fdate(f, 2)})
+		l.Dates = append(p.dateRoom.room(l.Dates, 1), Date{Qualifier: f.value(1), Date: p.fdate(f, 2)})
 	case "CAS":
 		l.Adjustments = p.adjustments(l.Adjustments, f)
 	case "REF":
 		if f.value(1) == "6R" && l.LineControlNumber == "" {
 			l.LineControlNumber = f.value(2)
 		} else {
-			l.References = append(l.References, Reference{Qualifier: f.value(1), Value: f.value(2)})
+			l.References = append(p.referenceRoom.room(l.References, 1), Reference{Qualifier: f.value(1), Value: f.value(2)})
 		}
 	case "AMT":
-		l.Amounts = append(l.Amounts, Amount{Qualifier: f.value(1), Amount: p.fcents(f, 2)})
+		l.Amounts = append(p.amountRoom.room(l.Amounts, 1), Amount{Qualifier: f.value(1), Amount: p.fcents(f, 2)})
 	case "QTY":
 		l.Quantities = append(l.Quantities, Quantity{Qualifier: f.value(1), Value: f.value(2)})
 	case "LQ":

@@ -62,6 +62,10 @@ type Reader struct {
 
 	last      *Remittance      // the one handed out last, with ReuseRemittance
 	lineArena []ServicePayment // its lines, with ReuseRemittance
+
+	// body reads the loops of the transaction sets; its slabs go on from one set to
+	// the next, so that a part of their arrays may hold the lists of two sets.
+	body reader
 }
 
 // segSpan is one segment of the transaction set being read.
@@ -204,7 +208,9 @@ func (r *Reader) remittance(t *guide.Transaction) *Remittance {
 	rem.Origin = originOf(t.Interchange, t.Group, t.ST02)
 	rem.Origin.Errors = t.Errors
 	var rest Origin
-	top, body := &reader{origin: &rem.Origin}, &reader{origin: &rest}
+	top, body := &reader{origin: &rem.Origin}, &r.body
+	body.origin = &rest
+	defer func() { body.origin = nil }()
 	payer, payee := payerParty(&rem.Payer), payeeParty(&rem.Payee)
 	var (
 		f            fields

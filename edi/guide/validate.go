@@ -23,6 +23,10 @@ type Checker struct {
 	// arrives (or when the set ends without one). Building trees costs a copy of each
 	// segment of the set; plain validation does not need it.
 	OnTransaction func(*Transaction) error
+	// NoTrees hands OnTransaction each transaction set without its loop tree (Root
+	// nil): its envelope and errors only, for a caller that reads the segments
+	// itself as they come (x835.Reader). Validation then costs what it costs alone.
+	NoTrees bool
 
 	reg     *Registry
 	env     x12.EnvelopeChecker
@@ -235,7 +239,7 @@ func (c *Checker) beginTransaction(st *x12.Segment) {
 	c.walker = w
 	w.verifyFast, w.carefulAccept = c.verifyFast, c.carefulAccept
 	w.tree = nil
-	if c.OnTransaction != nil {
+	if c.OnTransaction != nil && !c.NoTrees {
 		c.builder = newTreeBuilder(g)
 		w.tree = c.builder
 	}

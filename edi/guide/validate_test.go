@@ -188,3 +188,52 @@ func TestSecondInterchangeErrorsNameIt(t *testing.T) {
 		}
 	}
 }
+
+// TestNoTreesSameTransactions checks that a Checker told not to build loop trees
+// hands OnTransaction the same transaction sets, envelopes and errors as one that
+// builds them, with Root nil: on the samples, on an 835 with defects, and on input
+// cut short (a syntax error ends the reading).
+func TestNoTreesSameTransactions(t *testing.T) {
+	t.Parallel()
+	era := string(fixtures.Sample("835-basic.x12"))
+	inputs := map[string]string{
+		"835 with defects": strings.Replace(strings.Replace(era, "CLP*", "CLP*X*", 1), "N1*PE*", "N1*ZZ*", 1),
+		"835 cut short":    era[:len(era)*2/3] + "\x01",
+	}
+	for _, name := range fixtures.SampleNames() {
+		inputs[name] = string(fixtures.Sample(name))
+	}
+	for name, in := range inputs {
+		var got [2][]string
+		var lists [2]string
+		for k, noTrees := range []bool{false, true} {
+			c := guide.NewChecker(guide.MustDefault())
+			c.NoTrees = noTrees
+			c.OnTransaction = func(tx *guide.Transaction) error {
+				if (tx.Root == nil) != (noTrees || tx.Guide == nil) {
+					t.Errorf("%s: NoTrees %v, ST %s: Root %v", name, noTrees, tx.ST02, tx.Root)
+				}
+				guideName := ""
+				if tx.Guide != nil {
+					guideName = tx.Guide.Name
+				}
+				got[k] = append(got[k], fmt.Sprintf("%s %s %s %s %v %v %v", tx.ST01, tx.ST02, tx.Version, guideName, tx.Interchange, tx.Group, tx.Errors))
+				return nil
+			}
+			errs, err := c.Run(strings.NewReader(in))
+			lists[k] = fmt.Sprint(errs, err)
+		}
+		if len(got[0]) == 0 && !strings.HasPrefix(name, "ta1") {
+			t.Errorf("%s: no transaction set", name)
+		}
+		if name == "835 cut short" && strings.HasSuffix(lists[0], "<nil>") {
+			t.Errorf("%s: no syntax error: %s", name, lists[0])
+		}
+		if fmt.Sprint(got[0]) != fmt.Sprint(got[1]) || lists[0] != lists[1] {
+			t.Errorf("%s: with trees\n%q %s\nwithout\n%q %s", name, got[0], lists[0], got[1], lists[1])
+		}
+	}
+	if n := len(validate(t, inputs["835 with defects"])); n < 2 {
+		t.Errorf("the 835 with defects has %d errors, want at least 2", n)
+	}
+}

@@ -20,6 +20,19 @@
 //		return post(rem)
 //	})
 //
+// Reader reads the same remittances (for every transaction set the guide finds no
+// fault with) without building loop trees, a few times cheaper; the remit stage
+// reads every file with it, and refuses a file with any guide error:
+//
+//	rd := x835.NewReader(f)
+//	for {
+//		rem, err := rd.Next()
+//		if err == io.EOF {
+//			break
+//		}
+//		...
+//	}
+//
 // Build writes remittances (the clearinghouse simulator), one transaction set each:
 //
 //	var isa x12.Counter // storage keeps the real ISA13 sequence

@@ -243,8 +243,8 @@ func (b *batch) addClaim(pl *Plan, cp *ClaimPlan) {
 	}
 	if res.State != "" {
 		b.moves = append(b.moves, storage.ClaimMove{ClaimID: cp.Claim.ID, To: res.State, PayerClaimNumber: pay.PayerClaimNumber,
-			Detail: map[string]string{"remittance": strconv.FormatInt(pl.ID, 10), "trace": rem.Trace.Number,
-				"clp02": pay.Status, "paid": billing.Money(pay.Paid).String()}})
+			Detail: moveDetail{Remittance: strconv.FormatInt(pl.ID, 10), Trace: rem.Trace.Number,
+				CLP02: pay.Status, Paid: billing.Money(pay.Paid).String()}})
 	}
 	if res.Crossover {
 		b.sum.Forwarded++
@@ -268,6 +268,16 @@ func (b *batch) addClaim(pl *Plan, cp *ClaimPlan) {
 	if movesOn(res) {
 		b.secondary = append(b.secondary, cp.Claim.ID)
 	}
+}
+
+// moveDetail is what a claim's history records of the 835 that moved it. Its
+// fields are in the order of their JSON names, so that it encodes as the map of
+// those names did (encoding/json sorts a map's keys), without a map per claim.
+type moveDetail struct {
+	CLP02      string `json:"clp02"`
+	Paid       string `json:"paid"`
+	Remittance string `json:"remittance"`
+	Trace      string `json:"trace"`
 }
 
 // movesOn reports whether the secondary stage decides what comes next for the

@@ -32,7 +32,7 @@ func (p *Poster) DryRun(ctx context.Context, open func() (io.ReadCloser, error),
 	defer r.Close()
 	c := &p.Store.Conn
 	known := newLookups()
-	err = x835.ParseEach(r, func(rem *x835.Remittance) error {
+	err = eachRemittance(x835.NewReader(r), func(rem *x835.Remittance) error {
 		payerID, err := known.payer(ctx, c, rem)
 		if err != nil {
 			return err

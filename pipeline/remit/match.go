@@ -56,7 +56,7 @@ func (p *Poster) findPayment(ctx context.Context, remRow storage.Remittance, sto
 	}
 	var found *x835.Remittance
 	index := -1
-	err = x835.ParseEach(r, func(rem *x835.Remittance) error {
+	err = eachRemittance(x835.NewReader(r), func(rem *x835.Remittance) error {
 		key := posting.RemitKey(rem)
 		if key != remRow.Key {
 			return nil
@@ -218,7 +218,7 @@ func (p *Poster) Rematch(ctx context.Context, who string) (matched, left int, er
 		if err != nil {
 			return matched, left, err
 		}
-		err = x835.ParseEach(r, func(rem *x835.Remittance) error {
+		err = eachRemittance(x835.NewReader(r), func(rem *x835.Remittance) error {
 			key := posting.RemitKey(rem)
 			for i, k := range posting.PaymentKeys(rem, key) {
 				for _, wi := range byKey[k] {

@@ -155,7 +155,7 @@ func (p *Poster) postAll(ctx context.Context, id int64, r io.Reader) (Summary, e
 		return nil
 	}
 	reversal := false // cur holds a reversal: it waits for every group before it
-	err := x835.ParseEach(r, func(rem *x835.Remittance) error {
+	err := eachRemittance(x835.NewReader(r), func(rem *x835.Remittance) error {
 		// A reversal reverses what is stored: what comes before it is written first.
 		if hasReversal(rem) {
 			if err := flush(reversal); err != nil {

@@ -209,7 +209,9 @@ func payerOf(ctx context.Context, c *storage.Conn, rem *x835.Remittance) (int64,
 
 // lookups remembers, for the remittances of one file, which mostly name the same
 // few payers and providers, the payers (payerOf) and billing providers (by NPI)
-// found. It is safe for concurrent use.
+// found. It is safe for concurrent use. Its keys are copies: a remittance's values
+// are parts of its transaction set's text (x835.Reader), which a key kept for the
+// whole file would otherwise keep.
 type lookups struct {
 	mu        sync.Mutex
 	payers    map[[3]string]int64
@@ -229,7 +231,7 @@ func (l *lookups) payer(ctx context.Context, c *storage.Conn, rem *x835.Remittan
 	}
 	id, err := payerOf(ctx, c, rem)
 	if err == nil {
-		l.payers[k] = id
+		l.payers[[3]string{strings.Clone(k[0]), strings.Clone(k[1]), strings.Clone(k[2])}] = id
 	}
 	return id, err
 }
@@ -249,6 +251,6 @@ func (l *lookups) provider(ctx context.Context, c *storage.Conn, npi string) (in
 	case !errors.Is(err, storage.ErrNotFound):
 		return 0, err
 	}
-	l.providers[npi] = id
+	l.providers[strings.Clone(npi)] = id
 	return id, nil
 }

@@ -170,6 +170,25 @@ func (p *Poster) PostInbound(ctx context.Context, id int64) (Summary, error) {
 	return sum, nil
 }
 
+// eachRemittance hands fn the 835 transaction sets rd reads one at a time, in file
+// order: as x835.ParseEach would (the same remittances for every file check
+// accepts, the same errors), without loop trees. An error from fn stops the reading
+// and is returned.
+func eachRemittance(rd *x835.Reader, fn func(*x835.Remittance) error) error {
+	for {
+		rem, err := rd.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(rem); err != nil {
+			return err
+		}
+	}
+}
+
 // errStop ends the first pass at the first problem.
 var errStop = errors.New("stop")
 
@@ -179,7 +198,9 @@ var errStop = errors.New("stop")
 func check(r io.Reader) (string, error) {
 	var reason string
 	n := 0
-	err := x835.ParseEach(r, func(rem *x835.Remittance) error {
+	rd := x835.NewReader(r)
+	rd.ReuseRemittance = true // each is done with before the next
+	err := eachRemittance(rd, func(rem *x835.Remittance) error {
 		n++
 		st := rem.Origin.ST02
 		if len(rem.Origin.Errors) > 0 {

@@ -145,3 +145,38 @@ func (c *Conn) Acks(ctx context.Context, f AckFilter) ([]Ack, error) {
 	}
 	return list, rows.Err()
 }
+
+// ClaimHeadsStampsByPCN returns the claims with the patient control numbers, by
+// PCN, without their lines and documents, and their stamps, read together by one
+// query: what an acknowledgement file needs of the claims it answers. PCNs with no
+// claim are left out. Read the lines of the claims an answer names by line
+// (LinesOf) after it: the stamps then guard them too.
+func (c *Conn) ClaimHeadsStampsByPCN(ctx context.Context, pcns []string) (map[string]ClaimHead, map[string]ClaimStamp, error) {
+	heads := make(map[string]ClaimHead, len(pcns))
+	stamps := make(map[string]ClaimStamp, len(pcns))
+	err := inKeysQuery(c, pcns, func(where string, args []any) error {
+		rows, err := c.query(ctx, `SELECT id, pcn, patient_id, payer_id, billing_provider_id, state, payer_claim_number, updated_at
+			FROM claims WHERE pcn`+where, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h ClaimHead
+			var state string
+			var updated time.Time
+			if err := rows.Scan(&h.ID, &h.PCN, idDest{&h.PatientID}, idDest{&h.PayerID}, idDest{&h.BillingProviderID},
+				&state, &h.PayerClaimNumber, timeDest{&updated}); err != nil {
+				return err
+			}
+			h.State = ClaimState(state)
+			heads[h.PCN] = h
+			stamps[h.PCN] = ClaimStamp{ID: h.ID, PCN: h.PCN, State: h.State, UpdatedAt: updated}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %d claims and their stamps by patient control number: %w", len(pcns), err)
+	}
+	return heads, stamps, nil
+}

@@ -180,3 +180,19 @@ func (c *Conn) ClaimHeadsStampsByPCN(ctx context.Context, pcns []string) (map[st
 	}
 	return heads, stamps, nil
 }
+
+// SubmissionHeader returns the submission with the id without its claims (Claims
+// is nil): what a 999 needs of the file it answers, whose claims it reads by
+// transaction set (SubmittedClaims). ErrNotFound when there is none.
+func (c *Conn) SubmissionHeader(ctx context.Context, id int64) (Submission, error) {
+	var s Submission
+	var status string
+	err := c.queryRow(ctx, `SELECT id, clearinghouse, file_name, sha256, isa13, size, status, created_at, transmitted_at
+		FROM submissions WHERE id = ?`, id).Scan(&s.ID, &s.Clearinghouse, &s.FileName, &s.SHA256, &s.ISA13, &s.Size,
+		&status, timeDest{&s.CreatedAt}, timeDest{&s.TransmittedAt})
+	if err != nil {
+		return s, fmt.Errorf("reading submission: %w", notFound(err, "submission", id))
+	}
+	s.Status = SubmissionStatus(status)
+	return s, nil
+}

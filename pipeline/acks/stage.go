@@ -247,7 +247,7 @@ type reads interface {
 	LinesOf(ctx context.Context, ids []int64) (map[int64][]storage.ClaimLine, error)
 	ClaimSubmissions(ctx context.Context, claimID int64) ([]int64, error)
 	LatestSubmissions(ctx context.Context, claimIDs []int64) (map[int64]int64, error)
-	Submission(ctx context.Context, id int64) (storage.Submission, error)
+	SubmissionHeader(ctx context.Context, id int64) (storage.Submission, error)
 	SubmissionByGroup(ctx context.Context, clearinghouse, gs06 string) (int64, error)
 	SubmissionByISA13(ctx context.Context, clearinghouse, isa13 string) (storage.Submission, error)
 	SubmissionIDByISA13(ctx context.Context, clearinghouse, isa13 string) (int64, error)

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -67,7 +68,9 @@ const insertAcksRows = 300
 
 // InsertAcks stores acknowledgements with a few multi-row INSERTs and returns how
 // many it stored: those whose key is stored already are skipped, as InsertAck skips
-// them. Every ack needs its key.
+// them. Every ack needs its key. On SQLite the statement of a whole chunk is
+// prepared once for the call: SQLite would otherwise parse its 3,900 parameters
+// again for every chunk (a file of 5,000 answers has 17).
 func (c *Conn) InsertAcks(ctx context.Context, acks []Ack) (int, error) {
 	if len(acks) == 0 {
 		return 0, nil
@@ -76,11 +79,15 @@ func (c *Conn) InsertAcks(ctx context.Context, acks []Ack) (int, error) {
 	err := c.inTx(ctx, func(w *Conn) error {
 		stored = 0
 		now := w.st.now()
-		const cols = 13
-		row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+		var full *sql.Stmt
+		defer func() {
+			if full != nil {
+				full.Close()
+			}
+		}()
 		for start := 0; start < len(acks); start += insertAcksRows {
 			chunk := acks[start:min(start+insertAcksRows, len(acks))]
-			args := make([]any, 0, len(chunk)*cols)
+			args := make([]any, 0, len(chunk)*insertAcksCols)
 			for i := range chunk {
 				a := &chunk[i]
 				if a.Key == "" {
@@ -93,9 +100,18 @@ func (c *Conn) InsertAcks(ctx context.Context, acks []Ack) (int, error) {
 				args = append(args, a.Key, idArg(a.InboundFileID), a.Kind, idArg(a.SubmissionID), idArg(a.ClaimID), a.ISA13,
 					a.GS06, a.ST02, a.PCN, a.Status, stringsArg(a.Codes), detail, now)
 			}
-			res, err := w.exec(ctx, `INSERT INTO acknowledgements (ack_key, inbound_file_id, kind, submission_id, claim_id, isa13,
-					gs06, st02, pcn, status, codes, detail, received_at)
-				VALUES `+strings.Repeat(row+", ", len(chunk)-1)+row+` ON CONFLICT (ack_key) DO NOTHING`, args...)
+			var res sql.Result
+			var err error
+			if w.st.driver == SQLite && len(chunk) == insertAcksRows && len(acks) > insertAcksRows {
+				if full == nil {
+					if full, err = w.tx.PrepareContext(ctx, w.st.d.rebind(insertAcksQuery(insertAcksRows))); err != nil {
+						return err
+					}
+				}
+				res, err = full.ExecContext(ctx, args...)
+			} else {
+				res, err = w.exec(ctx, insertAcksQuery(len(chunk)), args...)
+			}
 			if err != nil {
 				return classify(err)
 			}
@@ -111,6 +127,17 @@ func (c *Conn) InsertAcks(ctx context.Context, acks []Ack) (int, error) {
 		return 0, fmt.Errorf("storing %d acknowledgements: %w", len(acks), err)
 	}
 	return stored, nil
+}
+
+// insertAcksCols is how many values a row of InsertAcks has.
+const insertAcksCols = 13
+
+// insertAcksQuery is the INSERT of InsertAcks for rows acknowledgements.
+func insertAcksQuery(rows int) string {
+	row := "(" + strings.Repeat("?, ", insertAcksCols-1) + "?)"
+	return `INSERT INTO acknowledgements (ack_key, inbound_file_id, kind, submission_id, claim_id, isa13,
+			gs06, st02, pcn, status, codes, detail, received_at)
+		VALUES ` + strings.Repeat(row+", ", rows-1) + row + ` ON CONFLICT (ack_key) DO NOTHING`
 }
 
 // AckFilter selects acknowledgements: by submission or by claim.
@@ -144,4 +171,55 @@ func (c *Conn) Acks(ctx context.Context, f AckFilter) ([]Ack, error) {
 		list = append(list, a)
 	}
 	return list, rows.Err()
+}
+
+// ClaimHeadsStampsByPCN returns the claims with the patient control numbers, by
+// PCN, without their lines and documents, and their stamps, read together by one
+// query: what an acknowledgement file needs of the claims it answers. PCNs with no
+// claim are left out. Read the lines of the claims an answer names by line
+// (LinesOf) after it: the stamps then guard them too.
+func (c *Conn) ClaimHeadsStampsByPCN(ctx context.Context, pcns []string) (map[string]ClaimHead, map[string]ClaimStamp, error) {
+	heads := make(map[string]ClaimHead, len(pcns))
+	stamps := make(map[string]ClaimStamp, len(pcns))
+	err := inKeysQuery(c, pcns, func(where string, args []any) error {
+		rows, err := c.query(ctx, `SELECT id, pcn, patient_id, payer_id, billing_provider_id, state, payer_claim_number, updated_at
+			FROM claims WHERE pcn`+where, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h ClaimHead
+			var state string
+			var updated time.Time
+			if err := rows.Scan(&h.ID, &h.PCN, idDest{&h.PatientID}, idDest{&h.PayerID}, idDest{&h.BillingProviderID},
+				&state, &h.PayerClaimNumber, timeDest{&updated}); err != nil {
+				return err
+			}
+			h.State = ClaimState(state)
+			heads[h.PCN] = h
+			stamps[h.PCN] = ClaimStamp{ID: h.ID, PCN: h.PCN, State: h.State, UpdatedAt: updated}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %d claims and their stamps by patient control number: %w", len(pcns), err)
+	}
+	return heads, stamps, nil
+}
+
+// SubmissionHeader returns the submission with the id without its claims (Claims
+// is nil): what a 999 needs of the file it answers, whose claims it reads by
+// transaction set (SubmittedClaims). ErrNotFound when there is none.
+func (c *Conn) SubmissionHeader(ctx context.Context, id int64) (Submission, error) {
+	var s Submission
+	var status string
+	err := c.queryRow(ctx, `SELECT id, clearinghouse, file_name, sha256, isa13, size, status, created_at, transmitted_at
+		FROM submissions WHERE id = ?`, id).Scan(&s.ID, &s.Clearinghouse, &s.FileName, &s.SHA256, &s.ISA13, &s.Size,
+		&status, timeDest{&s.CreatedAt}, timeDest{&s.TransmittedAt})
+	if err != nil {
+		return s, fmt.Errorf("reading submission: %w", notFound(err, "submission", id))
+	}
+	s.Status = SubmissionStatus(status)
+	return s, nil
 }

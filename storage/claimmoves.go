@@ -136,81 +136,149 @@ type claimEvent struct {
 }
 
 // moveClaimsSQLite updates the claims to their final states and writes their
-// history with statements that take their rows as JSON arrays (json_each): one
-// UPDATE per state reached, with the ids as one array; one for the claims whose
-// payer claim number changes, with rows [id, state, number]; one INSERT of the
-// history. Their text does not change with the number of claims, so SQLite parses
-// them once (stmtcache.go), where lists of values were parsed at every call, a few
-// values of text per claim.
+// history with statements that take their rows as one JSON value (json_each),
+// and whose text does not change with the number of claims, so SQLite parses
+// them once (stmtcache.go), where lists of values were parsed at every call, a
+// few values of text per claim. For each state reached, one UPDATE of the claims
+// whose payer claim number is not recorded, their ids as an array, and one of
+// those whose number is, as an object {"id": "number"}; then the history
+// (insertEventsSQLite).
+//
+// Rows are never arrays within the array: SQLite hands json_each's value of such
+// a row on as JSON text, which each ->> parses again (or finds in a small cache)
+// to take a value out: about half the cost of writing a row of history. The
+// members of an object, and the elements of a flat array, come as they are.
 func (w *Conn) moveClaimsSQLite(ctx context.Context, order []int64, finals map[int64]*claimFinal, now time.Time,
 	events []claimEvent, ev Event) error {
-	// Claims whose payer claim number changes go as rows [id, state, number];
-	// the others as one array of ids per state reached, so that SQLite reads each
-	// id as it is rather than extracting it from a row.
-	byState := map[ClaimState][]int64{}
+	type reached struct {
+		ids     []int64 // without a payer claim number to record
+		withICN []int64
+	}
+	byState := map[ClaimState]*reached{}
 	var states []ClaimState
-	b := make([]byte, 0, 16*len(order))
-	b = append(b, '[')
-	withICN := 0
 	for _, id := range order {
 		f := finals[id]
+		r := byState[f.state]
+		if r == nil {
+			r = &reached{}
+			byState[f.state] = r
+			states = append(states, f.state)
+		}
 		if f.icn == "" {
-			if byState[f.state] == nil {
-				states = append(states, f.state)
-			}
-			byState[f.state] = append(byState[f.state], id)
-			continue
-		}
-		if withICN > 0 {
-			b = append(b, ',')
-		}
-		withICN++
-		b = append(b, '[')
-		b = strconv.AppendInt(b, id, 10)
-		b = append(b, ',')
-		b = appendJSONString(b, string(f.state))
-		b = append(b, ',')
-		b = appendJSONString(b, f.icn)
-		b = append(b, ']')
-	}
-	b = append(b, ']')
-	if withICN > 0 {
-		if _, err := w.exec(ctx, `UPDATE claims SET state = v.value->>1, updated_at = ?, payer_claim_number = v.value->>2
-			FROM json_each(?) AS v WHERE claims.id = v.value->>0`, now, string(b)); err != nil {
-			return err
+			r.ids = append(r.ids, id)
+		} else {
+			r.withICN = append(r.withICN, id)
 		}
 	}
 	for _, st := range states {
-		where, arg := inKeys(w, byState[st])
-		if _, err := w.exec(ctx, "UPDATE claims SET state = ?, updated_at = ? WHERE id"+where, string(st), now, arg); err != nil {
-			return err
+		r := byState[st]
+		if len(r.ids) > 0 {
+			where, arg := inKeys(w, r.ids)
+			if _, err := w.exec(ctx, "UPDATE claims SET state = ?, updated_at = ? WHERE id"+where, string(st), now, arg); err != nil {
+				return err
+			}
+		}
+		if len(r.withICN) > 0 {
+			b := make([]byte, 0, 32*len(r.withICN))
+			b = append(b, '{')
+			for i, id := range r.withICN {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendIDKey(b, id)
+				b = appendJSONString(b, finals[id].icn)
+			}
+			b = append(b, '}')
+			if _, err := w.exec(ctx, `UPDATE claims SET state = ?, updated_at = ?, payer_claim_number = v.value
+				FROM json_each(?) AS v WHERE claims.id = CAST(v.key AS INTEGER)`, string(st), now, string(b)); err != nil {
+				return err
+			}
 		}
 	}
 	if len(events) == 0 {
 		return nil
 	}
-	// When every move goes from the same state to the same state with the same
-	// detail (one file's claims, mostly), those are bound once and the rows are the
-	// ids alone, which SQLite reads as they are; otherwise each row is
-	// [id, from, to, detail], whose values it extracts.
-	uniform := true
-	for i := 1; i < len(events) && uniform; i++ {
-		uniform = events[i].detail == events[0].detail && events[i].from == events[0].from && events[i].to == events[0].to
-	}
-	if uniform {
-		ids := make([]int64, len(events))
-		for i, e := range events {
-			ids[i] = e.claimID
+	return w.insertEventsSQLite(ctx, events, now, ev)
+}
+
+// appendIDKey appends an id as the key of a JSON object's member: "17":.
+func appendIDKey(b []byte, id int64) []byte {
+	b = append(b, '"')
+	b = strconv.AppendInt(b, id, 10)
+	return append(b, '"', ':')
+}
+
+// insertEventsSQLite writes the history rows of TransitionClaims, in the order of
+// the moves for each claim, with one INSERT for each pair of states moved from
+// and to (one for most calls: the moves of one file), whose rows are the object
+// {"claim id": "detail"}, or the claim ids alone when the detail is the same for
+// all. When a claim moves more than once (its ids would repeat as keys), the rows
+// are arrays [id, from, to, detail] instead, all in one INSERT.
+//
+// Rows of different claims in different INSERTs get their ids in the order of the
+// statements, not of the moves: each claim's history keeps its order, and nothing
+// reads one claim's rows in order with another's.
+func (w *Conn) insertEventsSQLite(ctx context.Context, events []claimEvent, now time.Time, ev Event) error {
+	type pair struct{ from, to ClaimState }
+	groups := map[pair][]claimEvent{}
+	var pairs []pair
+	seen := make(map[int64]bool, len(events))
+	for _, e := range events {
+		if seen[e.claimID] {
+			return w.insertEventRowsSQLite(ctx, events, now, ev)
 		}
-		_, arg := inKeys(w, ids)
+		seen[e.claimID] = true
+		p := pair{e.from, e.to}
+		if groups[p] == nil {
+			pairs = append(pairs, p)
+		}
+		groups[p] = append(groups[p], e)
+	}
+	for _, p := range pairs {
+		g := groups[p]
+		uniform := true
+		for i := 1; i < len(g) && uniform; i++ {
+			uniform = g[i].detail == g[0].detail
+		}
+		if uniform {
+			// The detail is bound once and the rows are the ids alone.
+			ids := make([]int64, len(g))
+			for i, e := range g {
+				ids[i] = e.claimID
+			}
+			_, arg := inKeys(w, ids)
+			if _, err := w.exec(ctx, `INSERT INTO claim_events (claim_id, at, from_state, to_state, cause, actor, detail)
+				SELECT e.value, ?, ?, ?, ?, ?, ? FROM json_each(?) AS e ORDER BY e.key`,
+				now, string(p.from), string(p.to), string(ev.Cause), ev.Actor, g[0].detail, arg); err != nil {
+				return classify(err)
+			}
+			continue
+		}
+		b := make([]byte, 0, 16*len(g)+len(g)*len(g[0].detail)*9/8)
+		b = append(b, '{')
+		for i, e := range g {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendIDKey(b, e.claimID)
+			b = appendJSONString(b, e.detail)
+		}
+		b = append(b, '}')
+		// json_each gives an object's members in order, each with its offset in the
+		// object as id.
 		if _, err := w.exec(ctx, `INSERT INTO claim_events (claim_id, at, from_state, to_state, cause, actor, detail)
-			SELECT e.value, ?, ?, ?, ?, ?, ? FROM json_each(?) AS e ORDER BY e.key`,
-			now, string(events[0].from), string(events[0].to), string(ev.Cause), ev.Actor, events[0].detail, arg); err != nil {
+			SELECT CAST(e.key AS INTEGER), ?, ?, ?, ?, ?, e.value FROM json_each(?) AS e ORDER BY e.id`,
+			now, string(p.from), string(p.to), string(ev.Cause), ev.Actor, string(b)); err != nil {
 			return classify(err)
 		}
-		return nil
 	}
-	b = b[:0]
+	return nil
+}
+
+// insertEventRowsSQLite writes history rows as [id, from, to, detail] arrays: for
+// moves that name a claim more than once.
+func (w *Conn) insertEventRowsSQLite(ctx context.Context, events []claimEvent, now time.Time, ev Event) error {
+	b := make([]byte, 0, 64*len(events))
 	b = append(b, '[')
 	for i, e := range events {
 		if i > 0 {

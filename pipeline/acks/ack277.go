@@ -125,32 +125,37 @@ func (a *applier) apply277(ctx context.Context, acks []x277ca.Ack) error {
 // prefetch277 reads the claims the file answers and their latest submissions, a
 // few queries for the whole file instead of three per claim. Nothing in the
 // transaction adds claims or submissions, so what is not found here is not there.
+// The claims' heads and stamps come from one query; the lines only of the claims
+// an answer names by line (the others' lines are never looked at), after the
+// stamps, so that a claim changed in between has a newer stamp than the one kept
+// and check finds it changed.
 func (a *applier) prefetch277(ctx context.Context, acks []x277ca.Ack) error {
 	var pcns []string
+	byLine := map[string]bool{}
 	for ai := range acks {
 		for pi := range acks[ai].Providers {
 			for ci := range acks[ai].Providers[pi].Claims {
-				pcns = append(pcns, acks[ai].Providers[pi].Claims[ci].PCN)
+				c := &acks[ai].Providers[pi].Claims[ci]
+				pcns = append(pcns, c.PCN)
+				if len(c.Lines) > 0 {
+					byLine[c.PCN] = true
+				}
 			}
 		}
 	}
-	// The stamps first, then the claims: a claim changed in between has a newer
-	// stamp than the one kept, and check finds it changed.
-	stamps, err := a.r.ClaimStampsByPCN(ctx, pcns)
+	claims, stamps, err := a.r.ClaimHeadsStampsByPCN(ctx, pcns)
 	if err != nil {
 		return err
 	}
 	for _, s := range stamps {
 		a.stamp(s)
 	}
-	claims, err := a.r.ClaimHeadsByPCN(ctx, pcns)
-	if err != nil {
+	if err := a.readLines(ctx, claims, byLine); err != nil {
 		return err
 	}
 	for _, pcn := range pcns {
-		_, found := claims[pcn]
-		if _, stamped := stamps[pcn]; !found || !stamped {
-			// No claim (or one stored between the two reads): check looks for it again.
+		if _, found := claims[pcn]; !found {
+			// No claim: check looks for it again.
 			a.noClaim = append(a.noClaim, pcn)
 		}
 	}
@@ -173,6 +178,30 @@ func (a *applier) prefetch277(ctx context.Context, acks []x277ca.Ack) error {
 	for pcn := range claims {
 		h := claims[pcn]
 		a.heads[h.ID] = &h
+	}
+	return nil
+}
+
+// readLines fills in the lines of the claims whose PCN is in byLine.
+func (a *applier) readLines(ctx context.Context, claims map[string]storage.ClaimHead, byLine map[string]bool) error {
+	var ids []int64
+	for pcn := range byLine {
+		if h, ok := claims[pcn]; ok {
+			ids = append(ids, h.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	lines, err := a.r.LinesOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for pcn := range byLine {
+		if h, ok := claims[pcn]; ok {
+			h.Lines = lines[h.ID]
+			claims[pcn] = h
+		}
 	}
 	return nil
 }

@@ -64,7 +64,9 @@ func (a *applier) apply999(ctx context.Context, acks []x999.Ack) error {
 		if err != nil {
 			return err
 		}
-		sub, err := a.r.Submission(ctx, subID)
+		// The claims are read by transaction set (set999); all of them only for a
+		// group rejected as a whole (AK905-AK909), without set answers.
+		sub, err := a.r.SubmissionHeader(ctx, subID)
 		if err != nil {
 			return err
 		}
@@ -72,7 +74,9 @@ func (a *applier) apply999(ctx context.Context, acks []x999.Ack) error {
 			return err
 		}
 		if len(ack.Sets) == 0 && !groupAccepted(ack.Status) {
-			// The group was rejected as a whole (AK905-AK909), without set answers.
+			if sub.Claims, err = a.r.SubmittedClaims(ctx, sub.ID, "", ""); err != nil {
+				return err
+			}
 			ack.Sets = groupSets(&sub, gs06, ack.Status, ack.Codes)
 		}
 		for si := range ack.Sets {

@@ -261,11 +261,11 @@ func quarantine(ctx context.Context, tx *storage.Tx, f *storage.InboundFile, kin
 // the write transaction) or the transaction's.
 type reads interface {
 	Claim(ctx context.Context, id int64) (storage.Claim, error)
-	ClaimHeadsByPCN(ctx context.Context, pcns []string) (map[string]storage.ClaimHead, error)
-	ClaimStampsByPCN(ctx context.Context, pcns []string) (map[string]storage.ClaimStamp, error)
+	ClaimHeadsStampsByPCN(ctx context.Context, pcns []string) (map[string]storage.ClaimHead, map[string]storage.ClaimStamp, error)
+	LinesOf(ctx context.Context, ids []int64) (map[int64][]storage.ClaimLine, error)
 	ClaimSubmissions(ctx context.Context, claimID int64) ([]int64, error)
 	LatestSubmissions(ctx context.Context, claimIDs []int64) (map[int64]int64, error)
-	Submission(ctx context.Context, id int64) (storage.Submission, error)
+	SubmissionHeader(ctx context.Context, id int64) (storage.Submission, error)
 	SubmissionByGroup(ctx context.Context, clearinghouse, gs06 string) (int64, error)
 	SubmissionByISA13(ctx context.Context, clearinghouse, isa13 string) (storage.Submission, error)
 	SubmissionIDByISA13(ctx context.Context, clearinghouse, isa13 string) (int64, error)

@@ -1,0 +1,175 @@
+package storage_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/claimflow/claimflow/billing"
+	"github.com/claimflow/claimflow/internal/testenv"
+	"github.com/claimflow/claimflow/storage"
+)
+
+// TestTransitionClaimsOnceEachLikeOneByOne: moves that name each claim once (one
+// file's answers), from several states to several, some with a payer claim number
+// (new, the same again, or one with quotes and back slashes), some not allowed,
+// with details shared, distinct or absent, leave what TransitionClaim and
+// SetClaimPayer leave move by move on twins of the claims: states, payer claim
+// numbers, history rows and their order for each claim. On both engines.
+func TestTransitionClaimsOnceEachLikeOneByOne(t *testing.T) {
+	t.Parallel()
+	testenv.EachEngine(t, func(t *testing.T, st *storage.Store) {
+		ctx := t.Context()
+		n := 1200
+		if st.Driver() == storage.Postgres {
+			n = 300
+		}
+		ncs := make([]storage.NewClaim, 2*n)
+		for i := range ncs {
+			pcn := fmt.Sprintf("O%05d", i)
+			ncs[i] = storage.NewClaim{State: storage.StateValidated, Claim: billing.Claim{PatientControlNumber: pcn,
+				Lines: []billing.Line{{ControlNumber: pcn + "-1", Procedure: billing.Procedure{Code: "99213"}, Charge: 100}}}}
+		}
+		ids, err := st.InsertClaims(ctx, ncs, storage.Event{Cause: storage.CauseSystem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Claims in different states first: validated, batched, transmitted and
+		// syntax-accepted with a payer claim number, by i%4, for each claim and
+		// its twin.
+		ev := storage.Event{Cause: storage.CauseSystem, Actor: "setup"}
+		for step, to := range []storage.ClaimState{storage.StateBatched, storage.StateTransmitted, storage.StateSyntaxAccepted} {
+			var moves []storage.ClaimMove
+			for i, id := range ids {
+				if i%n%4 > step {
+					m := storage.ClaimMove{ClaimID: id, To: to}
+					if to == storage.StateSyntaxAccepted {
+						m.PayerClaimNumber = fmt.Sprintf("OLD%d", i%n)
+					}
+					moves = append(moves, m)
+				}
+			}
+			if _, err := st.TransitionClaims(ctx, moves, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		bulk, single := ids[:n], ids[n:]
+		odd := "quote \" back slash \\ new line \n tab \t <&> é 請求 \u2028"
+		shared := json.RawMessage(`{"file":7}`)
+		var moves []storage.ClaimMove
+		for i := range n {
+			m := storage.ClaimMove{ClaimID: bulk[i]}
+			switch i % 4 {
+			case 0:
+				m.To = storage.StateHeld // validated -> held
+			case 1:
+				m.To = storage.StateTransmitted // batched -> transmitted
+			case 2:
+				m.To = storage.StateSyntaxAccepted // transmitted -> syntax-accepted
+				if i%3 == 0 {
+					m.To = storage.StateSyntaxRejected
+				}
+			case 3:
+				m.To = storage.StateClearinghouseAccepted // syntax-accepted -> clearinghouse-accepted
+			}
+			switch i % 5 {
+			case 0:
+				m.Detail = shared
+			case 1:
+				m.Detail = map[string]any{"i": i, "text": odd}
+			case 2:
+				m.Detail = nil
+			default:
+				m.Detail = json.RawMessage(fmt.Sprintf(`{"answer":"277ca/0/0/%d","text":%q}`, i, odd))
+			}
+			switch i % 7 {
+			case 0:
+				m.PayerClaimNumber = fmt.Sprintf("NEW%d", i)
+			case 1:
+				m.PayerClaimNumber = fmt.Sprintf("OLD%d", i) // the same again for those that have it
+			case 2:
+				m.PayerClaimNumber = fmt.Sprintf("ICN-%d-\"%s\"", i, odd)
+			}
+			if i%11 == 0 {
+				m.To = storage.StatePaid // not allowed from validated or batched: skipped
+			}
+			moves = append(moves, m)
+		}
+		skipped, err := st.TransitionClaims(ctx, moves, storage.Event{Cause: storage.Cause277CAPayer, Actor: `file "7"`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSkipped := 0
+		err = st.InTx(ctx, func(tx *storage.Tx) error {
+			wantSkipped = 0
+			for _, m := range moves {
+				twin := single[m.ClaimID-bulk[0]]
+				if m.PayerClaimNumber != "" {
+					c, err := tx.Claim(ctx, twin)
+					if err != nil {
+						return err
+					}
+					if err := tx.SetClaimPayer(ctx, twin, c.PayerID, m.PayerClaimNumber); err != nil {
+						return err
+					}
+				}
+				detail := m.Detail
+				if detail == nil {
+					detail = map[string]any{}
+				}
+				err := tx.TransitionClaim(ctx, twin, m.To, storage.Event{Cause: storage.Cause277CAPayer, Actor: `file "7"`, Detail: detail})
+				switch {
+				case errors.Is(err, storage.ErrInvalidTransition):
+					wantSkipped++
+				case err != nil:
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(skipped) != wantSkipped || wantSkipped == 0 {
+			t.Fatalf("skipped %d moves, one by one %d", len(skipped), wantSkipped)
+		}
+		for i := range n {
+			a, err := st.Claim(ctx, bulk[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := st.Claim(ctx, single[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.State != b.State || a.PayerClaimNumber != b.PayerClaimNumber {
+				t.Fatalf("claim %d: %s %q, one by one %s %q", i, a.State, a.PayerClaimNumber, b.State, b.PayerClaimNumber)
+			}
+			ha, err := st.ClaimHistory(ctx, bulk[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			hb, err := st.ClaimHistory(ctx, single[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ha) != len(hb) {
+				t.Fatalf("claim %d: %d history rows, one by one %d", i, len(ha), len(hb))
+			}
+			for k := range ha {
+				var da, db any
+				if err := json.Unmarshal(ha[k].Detail, &da); err != nil {
+					t.Fatalf("claim %d, history %d: %v", i, k, err)
+				}
+				if err := json.Unmarshal(hb[k].Detail, &db); err != nil {
+					t.Fatal(err)
+				}
+				if ha[k].From != hb[k].From || ha[k].To != hb[k].To || ha[k].Cause != hb[k].Cause || ha[k].Actor != hb[k].Actor ||
+					fmt.Sprint(da) != fmt.Sprint(db) {
+					t.Fatalf("claim %d, history %d:\n%+v %v\none by one:\n%+v %v", i, k, ha[k], da, hb[k], db)
+				}
+			}
+		}
+	})
+}

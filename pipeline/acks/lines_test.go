@@ -25,15 +25,7 @@ import (
 // the line found; one answered as a whole moves as planned. On both databases.
 func TestLinesChangedBetweenPlanAndWrite(t *testing.T) {
 	t.Parallel()
-	for _, db := range []struct {
-		name string
-		open func(testing.TB, ...storage.Option) *storage.Store
-	}{{"SQLite", testenv.SQLite}, {"Postgres", testenv.Postgres}} {
-		t.Run(db.name, func(t *testing.T) {
-			t.Parallel()
-			checkLinesChanged(t, db.open(t))
-		})
-	}
+	testenv.EachEngine(t, checkLinesChanged)
 }
 
 func checkLinesChanged(t *testing.T, st *storage.Store) {

@@ -323,8 +323,7 @@ func (c *Conn) ClaimPaymentsOf(ctx context.Context, ids []int64, services bool) 
 		if err := rows.Err(); err != nil || len(index) == 0 || !services {
 			return err
 		}
-		srows, err := c.query(ctx, `SELECT id, claim_payment_id, line_id, control_number, procedure_code, modifiers, charge, paid,
-				units, service_date, remark_codes, adjustments
+		srows, err := c.query(ctx, `SELECT `+servicePaymentSelect+`
 			FROM service_payments WHERE claim_payment_id IN (SELECT id FROM claim_payments WHERE claim_id`+where+`) ORDER BY id`, args...)
 		if err != nil {
 			return err
@@ -332,14 +331,8 @@ func (c *Conn) ClaimPaymentsOf(ctx context.Context, ids []int64, services bool) 
 		defer srows.Close()
 		for srows.Next() {
 			var sp ServicePayment
-			var mods string
-			if err := srows.Scan(&sp.ID, &sp.claimPaymentID, idDest{&sp.LineID}, &sp.ControlNumber, &sp.ProcedureCode, &mods,
-				&sp.Charge, &sp.Paid, &sp.Units, dateDest{&sp.ServiceDate}, jsonDest{&sp.RemarkCodes},
-				adjustmentsDest{&sp.Adjustments}); err != nil {
+			if err := scanServicePayment(srows, &sp); err != nil {
 				return err
-			}
-			if mods != "" {
-				sp.Modifiers = strings.Split(mods, ":")
 			}
 			a, ok := index[sp.claimPaymentID]
 			if !ok {

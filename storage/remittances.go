@@ -272,9 +272,33 @@ const claimPaymentSelect = `id, remittance_id, claim_id, payment_key, pcn, statu
 
 // scanClaimPayment reads a row of claimPaymentSelect into cp (without its services).
 func scanClaimPayment(rows interface{ Scan(...any) error }, cp *ClaimPayment) error {
-	return rows.Scan(&cp.ID, &cp.RemittanceID, idDest{&cp.ClaimID}, &cp.Key, &cp.PatientControlNumber, &cp.Status,
+	return rows.Scan(claimPaymentDest(cp)...)
+}
+
+// claimPaymentDest is where a row of claimPaymentSelect goes, for a query that
+// reads more columns after them.
+func claimPaymentDest(cp *ClaimPayment) []any {
+	return []any{&cp.ID, &cp.RemittanceID, idDest{&cp.ClaimID}, &cp.Key, &cp.PatientControlNumber, &cp.Status,
 		&cp.Charge, &cp.Paid, &cp.PatientResponsibility, &cp.FilingIndicator, &cp.PayerClaimNumber,
-		jsonDest{&cp.RemarkCodes}, adjustmentsDest{&cp.Adjustments})
+		jsonDest{&cp.RemarkCodes}, adjustmentsDest{&cp.Adjustments}}
+}
+
+// servicePaymentSelect lists the columns scanServicePayment reads, in its order.
+const servicePaymentSelect = `id, claim_payment_id, line_id, control_number, procedure_code, modifiers, charge, paid,
+	units, service_date, remark_codes, adjustments`
+
+// scanServicePayment reads a row of servicePaymentSelect into sp.
+func scanServicePayment(rows interface{ Scan(...any) error }, sp *ServicePayment) error {
+	var mods string
+	if err := rows.Scan(&sp.ID, &sp.claimPaymentID, idDest{&sp.LineID}, &sp.ControlNumber, &sp.ProcedureCode, &mods,
+		&sp.Charge, &sp.Paid, &sp.Units, dateDest{&sp.ServiceDate}, jsonDest{&sp.RemarkCodes},
+		adjustmentsDest{&sp.Adjustments}); err != nil {
+		return err
+	}
+	if mods != "" {
+		sp.Modifiers = strings.Split(mods, ":")
+	}
+	return nil
 }
 
 func (c *Conn) claimPayments(ctx context.Context, col string, key any) ([]ClaimPayment, error) {
@@ -298,23 +322,16 @@ func (c *Conn) claimPayments(ctx context.Context, col string, key any) ([]ClaimP
 		return list, err
 	}
 	sub := "SELECT id FROM claim_payments WHERE " + col + " = ?"
-	srows, err := c.query(ctx, `SELECT id, claim_payment_id, line_id, control_number, procedure_code, modifiers, charge, paid,
-			units, service_date, remark_codes, adjustments
+	srows, err := c.query(ctx, `SELECT `+servicePaymentSelect+`
 		FROM service_payments WHERE claim_payment_id IN (`+sub+`) ORDER BY id`, key)
 	if err != nil {
 		return nil, fmt.Errorf("reading service payments: %w", err)
 	}
 	for srows.Next() {
 		var sp ServicePayment
-		var mods string
-		if err := srows.Scan(&sp.ID, &sp.claimPaymentID, idDest{&sp.LineID}, &sp.ControlNumber, &sp.ProcedureCode, &mods,
-			&sp.Charge, &sp.Paid, &sp.Units, dateDest{&sp.ServiceDate}, jsonDest{&sp.RemarkCodes},
-			adjustmentsDest{&sp.Adjustments}); err != nil {
+		if err := scanServicePayment(srows, &sp); err != nil {
 			srows.Close()
 			return nil, fmt.Errorf("reading service payments: %w", err)
-		}
-		if mods != "" {
-			sp.Modifiers = strings.Split(mods, ":")
 		}
 		k := index[sp.claimPaymentID]
 		list[k].Services = append(list[k].Services, sp)

@@ -497,10 +497,7 @@ func (c *Conn) ClaimPaymentsAndOriginsOf(ctx context.Context, ids, services []in
 		for rows.Next() {
 			var cp ClaimPayment
 			var o PaymentOrigin
-			if err := rows.Scan(&cp.ID, &cp.RemittanceID, idDest{&cp.ClaimID}, &cp.Key, &cp.PatientControlNumber, &cp.Status,
-				&cp.Charge, &cp.Paid, &cp.PatientResponsibility, &cp.FilingIndicator, &cp.PayerClaimNumber,
-				jsonDest{&cp.RemarkCodes}, adjustmentsDest{&cp.Adjustments},
-				idDest{&o.PayerID}, dateDest{&o.PaymentDate}, dateDest{&o.ProductionDate}); err != nil {
+			if err := rows.Scan(append(claimPaymentDest(&cp), idDest{&o.PayerID}, dateDest{&o.PaymentDate}, dateDest{&o.ProductionDate})...); err != nil {
 				return err
 			}
 			o.PaymentID, o.RemittanceID = cp.ID, cp.RemittanceID
@@ -534,8 +531,7 @@ func (c *Conn) servicesOf(ctx context.Context, pays map[int64][]ClaimPayment, id
 		}
 	}
 	return inKeysQuery(c, paymentIDs, func(where string, args []any) error {
-		rows, err := c.query(ctx, `SELECT id, claim_payment_id, line_id, control_number, procedure_code, modifiers, charge, paid,
-				units, service_date, remark_codes, adjustments
+		rows, err := c.query(ctx, `SELECT `+servicePaymentSelect+`
 			FROM service_payments WHERE claim_payment_id`+where+` ORDER BY id`, args...)
 		if err != nil {
 			return err
@@ -543,14 +539,8 @@ func (c *Conn) servicesOf(ctx context.Context, pays map[int64][]ClaimPayment, id
 		defer rows.Close()
 		for rows.Next() {
 			var sp ServicePayment
-			var mods string
-			if err := rows.Scan(&sp.ID, &sp.claimPaymentID, idDest{&sp.LineID}, &sp.ControlNumber, &sp.ProcedureCode, &mods,
-				&sp.Charge, &sp.Paid, &sp.Units, dateDest{&sp.ServiceDate}, jsonDest{&sp.RemarkCodes},
-				adjustmentsDest{&sp.Adjustments}); err != nil {
+			if err := scanServicePayment(rows, &sp); err != nil {
 				return err
-			}
-			if mods != "" {
-				sp.Modifiers = strings.Split(mods, ":")
 			}
 			a := index[sp.claimPaymentID]
 			cp := &pays[a.claim][a.i]

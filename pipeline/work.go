@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/claimflow/claimflow/pipeline/bus"
@@ -45,6 +46,16 @@ func Decode(m bus.Message, v any) error {
 	}
 	return nil
 }
+
+// ErrUploadNotRecorded says that a received file answers a file claimflow has not
+// recorded as uploaded yet: the clearinghouse or payer answered before the record
+// was made (the worker that uploaded it died before recording it, or a poll ran in
+// between). Its claims are still batched and cannot take the answer, and an answer
+// skipped would never be applied again: the stages that apply answers (acks, remit)
+// leave such a file unapplied and return this error, not a poison, so that the
+// message is delivered again after the upload is recorded (by the submit stage, or
+// by its retry after a crash).
+var ErrUploadNotRecorded = errors.New("answers a file whose upload is not recorded yet: applied once it is")
 
 // Poison wraps err so that the message is terminated and dead-lettered.
 func Poison(err error) error {

@@ -10,6 +10,7 @@ import (
 	"github.com/claimflow/claimflow/billing"
 	"github.com/claimflow/claimflow/edi/codes"
 	"github.com/claimflow/claimflow/edi/x277ca"
+	"github.com/claimflow/claimflow/pipeline"
 	"github.com/claimflow/claimflow/storage"
 )
 
@@ -363,7 +364,7 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 		return nil
 	}
 	if cl.State == storage.StateBatched {
-		return fmt.Errorf("%w: claim %d is in a file not recorded as sent", ErrEarly, cl.ID)
+		return fmt.Errorf("%w: claim %d is batched", pipeline.ErrUploadNotRecorded, cl.ID)
 	}
 	note := moveNote{InboundFileID: a.file.ID, Answer: pos, Status: firstStatus(c), Codes: allCodes(detail.Statuses)}
 	switch {

@@ -185,20 +185,11 @@ func (s *Stage) ApplyKind(ctx context.Context, inboundID int64, kind string) (Re
 	return res, nil
 }
 
-// ErrEarly says that a file answers a submission whose upload claimflow has not
-// recorded yet: the clearinghouse answered before the record was made (the
-// worker that uploaded it died before recording it, or a poll ran in between).
-// Its claims cannot move out of batched, and an answer skipped would never be
-// applied again: the file is not applied, and the error, not a poison, has it
-// delivered again after the upload is recorded (by the submit stage, or by its
-// retry after a crash).
-var ErrEarly = errors.New("the upload this answers is not recorded yet: applied once it is")
-
-// notYetSent returns ErrEarly for a submission built and not yet recorded as
-// uploaded.
+// notYetSent returns pipeline.ErrUploadNotRecorded for a submission built and not
+// yet recorded as uploaded.
 func notYetSent(sub *storage.Submission) error {
 	if sub.Status == storage.SubmissionCreated {
-		return fmt.Errorf("%w: submission %d (%s)", ErrEarly, sub.ID, sub.FileName)
+		return fmt.Errorf("%w: submission %d (%s)", pipeline.ErrUploadNotRecorded, sub.ID, sub.FileName)
 	}
 	return nil
 }

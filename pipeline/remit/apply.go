@@ -2,7 +2,6 @@ package remit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -103,20 +102,13 @@ func (p *Poster) postGroup(ctx context.Context, fileID int64, rems []*x835.Remit
 	return sum, nil
 }
 
-// ErrEarly says that an 835 pays a claim whose file claimflow has not recorded as
-// uploaded yet: the payer answered before the record was made (the worker that
-// uploaded it died before recording it, or a poll ran in between). The claim
-// cannot move out of batched, and a payment posted without its move would leave
-// it waiting for good: the transaction sets of the group are not posted, and the
-// error, not a poison, has the file delivered again after the upload is recorded.
-// Transaction sets posted before stay posted, once: a remittance is stored once.
-var ErrEarly = errors.New("an 835 pays a claim whose upload is not recorded yet: posted once it is")
-
-// notYetSent returns ErrEarly when one of the claims is batched.
+// notYetSent returns pipeline.ErrUploadNotRecorded when one of the claims is
+// batched: the group is not posted (transaction sets posted before stay posted,
+// once: a remittance is stored once).
 func notYetSent(claims map[string]*storage.PostingClaim) error {
 	for _, c := range claims {
 		if c != nil && c.State == storage.StateBatched {
-			return fmt.Errorf("%w: claim %d is in a file not recorded as sent", ErrEarly, c.ID)
+			return fmt.Errorf("%w: claim %d is batched", pipeline.ErrUploadNotRecorded, c.ID)
 		}
 	}
 	return nil

@@ -118,6 +118,13 @@ func (d *Driver) settleFor() time.Duration {
 	return DefaultSettleFor
 }
 
+func (d *Driver) fetchEvery() time.Duration {
+	if d.FetchEvery != 0 {
+		return d.FetchEvery
+	}
+	return DefaultFetchEvery
+}
+
 func (d *Driver) alive() error {
 	if d.Alive != nil {
 		if err := d.Alive(); err != nil {
@@ -286,10 +293,6 @@ func (d *Driver) Run(ctx context.Context) (DriveResult, error) {
 func (d *Driver) sent(ctx context.Context) error {
 	asked := time.Now()
 	fetched := asked
-	fetchEvery := d.FetchEvery
-	if fetchEvery == 0 {
-		fetchEvery = DefaultFetchEvery
-	}
 	for starts := true; ; starts = false {
 		p, err := d.pulse(ctx)
 		if err != nil {
@@ -310,7 +313,7 @@ func (d *Driver) sent(ctx context.Context) error {
 			}
 			asked = time.Now()
 		}
-		if fetchEvery > 0 && time.Since(fetched) >= fetchEvery {
+		if every := d.fetchEvery(); every > 0 && time.Since(fetched) >= every {
 			if err := d.Emit(ctx, bus.Fetch); err != nil {
 				return err
 			}

@@ -182,8 +182,7 @@ func (c *Conn) ClaimHeadsStampsByPCN(ctx context.Context, pcns []string) (map[st
 	heads := make(map[string]ClaimHead, len(pcns))
 	stamps := make(map[string]ClaimStamp, len(pcns))
 	err := inKeysQuery(c, pcns, func(where string, args []any) error {
-		rows, err := c.query(ctx, `SELECT id, pcn, patient_id, payer_id, billing_provider_id, state, payer_claim_number, updated_at
-			FROM claims WHERE pcn`+where, args...)
+		rows, err := c.query(ctx, `SELECT `+claimHeadColumns+`, updated_at FROM claims WHERE pcn`+where, args...)
 		if err != nil {
 			return err
 		}
@@ -192,8 +191,7 @@ func (c *Conn) ClaimHeadsStampsByPCN(ctx context.Context, pcns []string) (map[st
 			var h ClaimHead
 			var state string
 			var updated time.Time
-			if err := rows.Scan(&h.ID, &h.PCN, idDest{&h.PatientID}, idDest{&h.PayerID}, idDest{&h.BillingProviderID},
-				&state, &h.PayerClaimNumber, timeDest{&updated}); err != nil {
+			if err := rows.Scan(append(claimHeadDest(&h, &state), timeDest{&updated})...); err != nil {
 				return err
 			}
 			h.State = ClaimState(state)

@@ -248,6 +248,13 @@ func (c *Conn) ClaimHeadsByPCN(ctx context.Context, pcns []string) (map[string]C
 	return out, nil
 }
 
+// claimHeadDest is where a row of claimHeadColumns goes (the state as text), for a
+// query that may read more columns after them.
+func claimHeadDest(h *ClaimHead, state *string) []any {
+	return []any{&h.ID, &h.PCN, idDest{&h.PatientID}, idDest{&h.PayerID}, idDest{&h.BillingProviderID},
+		state, &h.PayerClaimNumber}
+}
+
 func (c *Conn) scanHeads(ctx context.Context, q string, args []any, add func(ClaimHead)) error {
 	rows, err := c.query(ctx, q, args...)
 	if err != nil {
@@ -257,8 +264,7 @@ func (c *Conn) scanHeads(ctx context.Context, q string, args []any, add func(Cla
 	for rows.Next() {
 		var h ClaimHead
 		var state string
-		if err := rows.Scan(&h.ID, &h.PCN, idDest{&h.PatientID}, idDest{&h.PayerID}, idDest{&h.BillingProviderID},
-			&state, &h.PayerClaimNumber); err != nil {
+		if err := rows.Scan(claimHeadDest(&h, &state)...); err != nil {
 			return err
 		}
 		h.State = ClaimState(state)

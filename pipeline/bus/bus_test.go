@@ -407,6 +407,65 @@ func TestConsumeDeadLetterFailureKeepsMessage(t *testing.T) {
 	}
 }
 
+// A failed handler's message comes back after the stage's retry delay on every
+// delivery, not after the consumer's longer back-off step: JetStream adds the
+// step less AckWait to a delayed nak, which made the demo's second retry of an
+// early 999 wait 31 s instead of 2.
+func TestConsumeRetryDelayHoldsUnderBackOff(t *testing.T) {
+	t.Parallel()
+	cfg := fastConfig(embedded(t))
+	cfg.AckWait = time.Second
+	cfg.BackOff = []time.Duration{time.Second, 20 * time.Second, 40 * time.Second}
+	cfg.MaxDeliver = 6
+	b := connect(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := b.PublishWork(ctx, Remit, []byte("x"), "p1"); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		times []time.Time
+	)
+	stop := consumeInBackground(t, b, Remit, HandlerFunc(func(ctx context.Context, m Message) error {
+		mu.Lock()
+		defer mu.Unlock()
+		times = append(times, time.Now())
+		if m.Delivery < 4 {
+			return errors.New("not yet")
+		}
+		return nil
+	}), WithRetryDelay(50*time.Millisecond, 100*time.Millisecond))
+	eventually(t, 50*time.Second, "the fourth delivery acked", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(times) == 4 && streamMsgs(t, b, b.topo.WorkStream()) == 0
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(times); i++ {
+		// The back-off steps would add 19 s and 39 s; the retry delay is at most
+		// 110 ms. Allow a slow machine plenty between the two.
+		if gap := times[i].Sub(times[i-1]); gap > 10*time.Second {
+			t.Errorf("delivery %d came %v after the one before; the retry delay is 100 ms at most", i+1, gap)
+		}
+	}
+}
+
+func TestNakSurplus(t *testing.T) {
+	t.Parallel()
+	w := worker{ackWait: 30 * time.Second, backOff: []time.Duration{30 * time.Second, time.Minute, 5 * time.Minute}}
+	for delivery, want := range map[uint64]time.Duration{1: 0, 2: 30 * time.Second, 3: 270 * time.Second, 9: 270 * time.Second} {
+		if got := w.nakSurplus(delivery); got != want {
+			t.Errorf("delivery %d: surplus %v, want %v", delivery, got, want)
+		}
+	}
+	if got := (&worker{ackWait: 30 * time.Second}).nakSurplus(3); got != 0 {
+		t.Errorf("without a back-off schedule: surplus %v, want 0", got)
+	}
+}
+
 // A message whose last allowed delivery ends without an answer (its worker
 // crashed) is dead-lettered by the next consumer, not left in the work queue.
 func TestConsumeUnansweredLastDeliveryIsDeadLettered(t *testing.T) {

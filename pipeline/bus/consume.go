@@ -200,6 +200,8 @@ func (b *Bus) Consume(ctx context.Context, s Stage, h Handler, opts ...ConsumeOp
 		log:        o.logger.With("stage", string(s)),
 		maxDeliver: b.maxDeliverOf(cfg),
 		progress:   progressEvery(cfg),
+		ackWait:    cfg.AckWait,
+		backOff:    cfg.BackOff,
 	}
 	iter, err := cons.Messages(jetstream.PullMaxMessages(o.batch))
 	if err != nil {
@@ -286,6 +288,8 @@ type worker struct {
 	log        *slog.Logger
 	maxDeliver int
 	progress   time.Duration
+	ackWait    time.Duration   // the consumer's, as the server holds it
+	backOff    []time.Duration // the consumer's redelivery schedule, if any
 }
 
 func (w *worker) handle(ctx context.Context, m jetstream.Msg) {
@@ -336,10 +340,44 @@ func (w *worker) handle(ctx context.Context, m jetstream.Msg) {
 	default:
 		d := w.retryDelay(msg.Delivery)
 		w.log.Info("handler failed, retrying", "seq", msg.Sequence, "id", msg.ID, "delivery", msg.Delivery, "delay", d, "err", err)
-		if err := m.NakWithDelay(d); err != nil {
+		w.retryAfter(m, msg, d)
+	}
+}
+
+// retryAfter asks for m to be delivered again d from now.
+//
+// A delayed negative acknowledgement does not simply wait its delay when the
+// consumer has a back-off schedule: the server dates the message AckWait before
+// the nak plus the delay, then waits the schedule's step for the delivery count
+// (BackOff[n-1] after the n-th delivery, the last step repeating). A delay d thus
+// comes out as d + BackOff[n-1] - AckWait: with the default schedule, a handler's
+// 1 s retry after its second delivery waited 31 s, and after its third 4 min 32 s.
+// So the delay sent is shortened by that surplus; when the surplus is d or more,
+// a plain nak (redelivered at once) is sent d from now instead. Meanwhile the
+// message stays pending, and the server redelivers it on its own at the step's
+// end (later than d) if this process stops first.
+func (w *worker) retryAfter(m jetstream.Msg, msg Message, d time.Duration) {
+	if send := d - w.nakSurplus(msg.Delivery); send > 0 {
+		if err := m.NakWithDelay(send); err != nil {
 			w.log.Warn("nacking", "seq", msg.Sequence, "id", msg.ID, "err", err)
 		}
+		return
 	}
+	time.AfterFunc(d, func() {
+		if err := m.Nak(); err != nil {
+			w.log.Warn("nacking", "seq", msg.Sequence, "id", msg.ID, "err", err)
+		}
+	})
+}
+
+// nakSurplus is what the server adds to a delayed nak's delay after the given
+// delivery: the consumer's back-off step for it less AckWait (see retryAfter).
+func (w *worker) nakSurplus(delivery uint64) time.Duration {
+	if len(w.backOff) == 0 || delivery == 0 {
+		return 0
+	}
+	step := w.backOff[min(delivery-1, uint64(len(w.backOff)-1))]
+	return step - w.ackWait
 }
 
 // call runs the handler, turning a panic into a transient error.
@@ -359,7 +397,7 @@ func (w *worker) dead(ctx context.Context, m jetstream.Msg, msg Message, reason 
 	if w.o.deadLetter != nil {
 		if err := w.o.deadLetter.DeadLetter(ctx, Dead{Message: msg, Reason: reason}); err != nil {
 			w.log.Error("dead-lettering failed; message kept", "seq", msg.Sequence, "id", msg.ID, "err", err)
-			_ = m.NakWithDelay(w.retryDelay(msg.Delivery))
+			w.retryAfter(m, msg, w.retryDelay(msg.Delivery))
 			return
 		}
 	} else {

@@ -43,6 +43,8 @@ type Store struct {
 	turn chan struct{}
 	// writerBusy adds up the nanoseconds SQLite's writer was held (WriterBusy).
 	writerBusy atomic.Int64
+	// ckpt checkpoints SQLite's WAL beside the writer; nil on PostgreSQL.
+	ckpt *checkpointer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -185,17 +187,15 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, o options) error {
 	// so that a transaction never fails half-way on an upgrade from read to write.
 	// synchronous NORMAL is durable in WAL mode except for the last transactions
 	// before a power loss (never corrupt); statement journals stay in memory. The
-	// WAL is checkpointed every 8192 pages (128 MiB) rather than 1000: the stages
-	// change the same pages (claims, indexes) in transaction after transaction, and
-	// each checkpoint writes a page once however often it changed since the last,
-	// in the commit of whichever writer crossed the limit.
+	// writer does not checkpoint the WAL in its commits: a connection of its own
+	// does, beside it (checkpointer).
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=page_size(16384)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
-		"&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(8192)"
+		"&_pragma=temp_store(MEMORY)"
 	// Page caches are per connection and fill up to their size as the database
 	// grows, so they bound the process's memory: the writer keeps 64 MiB; readers,
 	// whose caches every write elsewhere invalidates in WAL mode, 4 MiB each.
-	w, err := sqlx.Open("sqlite", base+"&_pragma=cache_size(-65536)&_txlock=immediate")
+	w, err := sqlx.Open("sqlite", base+"&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("opening database %s: %w", s.display, err)
 	}
@@ -219,7 +219,13 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, o options) error {
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	s.db, s.rdb = w, r
+	ck, err := startCheckpointer(base + "&_pragma=cache_size(-1024)")
+	if err != nil {
+		w.Close()
+		r.Close()
+		return fmt.Errorf("opening database %s: %w", s.display, err)
+	}
+	s.db, s.rdb, s.ckpt = w, r, ck
 	s.stmts = &stmtCache{}
 	s.turn = make(chan struct{}, 1)
 	return nil
@@ -256,7 +262,11 @@ func (s *Store) Close(ctx context.Context) error {
 			if s.stmts != nil {
 				s.stmts.close()
 			}
-			err := s.db.Close()
+			var err error
+			if s.ckpt != nil {
+				err = s.ckpt.close()
+			}
+			err = errors.Join(err, s.db.Close())
 			if s.rdb != s.db {
 				err = errors.Join(err, s.rdb.Close())
 			}
@@ -367,6 +377,9 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("committing transaction: %w", err)
+	}
+	if s.ckpt != nil {
+		s.ckpt.committed()
 	}
 	return nil
 }

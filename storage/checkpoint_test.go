@@ -1,0 +1,60 @@
+package storage
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// The writer leaves the WAL to the checkpointer: its own automatic checkpoint is
+// off, and what transactions commit reaches the database file without a close.
+func TestCheckpointerCopiesTheLog(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "c.db")
+	st, err := Open(ctx, "sqlite://"+path, MigrateOnOpen())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(ctx)
+
+	var auto int
+	if err := st.db.GetContext(ctx, &auto, "PRAGMA wal_autocheckpoint"); err != nil {
+		t.Fatal(err)
+	}
+	if auto != 0 {
+		t.Errorf("the writer's wal_autocheckpoint is %d, want 0 (the checkpointer's job)", auto)
+	}
+
+	for i := range 20 {
+		if err := st.InTx(ctx, func(tx *Tx) error {
+			_, err := tx.tx.ExecContext(ctx, "INSERT INTO audit_log (at, actor, action, subject_kind, subject_id, fields) VALUES (?, ?, ?, ?, ?, ?)",
+				time.Now().UTC(), "test", "change", "claim", i, "[]")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A signal after the last commit: a run starts after it.
+	ran := st.ckpt.runs.Load()
+	st.ckpt.committed()
+	deadline := time.Now().Add(30 * time.Second)
+	for st.ckpt.runs.Load() == ran {
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint ran within 30 s of the commits")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if frames, copied := st.ckpt.frames.Load(), st.ckpt.copied.Load(); frames == 0 || copied != frames {
+		t.Errorf("the checkpoint found %d frames in the log and copied %d; want all copied", frames, copied)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() <= 16384 {
+		t.Errorf("database file is %d bytes after a checkpoint; the migrated schema is more than a page", fi.Size())
+	}
+}

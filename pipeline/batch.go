@@ -373,6 +373,12 @@ func (b *batcher) ready(ctx context.Context, c *storage.Conn, taken map[int64]bo
 		if err != nil {
 			return nil, recv, nil, fmt.Errorf("reading claims to batch: %w", err)
 		}
+		if claims == nil {
+			// Room for the first page at once: a claim is a large value (about
+			// 1.5 KB), and growing the slice by doubling copied each several times
+			// (1.5 s of a 100,000-claim demo).
+			claims = make([]storage.Claim, 0, min(len(page), b.max))
+		}
 		for _, cl := range page {
 			if len(claims) == b.max {
 				break

@@ -195,7 +195,7 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, o options) error {
 	// Page caches are per connection and fill up to their size as the database
 	// grows, so they bound the process's memory: the writer keeps 64 MiB; readers,
 	// whose caches every write elsewhere invalidates in WAL mode, 4 MiB each.
-	w, err := sqlx.Open("sqlite", base+"&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
+	w, err := openQuiet(base + "&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("opening database %s: %w", s.display, err)
 	}

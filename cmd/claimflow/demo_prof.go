@@ -6,14 +6,16 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 
 	"github.com/spf13/pflag"
 )
 
 // demoProfiles are the demo's hidden profiling flags: where to write the CPU, heap,
-// block and mutex profiles of a run (go tool pprof reads them).
+// block and mutex profiles of a run (go tool pprof reads them), and an execution
+// trace (go tool trace; -pprof=sched tells where goroutines waited for a core).
 type demoProfiles struct {
-	cpu, mem, block, mutex string
+	cpu, mem, block, mutex, trace string
 }
 
 func (p *demoProfiles) flags(fl *pflag.FlagSet) {
@@ -21,7 +23,8 @@ func (p *demoProfiles) flags(fl *pflag.FlagSet) {
 	fl.StringVar(&p.mem, "memprofile", "", "write a heap profile at the end of the run to this file")
 	fl.StringVar(&p.block, "blockprofile", "", "write a profile of where goroutines waited to this file")
 	fl.StringVar(&p.mutex, "mutexprofile", "", "write a profile of mutex contention to this file")
-	for _, name := range []string{"cpuprofile", "memprofile", "blockprofile", "mutexprofile"} {
+	fl.StringVar(&p.trace, "trace", "", "write an execution trace of the run to this file")
+	for _, name := range []string{"cpuprofile", "memprofile", "blockprofile", "mutexprofile", "trace"} {
 		_ = fl.MarkHidden(name)
 	}
 }
@@ -38,6 +41,16 @@ func (p *demoProfiles) start() (stop func() error, err error) {
 			return nil, fmt.Errorf("starting the CPU profile: %w", err)
 		}
 	}
+	var tr *os.File
+	if p.trace != "" {
+		if tr, err = os.Create(p.trace); err != nil {
+			return nil, errors.Join(fmt.Errorf("creating the trace: %w", err), stopCPU(cpu))
+		}
+		if err := trace.Start(tr); err != nil {
+			tr.Close()
+			return nil, errors.Join(fmt.Errorf("starting the trace: %w", err), stopCPU(cpu))
+		}
+	}
 	if p.block != "" {
 		runtime.SetBlockProfileRate(int(1e6)) // one sample per millisecond blocked
 	}
@@ -45,10 +58,10 @@ func (p *demoProfiles) start() (stop func() error, err error) {
 		runtime.SetMutexProfileFraction(10)
 	}
 	return func() error {
-		var errs []error
-		if cpu != nil {
-			pprof.StopCPUProfile()
-			errs = append(errs, cpu.Close())
+		errs := []error{stopCPU(cpu)}
+		if tr != nil {
+			trace.Stop()
+			errs = append(errs, tr.Close())
 		}
 		if p.mem != "" {
 			runtime.GC()
@@ -62,6 +75,15 @@ func (p *demoProfiles) start() (stop func() error, err error) {
 		}
 		return errors.Join(errs...)
 	}, nil
+}
+
+// stopCPU stops the CPU profile written to f, if any, and closes f.
+func stopCPU(f *os.File) error {
+	if f == nil {
+		return nil
+	}
+	pprof.StopCPUProfile()
+	return f.Close()
 }
 
 // writeProfile writes the named runtime profile to path.

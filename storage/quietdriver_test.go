@@ -18,19 +18,14 @@ func TestWriterStopsAtTheNextStatement(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close(bg)
-	insert := func(ctx context.Context, tx *Tx, id int) error {
-		_, err := tx.exec(ctx, "INSERT INTO audit_log (at, actor, action, subject_kind, subject_id, fields) VALUES (?, ?, ?, ?, ?, ?)",
-			time.Now().UTC(), "test", "change", "claim", id, "[]")
-		return err
-	}
 
 	ctx, cancel := context.WithCancel(bg)
 	err = st.InTx(ctx, func(tx *Tx) error {
-		if err := insert(ctx, tx, 1); err != nil {
+		if err := insertAudit(ctx, tx, 1); err != nil {
 			t.Fatalf("first statement: %v", err)
 		}
 		cancel()
-		return insert(ctx, tx, 2)
+		return insertAudit(ctx, tx, 2)
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("transaction whose context ended: %v, want context.Canceled", err)
@@ -44,12 +39,12 @@ func TestWriterStopsAtTheNextStatement(t *testing.T) {
 	}
 
 	// A context that never ends and one still live both run.
-	if err := st.InTx(bg, func(tx *Tx) error { return insert(bg, tx, 3) }); err != nil {
+	if err := st.InTx(bg, func(tx *Tx) error { return insertAudit(bg, tx, 3) }); err != nil {
 		t.Fatal(err)
 	}
 	live, stop := context.WithTimeout(bg, time.Minute)
 	defer stop()
-	if err := st.InTx(live, func(tx *Tx) error { return insert(live, tx, 4) }); err != nil {
+	if err := st.InTx(live, func(tx *Tx) error { return insertAudit(live, tx, 4) }); err != nil {
 		t.Fatal(err)
 	}
 }

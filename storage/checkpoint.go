@@ -12,10 +12,11 @@ import (
 )
 
 // checkpointEvery is how often, at most, the checkpointer copies SQLite's WAL into
-// the database file while transactions commit. The stages write about 3,000 WAL
-// frames a second under load, so this is about the 8,192 frames SQLite's own
-// automatic checkpoint was set to wait for: a page that changes in many commits
-// between two checkpoints is copied once.
+// the database file while transactions commit. Under load the stages write about
+// 50 MB of WAL a second (12,000 frames of 4 KiB), so this is a few times the
+// 8,192 frames SQLite's own automatic checkpoint was set to wait for: a page that
+// changes in many commits between two checkpoints is copied once. (5 s ran no
+// faster in a 30,000-claim demo.)
 const checkpointEvery = 2 * time.Second
 
 // checkpointer copies SQLite's write-ahead log back into the database file on a
@@ -32,7 +33,8 @@ type checkpointer struct {
 	kick   chan struct{}
 	cancel context.CancelFunc
 	done   chan struct{}
-	runs   atomic.Int64 // checkpoints run
+	begun  atomic.Int64 // checkpoints begun
+	runs   atomic.Int64 // checkpoints run to the end
 	frames atomic.Int64 // the last one's frames in the log
 	copied atomic.Int64 // and of them copied into the database file
 	once   sync.Once
@@ -90,6 +92,7 @@ func (c *checkpointer) run(ctx context.Context) {
 
 // checkpoint runs one PASSIVE checkpoint.
 func (c *checkpointer) checkpoint(ctx context.Context) error {
+	c.begun.Add(1)
 	var busy, frames, copied int64
 	if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
 		return fmt.Errorf("PASSIVE checkpoint: %w", err)

@@ -33,16 +33,22 @@ func TestCheckpointerCopiesTheLog(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A signal after the last commit: a run starts after it.
-	ran := st.ckpt.runs.Load()
+	// A signal after the last commit: a checkpoint begins after it. Wait for one
+	// that began after the commits, then for it to end.
+	begun := st.ckpt.begun.Load()
 	st.ckpt.committed()
 	deadline := time.Now().Add(30 * time.Second)
-	for st.ckpt.runs.Load() == ran {
-		if time.Now().After(deadline) {
-			t.Fatal("no checkpoint ran within 30 s of the commits")
+	wait := func(what string, done func() bool) {
+		for !done() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s within 30 s of the commits", what)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
+	wait("no checkpoint began", func() bool { return st.ckpt.begun.Load() > begun })
+	last := st.ckpt.begun.Load()
+	wait("the checkpoint did not end", func() bool { return st.ckpt.runs.Load() >= last })
 	if frames, copied := st.ckpt.frames.Load(), st.ckpt.copied.Load(); frames == 0 || copied != frames {
 		t.Errorf("the checkpoint found %d frames in the log and copied %d; want all copied", frames, copied)
 	}

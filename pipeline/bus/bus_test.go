@@ -453,6 +453,60 @@ func TestConsumeRetryDelayHoldsUnderBackOff(t *testing.T) {
 	}
 }
 
+// A retry held back for its delay goes back to the server when its consumer
+// stops, so that another takes it at once, not when the back-off step ends.
+func TestConsumeStopSendsHeldRetries(t *testing.T) {
+	t.Parallel()
+	cfg := fastConfig(embedded(t))
+	cfg.AckWait = time.Second
+	cfg.BackOff = []time.Duration{time.Second, 30 * time.Second}
+	cfg.MaxDeliver = 5
+	b := connect(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := b.PublishWork(ctx, Remit, []byte("x"), "p1"); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu     sync.Mutex
+		times  []time.Time
+		second = make(chan struct{})
+	)
+	h := HandlerFunc(func(ctx context.Context, m Message) error {
+		mu.Lock()
+		defer mu.Unlock()
+		times = append(times, time.Now())
+		if m.Delivery == 2 {
+			close(second)
+		}
+		if m.Delivery < 3 {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	// The second delivery's retry (4 s) is shorter than the step's surplus (29 s):
+	// it is held back as a plain nak.
+	first := consumeInBackground(t, b, Remit, h, WithRetryDelay(2*time.Second, 4*time.Second))
+	select {
+	case <-second:
+	case <-ctx.Done():
+		t.Fatal("no second delivery")
+	}
+	time.Sleep(100 * time.Millisecond) // let the handler's answer be sent
+	if err := first(); err != nil {
+		t.Fatal(err)
+	}
+	consumeInBackground(t, b, Remit, h)
+	eventually(t, 30*time.Second, "the third delivery acked", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(times) == 3 && streamMsgs(t, b, b.topo.WorkStream()) == 0
+	})
+	if gap := times[2].Sub(times[1]); gap > 2*time.Second {
+		t.Errorf("the third delivery came %v after the second; the stopped consumer should have handed it back at once", gap)
+	}
+}
+
 func TestNakSurplus(t *testing.T) {
 	t.Parallel()
 	w := worker{ackWait: 30 * time.Second, backOff: []time.Duration{30 * time.Second, time.Minute, 5 * time.Minute}}

@@ -257,6 +257,9 @@ func (b *Bus) Consume(ctx context.Context, s Stage, h Handler, opts ...ConsumeOp
 	}
 	close(work)
 	wg.Wait()
+	// Retries still waiting for their delay go back now, for another consumer to
+	// take at once, rather than when the server's back-off step ends.
+	w.retries.flush()
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := flush(fctx, b.nc); err != nil && runErr == nil && !b.nc.IsClosed() {
@@ -290,6 +293,54 @@ type worker struct {
 	progress   time.Duration
 	ackWait    time.Duration   // the consumer's, as the server holds it
 	backOff    []time.Duration // the consumer's redelivery schedule, if any
+	retries    pendingNaks     // plain naks waiting for their retry delay
+}
+
+// pendingNaks are the plain naks retryAfter holds back for their delay.
+type pendingNaks struct {
+	mu      sync.Mutex
+	timers  map[*time.Timer]jetstream.Msg
+	flushed bool
+}
+
+// after sends a plain nak for m once d has passed, unless flush sends it first.
+func (p *pendingNaks) after(d time.Duration, m jetstream.Msg, failed func(error)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.flushed {
+		if err := m.Nak(); err != nil {
+			failed(err)
+		}
+		return
+	}
+	if p.timers == nil {
+		p.timers = map[*time.Timer]jetstream.Msg{}
+	}
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
+		p.mu.Lock()
+		_, mine := p.timers[t]
+		delete(p.timers, t)
+		p.mu.Unlock()
+		if mine {
+			if err := m.Nak(); err != nil {
+				failed(err)
+			}
+		}
+	})
+	p.timers[t] = m
+}
+
+// flush sends every nak still waiting now; later ones go at once.
+func (p *pendingNaks) flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.flushed = true
+	for t, m := range p.timers {
+		t.Stop()
+		_ = m.Nak()
+	}
+	p.timers = nil
 }
 
 func (w *worker) handle(ctx context.Context, m jetstream.Msg) {
@@ -354,8 +405,8 @@ func (w *worker) handle(ctx context.Context, m jetstream.Msg) {
 // 1 s retry after its second delivery waited 31 s, and after its third 4 min 32 s.
 // So the delay sent is shortened by that surplus; when the surplus is d or more,
 // a plain nak (redelivered at once) is sent d from now instead. Meanwhile the
-// message stays pending, and the server redelivers it on its own at the step's
-// end (later than d) if this process stops first.
+// message stays pending: when Consume stops, the nak goes at once, and if the
+// process dies, the server redelivers the message on its own at the step's end.
 func (w *worker) retryAfter(m jetstream.Msg, msg Message, d time.Duration) {
 	if send := d - w.nakSurplus(msg.Delivery); send > 0 {
 		if err := m.NakWithDelay(send); err != nil {
@@ -363,10 +414,8 @@ func (w *worker) retryAfter(m jetstream.Msg, msg Message, d time.Duration) {
 		}
 		return
 	}
-	time.AfterFunc(d, func() {
-		if err := m.Nak(); err != nil {
-			w.log.Warn("nacking", "seq", msg.Sequence, "id", msg.ID, "err", err)
-		}
+	w.retries.after(d, m, func(err error) {
+		w.log.Warn("nacking", "seq", msg.Sequence, "id", msg.ID, "err", err)
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -407,40 +408,71 @@ func TestConsumeDeadLetterFailureKeepsMessage(t *testing.T) {
 	}
 }
 
+// retryBus connects a bus whose consumers wait AckWait 1 s, then the back-off
+// steps, and publishes one message to Remit.
+func retryBus(t *testing.T, maxDeliver int, backOff ...time.Duration) *Bus {
+	t.Helper()
+	cfg := fastConfig(embedded(t))
+	cfg.AckWait = time.Second
+	cfg.BackOff = backOff
+	cfg.MaxDeliver = maxDeliver
+	b := connect(t, cfg)
+	if _, err := b.PublishWork(context.Background(), Remit, []byte("x"), "p1"); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// deliveries is a handler that notes when each delivery came and fails those
+// before okAt; second is closed at the second delivery.
+type deliveries struct {
+	okAt   uint64
+	mu     sync.Mutex
+	at     []time.Time
+	second chan struct{}
+}
+
+func newDeliveries(okAt uint64) *deliveries {
+	return &deliveries{okAt: okAt, second: make(chan struct{})}
+}
+
+func (d *deliveries) Handle(ctx context.Context, m Message) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.at = append(d.at, time.Now())
+	if m.Delivery == 2 {
+		close(d.second)
+	}
+	if m.Delivery < d.okAt {
+		return errors.New("not yet")
+	}
+	return nil
+}
+
+// acked waits until the handler has seen okAt deliveries and the message has
+// left the stream, and returns when each delivery came.
+func (d *deliveries) acked(t *testing.T, b *Bus, timeout time.Duration) []time.Time {
+	t.Helper()
+	eventually(t, timeout, fmt.Sprintf("delivery %d acked", d.okAt), func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return uint64(len(d.at)) == d.okAt && streamMsgs(t, b, b.topo.WorkStream()) == 0
+	})
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.at)
+}
+
 // A failed handler's message comes back after the stage's retry delay on every
 // delivery, not after the consumer's longer back-off step: JetStream adds the
 // step less AckWait to a delayed nak, which made the demo's second retry of an
 // early 999 wait 31 s instead of 2.
 func TestConsumeRetryDelayHoldsUnderBackOff(t *testing.T) {
 	t.Parallel()
-	cfg := fastConfig(embedded(t))
-	cfg.AckWait = time.Second
-	cfg.BackOff = []time.Duration{time.Second, 20 * time.Second, 40 * time.Second}
-	cfg.MaxDeliver = 6
-	b := connect(t, cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if _, err := b.PublishWork(ctx, Remit, []byte("x"), "p1"); err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		times []time.Time
-	)
-	stop := consumeInBackground(t, b, Remit, HandlerFunc(func(ctx context.Context, m Message) error {
-		mu.Lock()
-		defer mu.Unlock()
-		times = append(times, time.Now())
-		if m.Delivery < 4 {
-			return errors.New("not yet")
-		}
-		return nil
-	}), WithRetryDelay(50*time.Millisecond, 100*time.Millisecond))
-	eventually(t, 50*time.Second, "the fourth delivery acked", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(times) == 4 && streamMsgs(t, b, b.topo.WorkStream()) == 0
-	})
+	b := retryBus(t, 6, time.Second, 20*time.Second, 40*time.Second)
+	d := newDeliveries(4)
+	stop := consumeInBackground(t, b, Remit, d, WithRetryDelay(50*time.Millisecond, 100*time.Millisecond))
+	times := d.acked(t, b, 50*time.Second)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -457,51 +489,22 @@ func TestConsumeRetryDelayHoldsUnderBackOff(t *testing.T) {
 // stops, so that another takes it at once, not when the back-off step ends.
 func TestConsumeStopSendsHeldRetries(t *testing.T) {
 	t.Parallel()
-	cfg := fastConfig(embedded(t))
-	cfg.AckWait = time.Second
-	cfg.BackOff = []time.Duration{time.Second, 30 * time.Second}
-	cfg.MaxDeliver = 5
-	b := connect(t, cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if _, err := b.PublishWork(ctx, Remit, []byte("x"), "p1"); err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu     sync.Mutex
-		times  []time.Time
-		second = make(chan struct{})
-	)
-	h := HandlerFunc(func(ctx context.Context, m Message) error {
-		mu.Lock()
-		defer mu.Unlock()
-		times = append(times, time.Now())
-		if m.Delivery == 2 {
-			close(second)
-		}
-		if m.Delivery < 3 {
-			return errors.New("not yet")
-		}
-		return nil
-	})
+	b := retryBus(t, 5, time.Second, 30*time.Second)
+	d := newDeliveries(3)
 	// The second delivery's retry (4 s) is shorter than the step's surplus (29 s):
 	// it is held back as a plain nak.
-	first := consumeInBackground(t, b, Remit, h, WithRetryDelay(2*time.Second, 4*time.Second))
+	first := consumeInBackground(t, b, Remit, d, WithRetryDelay(2*time.Second, 4*time.Second))
 	select {
-	case <-second:
-	case <-ctx.Done():
+	case <-d.second:
+	case <-time.After(60 * time.Second):
 		t.Fatal("no second delivery")
 	}
 	time.Sleep(100 * time.Millisecond) // let the handler's answer be sent
 	if err := first(); err != nil {
 		t.Fatal(err)
 	}
-	consumeInBackground(t, b, Remit, h)
-	eventually(t, 30*time.Second, "the third delivery acked", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(times) == 3 && streamMsgs(t, b, b.topo.WorkStream()) == 0
-	})
+	consumeInBackground(t, b, Remit, d)
+	times := d.acked(t, b, 30*time.Second)
 	if gap := times[2].Sub(times[1]); gap > 2*time.Second {
 		t.Errorf("the third delivery came %v after the second; the stopped consumer should have handed it back at once", gap)
 	}

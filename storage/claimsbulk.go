@@ -360,8 +360,7 @@ func (c *Conn) ClaimPaymentsOf(ctx context.Context, ids []int64, services bool) 
 func (c *Conn) PaymentOriginsOf(ctx context.Context, ids []int64) (map[int64][]PaymentOrigin, error) {
 	out := make(map[int64][]PaymentOrigin, len(ids))
 	err := inKeysQuery(c, ids, func(where string, args []any) error {
-		rows, err := c.query(ctx, `SELECT cp.claim_id, cp.id, r.id, r.payer_id, r.payment_date, r.production_date
-			FROM claim_payments cp JOIN remittances r ON r.id = cp.remittance_id
+		rows, err := c.query(ctx, `SELECT cp.claim_id, cp.id, r.id, `+paymentOriginColumns+paymentOriginFrom+`
 			WHERE cp.claim_id`+where+` ORDER BY cp.id`, args...)
 		if err != nil {
 			return err
@@ -370,7 +369,7 @@ func (c *Conn) PaymentOriginsOf(ctx context.Context, ids []int64) (map[int64][]P
 		for rows.Next() {
 			var claim int64
 			var o PaymentOrigin
-			if err := rows.Scan(&claim, &o.PaymentID, &o.RemittanceID, idDest{&o.PayerID}, dateDest{&o.PaymentDate}, dateDest{&o.ProductionDate}); err != nil {
+			if err := rows.Scan(append([]any{&claim, &o.PaymentID, &o.RemittanceID}, originDest(&o)...)...); err != nil {
 				return err
 			}
 			out[claim] = append(out[claim], o)

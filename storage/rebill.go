@@ -301,22 +301,20 @@ type PaymentOrigin struct {
 // PaymentOrigins returns the origin of every payment of a claim, oldest first (in the
 // order of ClaimPayments).
 func (c *Conn) PaymentOrigins(ctx context.Context, claimID int64) ([]PaymentOrigin, error) {
-	rows, err := c.query(ctx, `SELECT cp.id, r.id, r.payer_id, r.payment_date, r.production_date
-		FROM claim_payments cp JOIN remittances r ON r.id = cp.remittance_id
-		WHERE cp.claim_id = ? ORDER BY cp.id`, claimID)
-	if err != nil {
-		return nil, fmt.Errorf("reading payment origins of claim %d: %w", claimID, err)
-	}
-	defer rows.Close()
-	var list []PaymentOrigin
-	for rows.Next() {
-		var o PaymentOrigin
-		if err := rows.Scan(&o.PaymentID, &o.RemittanceID, idDest{&o.PayerID}, dateDest{&o.PaymentDate}, dateDest{&o.ProductionDate}); err != nil {
-			return nil, fmt.Errorf("reading payment origins of claim %d: %w", claimID, err)
-		}
-		list = append(list, o)
-	}
-	return list, rows.Err()
+	by, err := c.PaymentOriginsOf(ctx, []int64{claimID})
+	return by[claimID], err
+}
+
+// paymentOriginFrom joins claims' payments (cp) to the remittances (r) they came
+// in; paymentOriginColumns are the remittance's part of a PaymentOrigin, scanned
+// into originDest.
+const (
+	paymentOriginFrom    = ` FROM claim_payments cp JOIN remittances r ON r.id = cp.remittance_id`
+	paymentOriginColumns = `r.payer_id, r.payment_date, r.production_date`
+)
+
+func originDest(o *PaymentOrigin) []any {
+	return []any{idDest{&o.PayerID}, dateDest{&o.PaymentDate}, dateDest{&o.ProductionDate}}
 }
 
 // LockClaim returns the claim's state and, on a Tx, locks the claim's row until the

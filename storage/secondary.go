@@ -487,8 +487,7 @@ func (c *Conn) ClaimPaymentsAndOriginsOf(ctx context.Context, ids, services []in
 	pays := make(map[int64][]ClaimPayment, len(ids))
 	origins := make(map[int64][]PaymentOrigin, len(ids))
 	err := inKeysQuery(c, ids, func(where string, args []any) error {
-		rows, err := c.query(ctx, `SELECT `+claimPaymentSelectCP+`, r.payer_id, r.payment_date, r.production_date
-			FROM claim_payments cp JOIN remittances r ON r.id = cp.remittance_id
+		rows, err := c.query(ctx, `SELECT `+claimPaymentSelectCP+`, `+paymentOriginColumns+paymentOriginFrom+`
 			WHERE cp.claim_id`+where+` ORDER BY cp.id`, args...)
 		if err != nil {
 			return err
@@ -497,7 +496,7 @@ func (c *Conn) ClaimPaymentsAndOriginsOf(ctx context.Context, ids, services []in
 		for rows.Next() {
 			var cp ClaimPayment
 			var o PaymentOrigin
-			if err := rows.Scan(append(claimPaymentDest(&cp), idDest{&o.PayerID}, dateDest{&o.PaymentDate}, dateDest{&o.ProductionDate})...); err != nil {
+			if err := rows.Scan(append(claimPaymentDest(&cp), originDest(&o)...)...); err != nil {
 				return err
 			}
 			o.PaymentID, o.RemittanceID = cp.ID, cp.RemittanceID

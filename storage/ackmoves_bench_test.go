@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimflow/claimflow/fixtures"
 	"github.com/claimflow/claimflow/internal/cputime"
 	"github.com/claimflow/claimflow/storage"
 )
@@ -23,24 +22,7 @@ import (
 func BenchmarkAckMoves(b *testing.B) {
 	const total, file = 20000, 5000
 	ctx := context.Background()
-	st, err := storage.Open(ctx, sqliteDatabase(b), storage.MigrateOnOpen())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close(ctx)
-	gen, err := fixtures.NewClaimGenerator(fixtures.ClaimOptions{Seed: 1, Claims: total})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ncs := make([]storage.NewClaim, total)
-	for i, cl := range gen.Chunk(nil, 0, total) {
-		cl.Normalize()
-		ncs[i] = storage.NewClaim{Claim: cl, State: storage.StateValidated}
-	}
-	ids, err := st.InsertClaims(ctx, ncs, storage.Event{Cause: storage.CauseSystem})
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, ids := validatedClaims(b, total)
 	move := func(part []int64, to storage.ClaimState, cause storage.Cause, detail func(i int) any, icn func(i int) string) {
 		moves := make([]storage.ClaimMove, len(part))
 		for i, id := range part {

@@ -20,24 +20,7 @@ func BenchmarkMoveClaims(b *testing.B) {
 	for _, how := range []string{"TransitionClaims", "TransitionClaim"} {
 		b.Run(how, func(b *testing.B) {
 			ctx := context.Background()
-			st, err := storage.Open(ctx, sqliteDatabase(b), storage.MigrateOnOpen())
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close(ctx)
-			gen, err := fixtures.NewClaimGenerator(fixtures.ClaimOptions{Seed: 1, Claims: total})
-			if err != nil {
-				b.Fatal(err)
-			}
-			ncs := make([]storage.NewClaim, total)
-			for i, cl := range gen.Chunk(nil, 0, total) { // the demo's claims: about 2 KB of JSON each
-				cl.Normalize()
-				ncs[i] = storage.NewClaim{Claim: cl, State: storage.StateValidated}
-			}
-			ids, err := st.InsertClaims(ctx, ncs, storage.Event{Cause: storage.CauseSystem})
-			if err != nil {
-				b.Fatal(err)
-			}
+			st, ids := validatedClaims(b, total)
 			ev := storage.Event{Cause: storage.CauseSystem, Actor: "bench"}
 			b.ResetTimer()
 			cpu0 := cputime.Process()
@@ -67,4 +50,31 @@ func BenchmarkMoveClaims(b *testing.B) {
 			b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(b.N*file), "cpu-µs/move")
 		})
 	}
+}
+
+// validatedClaims opens a new SQLite store holding n of the demo's generated
+// claims (about 2 KB of JSON each), validated, and returns it with their ids; the
+// store closes when the benchmark ends.
+func validatedClaims(b *testing.B, n int) (*storage.Store, []int64) {
+	b.Helper()
+	ctx := context.Background()
+	st, err := storage.Open(ctx, sqliteDatabase(b), storage.MigrateOnOpen())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close(ctx) })
+	gen, err := fixtures.NewClaimGenerator(fixtures.ClaimOptions{Seed: 1, Claims: n})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ncs := make([]storage.NewClaim, n)
+	for i, cl := range gen.Chunk(nil, 0, n) {
+		cl.Normalize()
+		ncs[i] = storage.NewClaim{Claim: cl, State: storage.StateValidated}
+	}
+	ids, err := st.InsertClaims(ctx, ncs, storage.Event{Cause: storage.CauseSystem})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st, ids
 }

@@ -134,42 +134,6 @@ func TestTransitionClaimsOnceEachLikeOneByOne(t *testing.T) {
 		if len(skipped) != wantSkipped || wantSkipped == 0 {
 			t.Fatalf("skipped %d moves, one by one %d", len(skipped), wantSkipped)
 		}
-		for i := range n {
-			a, err := st.Claim(ctx, bulk[i])
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := st.Claim(ctx, single[i])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if a.State != b.State || a.PayerClaimNumber != b.PayerClaimNumber {
-				t.Fatalf("claim %d: %s %q, one by one %s %q", i, a.State, a.PayerClaimNumber, b.State, b.PayerClaimNumber)
-			}
-			ha, err := st.ClaimHistory(ctx, bulk[i])
-			if err != nil {
-				t.Fatal(err)
-			}
-			hb, err := st.ClaimHistory(ctx, single[i])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(ha) != len(hb) {
-				t.Fatalf("claim %d: %d history rows, one by one %d", i, len(ha), len(hb))
-			}
-			for k := range ha {
-				var da, db any
-				if err := json.Unmarshal(ha[k].Detail, &da); err != nil {
-					t.Fatalf("claim %d, history %d: %v", i, k, err)
-				}
-				if err := json.Unmarshal(hb[k].Detail, &db); err != nil {
-					t.Fatal(err)
-				}
-				if ha[k].From != hb[k].From || ha[k].To != hb[k].To || ha[k].Cause != hb[k].Cause || ha[k].Actor != hb[k].Actor ||
-					fmt.Sprint(da) != fmt.Sprint(db) {
-					t.Fatalf("claim %d, history %d:\n%+v %v\none by one:\n%+v %v", i, k, ha[k], da, hb[k], db)
-				}
-			}
-		}
+		sameAsOneByOne(t, st, bulk, single)
 	})
 }

@@ -110,57 +110,8 @@ func TestClaimReadsOfMany(t *testing.T) {
 // any.
 func testClaimReadsOfMany(t *testing.T, st *storage.Store) {
 	ctx := context.Background()
-	payer, err := st.UpsertPayer(ctx, storage.Payer{PayerID: "12345", Name: "PRIMARY PLAN"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	patient, err := st.UpsertPatient(ctx, storage.Patient{AccountNumber: "A1", Person: billing.Person{LastName: "DOE", FirstName: "PAT"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	day := billing.NewDate(2025, time.January, 20)
-	ev := storage.Event{Cause: storage.CauseSystem, Actor: "test"}
-	var ids []int64
-	for n, pcn := range []string{"M1", "M2", "M3"} {
-		c := billing.Claim{PatientControlNumber: pcn, PlaceOfService: "11", Diagnoses: []billing.Diagnosis{{Code: "J069"}},
-			Coverages: []billing.Coverage{{Payer: billing.Payer{Name: "PRIMARY PLAN", ID: "12345"}, MemberID: "M1", FilingIndicator: "CI"}},
-			Lines: []billing.Line{{Procedure: billing.Procedure{Code: "99213"}, Charge: 100_00, ServiceDates: billing.Period{From: day}},
-				{Procedure: billing.Procedure{Code: "87880"}, Charge: 50_00, ServiceDates: billing.Period{From: day}}}}
-		c.Normalize()
-		id, err := st.InsertClaim(ctx, storage.NewClaim{Claim: c, PatientID: patient, PayerID: payer, State: storage.StateValidated}, ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-		if n == 2 {
-			continue // M3: no payments, no entries
-		}
-		cl, err := st.Claim(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Two payments each, from two remittances, with a service per line.
-		for k := range 2 {
-			trace := pcn + "-T" + strconv.Itoa(k)
-			rid, _, err := st.InsertRemittance(ctx, storage.Remittance{PayerID: payer, PayerIdentifier: "112345", TraceNumber: trace,
-				TotalPaid: 80_00, PaymentDate: day.AddDays(k), ProductionDate: day, Header: json.RawMessage(`{}`)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cp := storage.ClaimPayment{RemittanceID: rid, ClaimID: id, Key: trace, PatientControlNumber: pcn, Status: "1", Charge: 150_00, Paid: 80_00,
-				Adjustments: []billing.Adjustment{{Group: "CO", Reason: "45", Amount: 10_00}}}
-			for _, l := range cl.StoredLines {
-				cp.Services = append(cp.Services, storage.ServicePayment{LineID: l.ID, ControlNumber: l.ControlNumber, ProcedureCode: l.ProcedureCode,
-					Charge: l.Charge, Paid: 40_00, Units: billing.Units(1), ServiceDate: day,
-					Adjustments: []billing.Adjustment{{Group: "PR", Reason: "2", Amount: billing.Money(n+1) * 5_00}}})
-			}
-			e := storage.Entry{PatientID: patient, ClaimID: id, LineID: cl.StoredLines[k].ID, PayerID: payer, Kind: storage.KindInsurancePayment,
-				Bucket: storage.BucketInsurance, Amount: -80_00, EffectiveOn: day, IdempotencyKey: trace + "/pay"}
-			if _, err := st.PostClaimPayments(ctx, []storage.PaymentPosting{{Payment: cp, Entries: []storage.Entry{e}}}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	// M1 and M2 two payments each, M3 none.
+	ids := paidClaims(t, st, []string{"M1", "M2", "M3"}, []int{1, 1, 1}, []int{2, 2, 0})
 	all := append(ids, ids[len(ids)-1]+1000) // and an id of no claim
 	pays, err := st.ClaimPaymentsOf(ctx, all, true)
 	if err != nil {
@@ -271,4 +222,65 @@ func testClaimReadsOfMany(t *testing.T, st *storage.Store) {
 			t.Errorf("claim %d coverages:\n%+v\nwant %+v", ids[i], h, want)
 		}
 	}
+}
+
+// paidClaims inserts one validated claim per pcn, with two lines (99213 for $100,
+// 87880 for $50) and, for the n-th, coverages[n] coverages (the primary plan, then
+// a second), and gives it payments[n] payments of $80, each from a remittance of
+// its own (paid a day apart), with a service per line and an insurance-payment
+// entry on the k-th line. It returns the claims' ids.
+func paidClaims(t *testing.T, st *storage.Store, pcns []string, coverages, payments []int) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	payer, err := st.UpsertPayer(ctx, storage.Payer{PayerID: "12345", Name: "PRIMARY PLAN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patient, err := st.UpsertPatient(ctx, storage.Patient{AccountNumber: "A1", Person: billing.Person{LastName: "DOE", FirstName: "PAT"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := billing.NewDate(2025, time.January, 20)
+	ev := storage.Event{Cause: storage.CauseSystem, Actor: "test"}
+	plans := []billing.Coverage{{Payer: billing.Payer{Name: "PRIMARY PLAN", ID: "12345"}, MemberID: "M1", FilingIndicator: "CI"},
+		{Payer: billing.Payer{Name: "SECOND PLAN", ID: "67890"}, MemberID: "M2", FilingIndicator: "CI"}}
+	var ids []int64
+	for n, pcn := range pcns {
+		c := billing.Claim{PatientControlNumber: pcn, PlaceOfService: "11", Diagnoses: []billing.Diagnosis{{Code: "J069"}},
+			Coverages: plans[:coverages[n]],
+			Lines: []billing.Line{{Procedure: billing.Procedure{Code: "99213"}, Charge: 100_00, ServiceDates: billing.Period{From: day}},
+				{Procedure: billing.Procedure{Code: "87880"}, Charge: 50_00, ServiceDates: billing.Period{From: day}}}}
+		c.Normalize()
+		id, err := st.InsertClaim(ctx, storage.NewClaim{Claim: c, PatientID: patient, PayerID: payer, State: storage.StateValidated}, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		cl, err := st.Claim(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range payments[n] {
+			trace := pcn + "-T" + strconv.Itoa(k)
+			rid, _, err := st.InsertRemittance(ctx, storage.Remittance{PayerID: payer, PayerIdentifier: "112345", TraceNumber: trace,
+				TotalPaid: 80_00, PaymentDate: day.AddDays(k), ProductionDate: day, Header: json.RawMessage(`{}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp := storage.ClaimPayment{RemittanceID: rid, ClaimID: id, Key: trace, PatientControlNumber: pcn, Status: "1", Charge: 150_00,
+				Paid: 80_00, PayerClaimNumber: "ICN" + trace, RemarkCodes: []string{"N1"},
+				Adjustments: []billing.Adjustment{{Group: "CO", Reason: "45", Amount: 10_00}}}
+			for _, l := range cl.StoredLines {
+				cp.Services = append(cp.Services, storage.ServicePayment{LineID: l.ID, ControlNumber: l.ControlNumber, ProcedureCode: l.ProcedureCode,
+					Modifiers: []string{"25"}, Charge: l.Charge, Paid: 40_00, Units: billing.Units(1), ServiceDate: day,
+					Adjustments: []billing.Adjustment{{Group: "PR", Reason: "2", Amount: billing.Money(n+1) * 5_00}}})
+			}
+			e := storage.Entry{PatientID: patient, ClaimID: id, LineID: cl.StoredLines[k].ID, PayerID: payer, Kind: storage.KindInsurancePayment,
+				Bucket: storage.BucketInsurance, Amount: -80_00, EffectiveOn: day, IdempotencyKey: trace + "/pay"}
+			if _, err := st.PostClaimPayments(ctx, []storage.PaymentPosting{{Payment: cp, Entries: []storage.Entry{e}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return ids
 }

@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"testing"
-	"time"
 
-	"github.com/claimflow/claimflow/billing"
 	"github.com/claimflow/claimflow/internal/testenv"
 	"github.com/claimflow/claimflow/storage"
 )
@@ -25,56 +22,8 @@ func TestSecondaryReadsCombined(t *testing.T) {
 // transaction (where they lock the claims) are the same.
 func testSecondaryReadsCombined(t *testing.T, st *storage.Store) {
 	ctx := context.Background()
-	payer, err := st.UpsertPayer(ctx, storage.Payer{PayerID: "12345", Name: "PRIMARY PLAN"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	patient, err := st.UpsertPatient(ctx, storage.Patient{AccountNumber: "A1", Person: billing.Person{LastName: "DOE", FirstName: "PAT"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	day := billing.NewDate(2025, time.January, 20)
-	ev := storage.Event{Cause: storage.CauseSystem, Actor: "test"}
-	var ids []int64
-	for n, pcn := range []string{"C1", "C2", "C3"} {
-		c := billing.Claim{PatientControlNumber: pcn, PlaceOfService: "11", Diagnoses: []billing.Diagnosis{{Code: "J069"}},
-			Coverages: []billing.Coverage{{Payer: billing.Payer{Name: "PRIMARY PLAN", ID: "12345"}, MemberID: "M1", FilingIndicator: "CI"},
-				{Payer: billing.Payer{Name: "SECOND PLAN", ID: "67890"}, MemberID: "M2", FilingIndicator: "CI"}}[:1+n%2],
-			Lines: []billing.Line{{Procedure: billing.Procedure{Code: "99213"}, Charge: 100_00, ServiceDates: billing.Period{From: day}},
-				{Procedure: billing.Procedure{Code: "87880"}, Charge: 50_00, ServiceDates: billing.Period{From: day}}}}
-		c.Normalize()
-		id, err := st.InsertClaim(ctx, storage.NewClaim{Claim: c, PatientID: patient, PayerID: payer, State: storage.StateValidated}, ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-		cl, err := st.Claim(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// C1 two payments, C2 one, C3 none; each with a service per line.
-		for k := range 2 - n {
-			trace := pcn + "-T" + strconv.Itoa(k)
-			rid, _, err := st.InsertRemittance(ctx, storage.Remittance{PayerID: payer, PayerIdentifier: "112345", TraceNumber: trace,
-				TotalPaid: 80_00, PaymentDate: day.AddDays(k), ProductionDate: day, Header: json.RawMessage(`{}`)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cp := storage.ClaimPayment{RemittanceID: rid, ClaimID: id, Key: trace, PatientControlNumber: pcn, Status: "1", Charge: 150_00,
-				Paid: 80_00, PayerClaimNumber: "ICN" + trace, RemarkCodes: []string{"N1"},
-				Adjustments: []billing.Adjustment{{Group: "CO", Reason: "45", Amount: 10_00}}}
-			for _, l := range cl.StoredLines {
-				cp.Services = append(cp.Services, storage.ServicePayment{LineID: l.ID, ControlNumber: l.ControlNumber, ProcedureCode: l.ProcedureCode,
-					Modifiers: []string{"25"}, Charge: l.Charge, Paid: 40_00, Units: billing.Units(1), ServiceDate: day,
-					Adjustments: []billing.Adjustment{{Group: "PR", Reason: "2", Amount: billing.Money(n+1) * 5_00}}})
-			}
-			e := storage.Entry{PatientID: patient, ClaimID: id, LineID: cl.StoredLines[k].ID, PayerID: payer, Kind: storage.KindInsurancePayment,
-				Bucket: storage.BucketInsurance, Amount: -80_00, EffectiveOn: day, IdempotencyKey: trace + "/pay"}
-			if _, err := st.PostClaimPayments(ctx, []storage.PaymentPosting{{Payment: cp, Entries: []storage.Entry{e}}}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	// C1 two payments, C2 one, C3 none; C2 has a second coverage.
+	ids := paidClaims(t, st, []string{"C1", "C2", "C3"}, []int{1, 2, 1}, []int{2, 1, 0})
 	all := append(ids, ids[len(ids)-1]+1000) // and an id of no claim
 	same := func(what string, got, want any) {
 		t.Helper()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/claimflow/claimflow/billing"
 	"github.com/claimflow/claimflow/internal/testenv"
 	"github.com/claimflow/claimflow/storage"
 )
@@ -25,16 +24,7 @@ func TestTransitionClaimsOnceEachLikeOneByOne(t *testing.T) {
 		if st.Driver() == storage.Postgres {
 			n = 300
 		}
-		ncs := make([]storage.NewClaim, 2*n)
-		for i := range ncs {
-			pcn := fmt.Sprintf("O%05d", i)
-			ncs[i] = storage.NewClaim{State: storage.StateValidated, Claim: billing.Claim{PatientControlNumber: pcn,
-				Lines: []billing.Line{{ControlNumber: pcn + "-1", Procedure: billing.Procedure{Code: "99213"}, Charge: 100}}}}
-		}
-		ids, err := st.InsertClaims(ctx, ncs, storage.Event{Cause: storage.CauseSystem})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ids := twinClaims(t, st, "O", n)
 		// Claims in different states first: validated, batched, transmitted and
 		// syntax-accepted with a payer claim number, by i%4, for each claim and
 		// its twin.

@@ -23,16 +23,7 @@ func TestTransitionClaimsLikeOneByOne(t *testing.T) {
 		if st.Driver() == storage.Postgres {
 			n = 500 // a round trip a statement
 		}
-		ncs := make([]storage.NewClaim, 2*n)
-		for i := range ncs {
-			pcn := fmt.Sprintf("M%05d", i)
-			ncs[i] = storage.NewClaim{State: storage.StateValidated, Claim: billing.Claim{PatientControlNumber: pcn,
-				Lines: []billing.Line{{ControlNumber: pcn + "-1", Procedure: billing.Procedure{Code: "99213"}, Charge: 100}}}}
-		}
-		ids, err := st.InsertClaims(ctx, ncs, storage.Event{Cause: storage.CauseSystem})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ids := twinClaims(t, st, "M", n)
 		bulk, single := ids[:n], ids[n:]
 		odd := "quote \" back slash \\ new line \n tab \t nul-free <&> é 請求 \u2028"
 		ev := storage.Event{Cause: storage.Cause277CAPayer, Actor: `file "7" \ x`}
@@ -183,4 +174,22 @@ func sameAsOneByOne(t *testing.T, st *storage.Store, bulk, single []int64) {
 			}
 		}
 	}
+}
+
+// twinClaims inserts 2n validated claims of one line each, their PCNs the prefix
+// and a number, and returns their ids: the first n to move in bulk, the other n
+// their twins to move one by one.
+func twinClaims(t *testing.T, st *storage.Store, prefix string, n int) []int64 {
+	t.Helper()
+	ncs := make([]storage.NewClaim, 2*n)
+	for i := range ncs {
+		pcn := fmt.Sprintf("%s%05d", prefix, i)
+		ncs[i] = storage.NewClaim{State: storage.StateValidated, Claim: billing.Claim{PatientControlNumber: pcn,
+			Lines: []billing.Line{{ControlNumber: pcn + "-1", Procedure: billing.Procedure{Code: "99213"}, Charge: 100}}}}
+	}
+	ids, err := st.InsertClaims(t.Context(), ncs, storage.Event{Cause: storage.CauseSystem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }

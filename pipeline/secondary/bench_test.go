@@ -32,15 +32,9 @@ func benchmarkHandle(b *testing.B, st *storage.Store) {
 	s := newStage(b, st)
 	ids := make([]int64, b.N)
 	for i := range ids {
-		c := w.claim(fmt.Sprintf("B%07d", i), 2)
-		w.adjudicate(c, decision{payer: primaryPlan, status: "1", paid: 120_00, icn: "ICN1", date: adjudicated,
-			lineAdj: []billing.Adjustment{adj("CO", "45", 50_00), adj("PR", "2", 30_00)}}, storage.StatePartiallyPaid)
-		ids[i] = c.ID
+		ids[i] = w.partlyPaid(fmt.Sprintf("B%07d", i), 2)
 	}
-	data, err := json.Marshal(pipeline.ClaimWork{ClaimIDs: ids})
-	if err != nil {
-		b.Fatal(err)
-	}
+	data := claimWork(b, ids)
 	b.ResetTimer()
 	if err := s.Handle(context.Background(), bus.Message{Stage: bus.Secondary, ID: "1", Data: data}); err != nil {
 		b.Fatal(err)
@@ -83,18 +77,12 @@ func benchmarkHandleMix(b *testing.B, url string) {
 			if i%5 == 0 {
 				ncov = 2
 			}
-			c := w.claim(fmt.Sprintf("M%03d%05d", round, i), ncov)
-			w.adjudicate(c, decision{payer: primaryPlan, status: "1", paid: 120_00, icn: "ICN1", date: adjudicated,
-				lineAdj: []billing.Adjustment{adj("CO", "45", 50_00), adj("PR", "2", 30_00)}}, storage.StatePartiallyPaid)
-			ids[i] = c.ID
+			ids[i] = w.partlyPaid(fmt.Sprintf("M%03d%05d", round, i), ncov)
 		}
-		data, err := json.Marshal(pipeline.ClaimWork{ClaimIDs: ids})
-		if err != nil {
-			b.Fatal(err)
-		}
+		data := claimWork(b, ids)
 		meter := cputime.Start(ctx, st.DB(), app)
 		b.StartTimer()
-		err = s.Handle(ctx, bus.Message{Stage: bus.Secondary, ID: strconv.Itoa(round), Data: data})
+		err := s.Handle(ctx, bus.Message{Stage: bus.Secondary, ID: strconv.Itoa(round), Data: data})
 		b.StopTimer()
 		c, sv := meter.Stop(ctx)
 		client, server, claims = client+c, server+sv, claims+n
@@ -113,4 +101,22 @@ func benchmarkHandleMix(b *testing.B, url string) {
 	if server > 0 {
 		b.ReportMetric(float64(server.Microseconds())/float64(claims), "server-µs/claim")
 	}
+}
+
+// partlyPaid adds a claim with ncov coverages that the primary paid $120 of, with
+// $50 written off and $30 left to the patient, and returns its id.
+func (w *world) partlyPaid(pcn string, ncov int) int64 {
+	c := w.claim(pcn, ncov)
+	w.adjudicate(c, decision{payer: primaryPlan, status: "1", paid: 120_00, icn: "ICN1", date: adjudicated,
+		lineAdj: []billing.Adjustment{adj("CO", "45", 50_00), adj("PR", "2", 30_00)}}, storage.StatePartiallyPaid)
+	return c.ID
+}
+
+// claimWork is the secondary stage's message for the claims.
+func claimWork(b *testing.B, ids []int64) []byte {
+	data, err := json.Marshal(pipeline.ClaimWork{ClaimIDs: ids})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
 }

@@ -538,10 +538,14 @@ func (w *Conn) writeRowSet(ctx context.Context, rs *rowSet) (int64, error) {
 		case k < per:
 			res, err = w.tx.ExecContext(ctx, insert(k), args...)
 		case full == nil:
-			if full, err = w.tx.PrepareContext(ctx, insert(per)); err != nil {
-				return written, err
+			if st := w.bulkStmt(ctx, insert(per)); st != nil {
+				full = st.Stmt
+			} else {
+				if full, err = w.tx.PrepareContext(ctx, insert(per)); err != nil {
+					return written, err
+				}
+				defer full.Close()
 			}
-			defer full.Close()
 			fallthrough
 		default:
 			res, err = full.ExecContext(ctx, args...)

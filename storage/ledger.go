@@ -279,8 +279,15 @@ func (w *Conn) postMany(ctx context.Context, entries []Entry, now time.Time, out
 		for _, i := range chunk {
 			args = append(args, entries[i].args(now)...)
 		}
-		res, err := w.query(ctx, "INSERT INTO ledger_entries ("+entryInsertColumnList+") VALUES "+
-			strings.Repeat(row+", ", len(chunk)-1)+row+" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key", args...)
+		q := w.st.d.rebind("INSERT INTO ledger_entries (" + entryInsertColumnList + ") VALUES " +
+			strings.Repeat(row+", ", len(chunk)-1) + row + " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key")
+		var res *sql.Rows
+		var err error
+		if st := w.fullChunkStmt(ctx, q, len(chunk) == per); st != nil {
+			res, err = st.QueryContext(ctx, args...)
+		} else {
+			res, err = w.query(ctx, q, args...)
+		}
 		if err != nil {
 			return fmt.Errorf("posting %d entries: %w", len(chunk), classify(err))
 		}

@@ -17,8 +17,9 @@ import (
 // pool has one connection), so a statement seen in a transaction for the first
 // time runs unprepared and is queued; the next transaction prepares the queued
 // ones before it begins. Statements with many parameters (bulk inserts, long IN
-// lists, whose text changes with their length) are never cached, and the cache
-// holds at most maxCachedStmts. PostgreSQL is left alone: lib/pq would pay a round
+// lists, whose text changes with their length) are not cached, except the full
+// chunks of the bulk inserts (bulkStmt), whose text is fixed; the cache holds at
+// most maxCachedStmts. PostgreSQL is left alone: lib/pq would pay a round
 // trip per statement and connection to prepare it.
 const (
 	maxCachedStmts  = 512
@@ -37,14 +38,15 @@ func cacheable(q string) bool {
 	return strings.Count(q, "?") <= maxCachedParams
 }
 
-// get returns q prepared, or nil after queueing it for the next transaction.
-func (s *stmtCache) get(q string) *sqlx.Stmt {
+// get returns q prepared, or nil after queueing it for the next transaction; a
+// statement with many parameters is queued only when bulk is set.
+func (s *stmtCache) get(q string, bulk bool) *sqlx.Stmt {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st, ok := s.stmts[q]; ok {
 		return st
 	}
-	if len(s.stmts)+len(s.pending) < maxCachedStmts && cacheable(q) {
+	if len(s.stmts)+len(s.pending) < maxCachedStmts && (bulk || cacheable(q)) {
 		if s.pending == nil {
 			s.pending = map[string]bool{}
 		}
@@ -106,14 +108,30 @@ func (s *stmtCache) close() {
 
 // txStmt returns q (already rebound) prepared and bound to c's transaction, or nil
 // when it is not cached (outside SQLite, or not prepared yet).
-func (c *Conn) txStmt(ctx context.Context, q string) *sqlx.Stmt {
+func (c *Conn) txStmt(ctx context.Context, q string) *sqlx.Stmt { return c.cachedStmt(ctx, q, false) }
+
+// bulkStmt is txStmt for a bulk statement of fixed text, whatever its parameters:
+// a multi-row INSERT of a full chunk, which SQLite would otherwise parse again in
+// every transaction (thousands of parameters; about 1 ms each time).
+func (c *Conn) bulkStmt(ctx context.Context, q string) *sqlx.Stmt { return c.cachedStmt(ctx, q, true) }
+
+// fullChunkStmt is bulkStmt(q) when full is set (q is a bulk statement's full
+// chunk), nil otherwise.
+func (c *Conn) fullChunkStmt(ctx context.Context, q string, full bool) *sqlx.Stmt {
+	if !full {
+		return nil
+	}
+	return c.bulkStmt(ctx, q)
+}
+
+func (c *Conn) cachedStmt(ctx context.Context, q string, bulk bool) *sqlx.Stmt {
 	if c.txStmts == nil {
 		return nil
 	}
 	if st, ok := c.txStmts[q]; ok {
 		return st
 	}
-	st := c.st.stmts.get(q)
+	st := c.st.stmts.get(q, bulk)
 	if st == nil {
 		return nil
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/claimflow/claimflow/internal/heapfloor"
 	"io"
 	"os"
 	"path/filepath"
@@ -88,6 +89,11 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 	if file, ok := out.(*os.File); ok {
 		terminal = connection.IsTerminal(file)
 	}
+	floor, err := heapfloor.FromEnv(heapfloor.Default)
+	if err != nil {
+		return err
+	}
+	defer heapfloor.Start(floor)()
 	stopProf, err := f.prof.start()
 	if err != nil {
 		return err

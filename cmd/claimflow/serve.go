@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"github.com/claimflow/claimflow/internal/heapfloor"
 	"io"
 	"log/slog"
 	"os"
@@ -166,6 +167,11 @@ func runProcess(cmd *cobra.Command, role string, f processFlags, stages []bus.St
 	migrate := f.migrate || (role == "serve" && cfg.Database.URL == "")
 
 	submitter := f.submitter.party(cmd.Flags(), cfg.Submitter)
+	floor, err := heapfloor.FromEnv(heapfloor.Default)
+	if err != nil {
+		return err
+	}
+	defer heapfloor.Start(floor)()
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := newProcessLogger(stderr, cfg.Log).With("role", role)

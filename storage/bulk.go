@@ -548,7 +548,7 @@ func (w *Conn) writeRowSet(ctx context.Context, rs *rowSet) (int64, error) {
 			}
 			fallthrough
 		default:
-			res, err = full.ExecContext(ctx, args...)
+			res, err = full.ExecContext(w.stmtContext(ctx), args...)
 		}
 		if err != nil {
 			return written, err

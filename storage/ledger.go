@@ -284,7 +284,7 @@ func (w *Conn) postMany(ctx context.Context, entries []Entry, now time.Time, out
 		var res *sql.Rows
 		var err error
 		if st := w.fullChunkStmt(ctx, q, len(chunk) == per); st != nil {
-			res, err = st.QueryContext(ctx, args...)
+			res, err = st.QueryContext(w.stmtContext(ctx), args...)
 		} else {
 			res, err = w.query(ctx, q, args...)
 		}

@@ -10,27 +10,24 @@ import (
 
 // SQLite parses every statement each time it runs unless it is prepared, and the
 // stages run the same few statements hundreds of thousands of times. The SQLite
-// store therefore keeps the statements its transactions run prepared on its one
-// writer connection.
-//
-// A statement cannot be prepared on the writer while a transaction holds it (the
-// pool has one connection), so a statement seen in a transaction for the first
-// time runs unprepared and is queued; the next transaction prepares the queued
-// ones before it begins. Statements with many parameters (bulk inserts, long IN
-// lists, whose text changes with their length) are not cached, except the full
-// chunks of the bulk inserts (bulkStmt), whose text is fixed; the cache holds at
-// most maxCachedStmts. PostgreSQL is left alone: lib/pq would pay a round
-// trip per statement and connection to prepare it.
+// store therefore keeps the statements its transactions run prepared on the
+// writer's own connection (writerConn), where they stay valid from one transaction
+// to the next: a statement is prepared the first time a transaction runs it.
+// Statements with many parameters (bulk inserts, long IN lists, whose text changes
+// with their length) are not cached, except the full chunks of the bulk inserts
+// (bulkStmt), whose text is fixed; the cache holds at most maxCachedStmts.
+// PostgreSQL is left alone: lib/pq would pay a round trip per statement and
+// connection to prepare it.
 const (
 	maxCachedStmts  = 512
 	maxCachedParams = 32
 )
 
-// stmtCache is the SQLite writer's prepared statements, by query text.
+// stmtCache is the SQLite writer's prepared statements, by query text. Only the
+// transaction holding the writer uses it; the mutex guards it against Close.
 type stmtCache struct {
-	mu      sync.Mutex
-	stmts   map[string]*sqlx.Stmt
-	pending map[string]bool
+	mu    sync.Mutex
+	stmts map[string]*sqlx.Stmt
 }
 
 // cacheable reports whether q is worth keeping prepared.
@@ -38,76 +35,41 @@ func cacheable(q string) bool {
 	return strings.Count(q, "?") <= maxCachedParams
 }
 
-// get returns q prepared, or nil after queueing it for the next transaction; a
-// statement with many parameters is queued only when bulk is set.
-func (s *stmtCache) get(q string, bulk bool) *sqlx.Stmt {
+// get returns q prepared on conn, preparing it now when it is worth caching (bulk:
+// whatever its parameters) and there is room; nil when it is not, or when it does
+// not prepare (it then runs unprepared, and reports its error then).
+func (s *stmtCache) get(ctx context.Context, conn *sqlx.Conn, q string, bulk bool) *sqlx.Stmt {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st, ok := s.stmts[q]; ok {
 		return st
 	}
-	if len(s.stmts)+len(s.pending) < maxCachedStmts && (bulk || cacheable(q)) {
-		if s.pending == nil {
-			s.pending = map[string]bool{}
-		}
-		s.pending[q] = true
+	if len(s.stmts) >= maxCachedStmts || !bulk && !cacheable(q) {
+		return nil
 	}
-	return nil
-}
-
-// prepare prepares the queued statements on db; a statement that fails to prepare
-// is dropped (it runs unprepared, and reports its error then), unless ctx ended.
-func (s *stmtCache) prepare(ctx context.Context, db *sqlx.DB) {
-	s.mu.Lock()
-	pending := s.pending
-	s.pending = nil
-	s.mu.Unlock()
-	if len(pending) == 0 {
-		return
-	}
-	prepared := make(map[string]*sqlx.Stmt, len(pending))
-	var retry []string
-	for q := range pending {
-		st, err := db.PreparexContext(ctx, q)
-		switch {
-		case err == nil:
-			prepared[q] = st
-		case ctx.Err() != nil:
-			retry = append(retry, q) // not the statement's fault: try again next time
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, q := range retry {
-		if s.pending == nil {
-			s.pending = map[string]bool{}
-		}
-		s.pending[q] = true
+	st, err := conn.PreparexContext(quietOrSelf(ctx), q)
+	if err != nil {
+		return nil
 	}
 	if s.stmts == nil {
 		s.stmts = map[string]*sqlx.Stmt{}
 	}
-	for q, st := range prepared {
-		if _, ok := s.stmts[q]; ok {
-			st.Close()
-			continue
-		}
-		s.stmts[q] = st
-	}
+	s.stmts[q] = st
+	return st
 }
 
-// close closes the prepared statements.
+// close closes the prepared statements: before their connection closes.
 func (s *stmtCache) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, st := range s.stmts {
 		st.Close()
 	}
-	s.stmts, s.pending = nil, nil
+	s.stmts = nil
 }
 
-// txStmt returns q (already rebound) prepared and bound to c's transaction, or nil
-// when it is not cached (outside SQLite, or not prepared yet).
+// txStmt returns q (already rebound) prepared on the SQLite writer's connection, or
+// nil when it is not cached (outside a SQLite write transaction, or not worth it).
 func (c *Conn) txStmt(ctx context.Context, q string) *sqlx.Stmt { return c.cachedStmt(ctx, q, false) }
 
 // bulkStmt is txStmt for a bulk statement of fixed text, whatever its parameters:
@@ -125,17 +87,8 @@ func (c *Conn) fullChunkStmt(ctx context.Context, q string, full bool) *sqlx.Stm
 }
 
 func (c *Conn) cachedStmt(ctx context.Context, q string, bulk bool) *sqlx.Stmt {
-	if c.txStmts == nil {
+	if c.wc == nil {
 		return nil
 	}
-	if st, ok := c.txStmts[q]; ok {
-		return st
-	}
-	st := c.st.stmts.get(q, bulk)
-	if st == nil {
-		return nil
-	}
-	bound := c.tx.StmtxContext(ctx, st)
-	c.txStmts[q] = bound
-	return bound
+	return c.st.stmts.get(ctx, c.wc, q, bulk)
 }

@@ -5,11 +5,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jmoiron/sqlx"
 )
 
-// TestStmtCache checks that SQLite's transactions run a statement prepared from the
-// second transaction that uses it on, with the same results, and never cache a
-// statement with many parameters.
+// TestStmtCache checks that SQLite's transactions prepare a statement the first
+// time one runs it and run that same prepared statement in later transactions,
+// with the same results, and never cache a statement with many parameters.
 func TestStmtCache(t *testing.T) {
 	ctx := t.Context()
 	st, err := Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "c.db"), MigrateOnOpen())
@@ -23,9 +25,16 @@ func TestStmtCache(t *testing.T) {
 	for i := range manyArgs {
 		manyArgs[i] = i
 	}
+	cached := func() (*sqlx.Stmt, bool) {
+		st.stmts.mu.Lock()
+		defer st.stmts.mu.Unlock()
+		_, isMany := st.stmts.stmts[many]
+		return st.stmts.stmts[q], isMany
+	}
+	var first *sqlx.Stmt
 	for round := range 3 {
 		err := st.InTx(ctx, func(tx *Tx) error {
-			for range 2 { // twice in one transaction: bound once
+			for range 2 {
 				var n int
 				if err := tx.queryRow(ctx, q, 0).Scan(&n); err != nil || n != 0 {
 					t.Fatalf("round %d: %d claims, %v", round, n, err)
@@ -34,21 +43,52 @@ func TestStmtCache(t *testing.T) {
 					t.Fatalf("round %d, many parameters: %d claims, %v", round, n, err)
 				}
 			}
-			if _, bound := tx.txStmts[q]; bound != (round > 0) {
-				t.Fatalf("round %d: statement bound to the transaction %v, want %v", round, bound, round > 0)
-			}
 			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
+		stmt, isMany := cached()
+		switch {
+		case stmt == nil:
+			t.Fatalf("round %d: statement not cached", round)
+		case first == nil:
+			first = stmt
+		case stmt != first:
+			t.Fatalf("round %d: statement prepared again", round)
+		}
+		if isMany {
+			t.Fatal("statement with many parameters cached")
+		}
 	}
-	st.stmts.mu.Lock()
-	defer st.stmts.mu.Unlock()
-	if _, ok := st.stmts.stmts[q]; !ok {
-		t.Fatal("statement not cached")
+}
+
+// TestWriterConnRecovers closes the writer's connection under the store, as a
+// broken connection would be: the next transaction fails, the one after runs on a
+// new connection with its statements prepared again.
+func TestWriterConnRecovers(t *testing.T) {
+	ctx := t.Context()
+	st, err := Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "c.db"), MigrateOnOpen())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := st.stmts.stmts[many]; ok || st.stmts.pending[many] {
-		t.Fatal("statement with many parameters cached")
+	defer st.Close(context.Background())
+	count := func(tx *Tx) error {
+		var n int
+		return tx.queryRow(ctx, "SELECT COUNT(*) FROM claims WHERE id > ?", 0).Scan(&n)
+	}
+	if err := st.InTx(ctx, count); err != nil {
+		t.Fatal(err)
+	}
+	old := st.wconn
+	old.Close()
+	if err := st.InTx(ctx, count); err == nil {
+		t.Fatal("a transaction on a closed connection succeeded")
+	}
+	if err := st.InTx(ctx, count); err != nil {
+		t.Fatalf("after a new connection: %v", err)
+	}
+	if st.wconn == old || st.wconn == nil {
+		t.Fatal("the writer kept its closed connection")
 	}
 }

@@ -27,7 +27,7 @@ type Store struct {
 
 	driver  Driver
 	d       *dialect
-	db      *sqlx.DB // PostgreSQL: the pool; SQLite: the single writer connection
+	db      *sqlx.DB // PostgreSQL: the pool; SQLite: the writer's (writerconn.go)
 	rdb     *sqlx.DB // readers: SQLite's read-only pool; PostgreSQL: db
 	now     func() time.Time
 	display string // where the database is, without a password
@@ -41,6 +41,9 @@ type Store struct {
 	stmts *stmtCache
 	// turn orders SQLite's writers (see runTx); nil on PostgreSQL.
 	turn chan struct{}
+	// wconn is the connection SQLite's write transactions run on, taken from db
+	// by the first (writerconn.go); only the holder of the turn uses it.
+	wconn *sqlx.Conn
 	// writerBusy adds up the nanoseconds SQLite's writer was held (WriterBusy).
 	writerBusy atomic.Int64
 	// ckpt checkpoints SQLite's WAL beside the writer; nil on PostgreSQL.
@@ -204,10 +207,11 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, o options) error {
 	if err != nil {
 		return fmt.Errorf("opening database %s: %w", s.display, err)
 	}
-	// One writer connection: concurrent writers queue in the pool instead of failing
-	// with SQLITE_BUSY.
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
+	// The writer's connection, which transactions keep (writerconn.go), and one for
+	// DB(): concurrent writers queue for the turn instead of failing with
+	// SQLITE_BUSY.
+	w.SetMaxOpenConns(2)
+	w.SetMaxIdleConns(2)
 	w.SetConnMaxLifetime(0)
 	if err := pingSQLite(ctx, w); err != nil {
 		w.Close()
@@ -264,12 +268,18 @@ func (s *Store) Close(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.closeOnce.Do(func() {
+			if s.turn != nil {
+				s.turn <- struct{}{} // after the running transaction: it uses wconn
+			}
 			if s.stmts != nil {
 				s.stmts.close()
 			}
 			var err error
+			if s.wconn != nil {
+				err = s.wconn.Close()
+			}
 			if s.ckpt != nil {
-				err = s.ckpt.close()
+				err = errors.Join(err, s.ckpt.close())
 			}
 			err = errors.Join(err, s.db.Close())
 			if s.rdb != s.db {
@@ -290,7 +300,8 @@ func (s *Store) Close(ctx context.Context) error {
 }
 
 // DB returns the underlying pool, for what the store does not offer (reports,
-// diagnostics). On SQLite it is the single writer connection. Keep SQL in this
+// diagnostics). On SQLite it is the writer's pool, beside the connection the
+// store's transactions keep: a write through it waits for their lock. Keep SQL in this
 // package; this is an escape hatch, not an API.
 func (s *Store) DB() *sql.DB { return s.db.DB }
 
@@ -347,8 +358,8 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			<-s.turn
 		}()
 	}
-	if s.stmts != nil {
-		s.stmts.prepare(ctx, s.db)
+	if s.driver == SQLite {
+		return s.runSQLiteTx(ctx, fn)
 	}
 	// On PostgreSQL the transaction runs on a connection of its own, which COPY
 	// reaches beneath database/sql (copyRows).
@@ -367,9 +378,6 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
 	tx := &Tx{Conn{st: s, tx: stx, raw: raw}}
-	if s.stmts != nil {
-		tx.txStmts = map[string]*sqlx.Stmt{}
-	}
 	defer func() {
 		if p := recover(); p != nil {
 			stx.Rollback()
@@ -383,9 +391,6 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("committing transaction: %w", err)
 	}
-	if s.ckpt != nil {
-		s.ckpt.committed()
-	}
 	return nil
 }
 
@@ -394,9 +399,10 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 // that transaction.
 type Conn struct {
 	st *Store
-	tx *sqlx.Tx // nil outside a transaction
-	// txStmts are the cached statements bound to tx so far (SQLite; see stmtcache.go).
-	txStmts map[string]*sqlx.Stmt
+	tx txConn // nil outside a transaction
+	// wc is the SQLite writer's connection tx runs on (nil otherwise): its prepared
+	// statements are cached (stmtcache.go).
+	wc *sqlx.Conn
 	// raw is the connection tx runs on (PostgreSQL; nil otherwise).
 	raw *sqlx.Conn
 }
@@ -420,7 +426,7 @@ func (c *Conn) reader() sqlx.ExtContext {
 func (c *Conn) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	q = c.st.d.rebind(q)
 	if st := c.txStmt(ctx, q); st != nil {
-		return st.ExecContext(ctx, args...)
+		return st.ExecContext(c.stmtContext(ctx), args...)
 	}
 	return c.tx.ExecContext(ctx, q, args...)
 }
@@ -429,7 +435,7 @@ func (c *Conn) queryRow(ctx context.Context, q string, args ...any) *sqlx.Row {
 	q = c.st.d.rebind(q)
 	if c.tx != nil {
 		if st := c.txStmt(ctx, q); st != nil {
-			return st.QueryRowxContext(ctx, args...)
+			return st.QueryRowxContext(c.stmtContext(ctx), args...)
 		}
 	}
 	return c.reader().QueryRowxContext(ctx, q, args...)
@@ -439,7 +445,7 @@ func (c *Conn) query(ctx context.Context, q string, args ...any) (*sql.Rows, err
 	q = c.st.d.rebind(q)
 	if c.tx != nil {
 		if st := c.txStmt(ctx, q); st != nil {
-			return st.QueryContext(ctx, args...)
+			return st.QueryContext(c.stmtContext(ctx), args...)
 		}
 	}
 	return c.reader().QueryContext(ctx, q, args...)
@@ -450,7 +456,7 @@ func (c *Conn) query(ctx context.Context, q string, args ...any) (*sql.Rows, err
 func (c *Conn) insertID(ctx context.Context, q string, args ...any) (id int64, ok bool, err error) {
 	q = c.st.d.rebind(q)
 	if st := c.txStmt(ctx, q); st != nil {
-		err = st.QueryRowContext(ctx, args...).Scan(&id)
+		err = st.QueryRowContext(c.stmtContext(ctx), args...).Scan(&id)
 	} else {
 		err = c.tx.QueryRowContext(ctx, q, args...).Scan(&id)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/claimflow/claimflow/billing"
@@ -74,10 +75,16 @@ func demo(ctx context.Context, f *demoFlags, dataDir string, prog *progress, log
 	}
 	res.rounds, res.stuck = run.Rounds, run.Stuck
 	prog.end()
-	if res.summary, err = sys.store.Summary(ctx); err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	if res.aging, err = sys.store.AgingTable(ctx, billing.DateOf(time.Now()), storage.AgeFromService); err != nil {
+	// The summary and the aging table each read most of the ledger (1.7 and 1.4 s of
+	// CPU at 100,000 claims): side by side on the read pool, the second core helps.
+	var wg sync.WaitGroup
+	var agingErr error
+	wg.Go(func() {
+		res.aging, agingErr = sys.store.AgingTable(ctx, billing.DateOf(time.Now()), storage.AgeFromService)
+	})
+	res.summary, err = sys.store.Summary(ctx)
+	wg.Wait()
+	if err = errors.Join(err, agingErr); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	res.took, res.busy = time.Since(start), sys.store.WriterBusy()

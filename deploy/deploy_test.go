@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"bytes"
+	"github.com/claimflow/claimflow/internal/heapfloor"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -198,10 +199,11 @@ func TestComposeFile(t *testing.T) {
 var claimflowVar = regexp.MustCompile(`(?:^|[^A-Z0-9_])(CLAIMFLOW_[A-Z0-9_]+)`)
 
 // TestVariablesKnown: every CLAIMFLOW_ variable the deployment files set is an
-// option of the config package (or its _FILE form for a secret), CLAIMFLOW_CONFIG or
-// CLAIMFLOW_IMAGE (compose's own), so that a misspelt one cannot go unnoticed.
+// option of the config package (or its _FILE form for a secret), CLAIMFLOW_CONFIG,
+// the heap floor's or CLAIMFLOW_IMAGE (compose's own), so that a misspelt one cannot
+// go unnoticed.
 func TestVariablesKnown(t *testing.T) {
-	known := map[string]bool{config.EnvConfig: true, "CLAIMFLOW_IMAGE": true, "CLAIMFLOW_OFFICEALLY_PASSWORD": true}
+	known := map[string]bool{config.EnvConfig: true, heapfloor.Env: true, "CLAIMFLOW_IMAGE": true, "CLAIMFLOW_OFFICEALLY_PASSWORD": true}
 	for _, o := range config.Options() {
 		known[o.Env] = true
 		if o.Secret {

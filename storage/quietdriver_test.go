@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -13,14 +12,10 @@ import (
 func TestWriterStopsAtTheNextStatement(t *testing.T) {
 	t.Parallel()
 	bg := context.Background()
-	st, err := Open(bg, "sqlite://"+filepath.Join(t.TempDir(), "c.db"), MigrateOnOpen())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(bg)
+	st := openTempSQLite(t)
 
 	ctx, cancel := context.WithCancel(bg)
-	err = st.InTx(ctx, func(tx *Tx) error {
+	err := st.InTx(ctx, func(tx *Tx) error {
 		if err := insertAudit(ctx, tx, 1); err != nil {
 			t.Fatalf("first statement: %v", err)
 		}

@@ -14,11 +14,7 @@ import (
 // with the same results, and never cache a statement with many parameters.
 func TestStmtCache(t *testing.T) {
 	ctx := t.Context()
-	st, err := Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "c.db"), MigrateOnOpen())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(context.Background())
+	st := openTempSQLite(t)
 	const q = "SELECT COUNT(*) FROM claims WHERE id > ?"
 	many := "SELECT COUNT(*) FROM claims WHERE id IN (" + strings.TrimSuffix(strings.Repeat("?, ", maxCachedParams+1), ", ") + ")"
 	manyArgs := make([]any, maxCachedParams+1)
@@ -68,11 +64,7 @@ func TestStmtCache(t *testing.T) {
 // new connection with its statements prepared again.
 func TestWriterConnRecovers(t *testing.T) {
 	ctx := t.Context()
-	st, err := Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "c.db"), MigrateOnOpen())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(context.Background())
+	st := openTempSQLite(t)
 	count := func(tx *Tx) error {
 		var n int
 		return tx.queryRow(ctx, "SELECT COUNT(*) FROM claims WHERE id > ?", 0).Scan(&n)
@@ -91,4 +83,16 @@ func TestWriterConnRecovers(t *testing.T) {
 	if st.wconn == old || st.wconn == nil {
 		t.Fatal("the writer kept its closed connection")
 	}
+}
+
+// openTempSQLite opens a migrated SQLite store in a temporary directory, closed
+// when the test ends.
+func openTempSQLite(t *testing.T) *Store {
+	t.Helper()
+	st, err := Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "c.db"), MigrateOnOpen())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close(context.Background()) })
+	return st
 }

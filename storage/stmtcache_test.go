@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -95,4 +96,25 @@ func openTempSQLite(t *testing.T) *Store {
 	}
 	t.Cleanup(func() { st.Close(context.Background()) })
 	return st
+}
+
+// TestTxAfterClose: a transaction begun after Close fails at once.
+func TestTxAfterClose(t *testing.T) {
+	st := openTempSQLite(t)
+	if err := st.InTx(context.Background(), func(*Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- st.InTx(context.Background(), func(*Tx) error { return nil }) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a transaction after Close succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a transaction after Close still waits after 10 s")
+	}
 }

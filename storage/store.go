@@ -269,7 +269,10 @@ func (s *Store) Close(ctx context.Context) error {
 	go func() {
 		s.closeOnce.Do(func() {
 			if s.turn != nil {
-				s.turn <- struct{}{} // after the running transaction: it uses wconn
+				// After the running transaction, which uses wconn; a transaction
+				// begun later fails: the pool is closed.
+				s.turn <- struct{}{}
+				defer func() { <-s.turn }()
 			}
 			if s.stmts != nil {
 				s.stmts.close()
@@ -277,6 +280,7 @@ func (s *Store) Close(ctx context.Context) error {
 			var err error
 			if s.wconn != nil {
 				err = s.wconn.Close()
+				s.wconn = nil
 			}
 			if s.ckpt != nil {
 				err = errors.Join(err, s.ckpt.close())

@@ -68,3 +68,53 @@ func insertAudit(ctx context.Context, tx *Tx, id int) error {
 		time.Now().UTC(), "test", "change", "claim", id, "[]")
 	return err
 }
+
+// TestCheckpointerStartsTheLogOver: once the log holds the restart size, the
+// checkpointer copies it a second time holding the writer's turn, and the next
+// transaction starts the log over (the WAL header's checkpoint sequence moves on),
+// instead of appending to it for as long as the writer stays busy.
+func TestCheckpointerStartsTheLogOver(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "c.db")
+	st, err := Open(ctx, "sqlite://"+path, MigrateOnOpen())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(ctx)
+	c := st.ckpt
+	c.restart.Store(8) // frames: a few transactions' worth
+
+	seq := func() uint32 { // the WAL header's checkpoint sequence (bytes 12-15)
+		b, err := os.ReadFile(path + "-wal")
+		if err != nil || len(b) < 16 {
+			t.Fatalf("reading the WAL header: %v (%d bytes)", err, len(b))
+		}
+		return uint32(b[12])<<24 | uint32(b[13])<<16 | uint32(b[14])<<8 | uint32(b[15])
+	}
+	write := func(n int) {
+		for i := range n {
+			if err := st.InTx(ctx, func(tx *Tx) error { return insertAudit(ctx, tx, i) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(20)
+	before, held := seq(), c.held.Load()
+	begun := c.begun.Load()
+	c.committed()
+	deadline := time.Now().Add(30 * time.Second)
+	for c.begun.Load() <= begun || c.runs.Load() < c.begun.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint ran within 30 s of the commits")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if c.held.Load() <= held {
+		t.Fatalf("the checkpoint of a log of %d frames (restart at %d) did not hold the writer", c.frames.Load(), c.restart.Load())
+	}
+	write(1)
+	if after := seq(); after == before {
+		t.Errorf("the log was not started over after a checkpoint holding the writer (checkpoint sequence %d)", after)
+	}
+}

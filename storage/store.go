@@ -228,7 +228,8 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, o options) error {
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	ck, err := startCheckpointer(base + "&_pragma=cache_size(-1024)")
+	s.turn = make(chan struct{}, 1)
+	ck, err := startCheckpointer(base+"&_pragma=cache_size(-1024)", s.holdWriter)
 	if err != nil {
 		w.Close()
 		r.Close()
@@ -236,7 +237,6 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, o options) error {
 	}
 	s.db, s.rdb, s.ckpt = w, r, ck
 	s.stmts = &stmtCache{}
-	s.turn = make(chan struct{}, 1)
 	return nil
 }
 
@@ -396,6 +396,21 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return fmt.Errorf("committing transaction: %w", err)
 	}
 	return nil
+}
+
+// holdWriter takes SQLite's writer turn, as a transaction does, and returns its
+// release; it counts as the writer being busy.
+func (s *Store) holdWriter(ctx context.Context) (func(), error) {
+	select {
+	case s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	held := time.Now()
+	return func() {
+		s.writerBusy.Add(int64(time.Since(held)))
+		<-s.turn
+	}, nil
 }
 
 // Conn holds every aggregate's methods; Store and Tx embed it. On a Store a write

@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -13,12 +12,7 @@ import (
 func TestCheckpointerCopiesTheLog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "c.db")
-	st, err := Open(ctx, "sqlite://"+path, MigrateOnOpen())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(ctx)
+	st, path := openTempSQLite(t)
 
 	var auto int
 	if err := st.db.GetContext(ctx, &auto, "PRAGMA wal_autocheckpoint"); err != nil {
@@ -76,12 +70,7 @@ func insertAudit(ctx context.Context, tx *Tx, id int) error {
 func TestCheckpointerStartsTheLogOver(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "c.db")
-	st, err := Open(ctx, "sqlite://"+path, MigrateOnOpen())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(ctx)
+	st, path := openTempSQLite(t)
 	c := st.ckpt
 	c.restart.Store(8) // frames: a few transactions' worth
 

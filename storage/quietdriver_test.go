@@ -12,7 +12,7 @@ import (
 func TestWriterStopsAtTheNextStatement(t *testing.T) {
 	t.Parallel()
 	bg := context.Background()
-	st := openTempSQLite(t)
+	st, _ := openTempSQLite(t)
 
 	ctx, cancel := context.WithCancel(bg)
 	err := st.InTx(ctx, func(tx *Tx) error {

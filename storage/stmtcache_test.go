@@ -15,7 +15,7 @@ import (
 // with the same results, and never cache a statement with many parameters.
 func TestStmtCache(t *testing.T) {
 	ctx := t.Context()
-	st := openTempSQLite(t)
+	st, _ := openTempSQLite(t)
 	const q = "SELECT COUNT(*) FROM claims WHERE id > ?"
 	many := "SELECT COUNT(*) FROM claims WHERE id IN (" + strings.TrimSuffix(strings.Repeat("?, ", maxCachedParams+1), ", ") + ")"
 	manyArgs := make([]any, maxCachedParams+1)
@@ -65,7 +65,7 @@ func TestStmtCache(t *testing.T) {
 // new connection with its statements prepared again.
 func TestWriterConnRecovers(t *testing.T) {
 	ctx := t.Context()
-	st := openTempSQLite(t)
+	st, _ := openTempSQLite(t)
 	count := func(tx *Tx) error {
 		var n int
 		return tx.queryRow(ctx, "SELECT COUNT(*) FROM claims WHERE id > ?", 0).Scan(&n)
@@ -87,20 +87,21 @@ func TestWriterConnRecovers(t *testing.T) {
 }
 
 // openTempSQLite opens a migrated SQLite store in a temporary directory, closed
-// when the test ends.
-func openTempSQLite(t *testing.T) *Store {
+// when the test ends, and returns it with its file's path.
+func openTempSQLite(t *testing.T) (*Store, string) {
 	t.Helper()
-	st, err := Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "c.db"), MigrateOnOpen())
+	path := filepath.Join(t.TempDir(), "c.db")
+	st, err := Open(context.Background(), "sqlite://"+path, MigrateOnOpen())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close(context.Background()) })
-	return st
+	return st, path
 }
 
 // TestTxAfterClose: a transaction begun after Close fails at once.
 func TestTxAfterClose(t *testing.T) {
-	st := openTempSQLite(t)
+	st, _ := openTempSQLite(t)
 	if err := st.InTx(context.Background(), func(*Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}

@@ -351,16 +351,11 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		// chosen at random: under load a short transaction (the outbox relay's) could
 		// wait behind dozens of long ones for many seconds. Writers blocked on a
 		// channel send are served in the order they came.
-		select {
-		case s.turn <- struct{}{}:
-		case <-ctx.Done():
-			return fmt.Errorf("beginning transaction: waiting for the writer: %w", ctx.Err())
+		release, err := s.holdWriter(ctx)
+		if err != nil {
+			return fmt.Errorf("beginning transaction: waiting for the writer: %w", err)
 		}
-		held := time.Now()
-		defer func() {
-			s.writerBusy.Add(int64(time.Since(held)))
-			<-s.turn
-		}()
+		defer release()
 	}
 	if s.driver == SQLite {
 		return s.runSQLiteTx(ctx, fn)

@@ -32,3 +32,22 @@ func (s *Store) MigrateUpTo(ctx context.Context, version int) error {
 		return nil
 	})
 }
+
+// QueryStrings runs q in the transaction and returns its rows' first column as
+// text: for tests that read the planner's choices (EXPLAIN) and settings (SHOW).
+func (t *Tx) QueryStrings(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

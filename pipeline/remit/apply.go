@@ -36,6 +36,10 @@ func (p *Poster) postGroup(ctx context.Context, fileID int64, rems []*x835.Remit
 	}
 	err := p.inTx(ctx, func(tx *storage.Tx) error {
 		sum = Summary{}
+		// Every statement of the group names its rows by key (PreferIndexes).
+		if err := tx.PreferIndexes(ctx); err != nil {
+			return err
+		}
 		type stored struct {
 			rem            *x835.Remittance
 			remID, payerID int64

@@ -11,6 +11,7 @@ import (
 
 	"github.com/claimflow/claimflow/billing"
 	"github.com/claimflow/claimflow/edi/x835"
+	"github.com/claimflow/claimflow/internal/heapfloor"
 	"github.com/claimflow/claimflow/pipeline"
 	"github.com/claimflow/claimflow/pipeline/bus"
 	"github.com/claimflow/claimflow/pipeline/remit"
@@ -49,6 +50,13 @@ Exit status: 0 posted (or would be), 1 the file would be or was quarantined, 2 e
 				return err
 			}
 			defer st.Close(context.Background())
+			// A 50 MB 835 allocates gigabytes on its way to the ledger: the floor
+			// spares the collector's cycles, as in serve (internal/heapfloor).
+			floor, err := heapfloor.FromEnv(heapfloor.Default)
+			if err != nil {
+				return err
+			}
+			defer heapfloor.Start(floor)()
 			top, err := bus.NewTopology(bus.DefaultNamespace)
 			if err != nil {
 				return err

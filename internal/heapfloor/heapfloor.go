@@ -32,7 +32,8 @@ import (
 // is used when it is unset.
 const Env = "CLAIMFLOW_HEAP_FLOOR_MB"
 
-// Default is the floor, in MiB, of the long-running commands (demo, serve).
+// Default is the floor, in MiB, of the long-running commands (demo, serve) and of
+// post, which can post an 835 of tens of megabytes.
 const Default = 256
 
 const (

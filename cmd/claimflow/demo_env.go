@@ -10,8 +10,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/claimflow/claimflow/billing"
 	"github.com/claimflow/claimflow/config"
@@ -52,14 +54,15 @@ func demoRules() simulator.Rules {
 	return r
 }
 
-// startDemoSystem sets up a fresh data directory: the SQLite database, a NATS server
+// startDemoSystem sets up a fresh data directory: the SQLite database (or, with a
+// database URL, that PostgreSQL database, which must hold no claims), a NATS server
 // with JetStream under DIR/nats, the simulator on a loopback port with its host key
 // pinned in DIR/known_hosts, a key for the demo user, DIR/connections.yaml and
 // DIR/claimflow.yaml pointing at it, and the stages' env. Close stops everything.
 //
 // With keepState the simulator's state is written to DIR/simulator/state.json when
 // it stops (for a kept data directory); otherwise it stays in memory.
-func startDemoSystem(ctx context.Context, dataDir string, keepState bool, seed uint64, rules simulator.Rules, log *slog.Logger) (_ *demoSystem, err error) {
+func startDemoSystem(ctx context.Context, dataDir, database string, keepState bool, seed uint64, rules simulator.Rules, log *slog.Logger) (_ *demoSystem, err error) {
 	d := &demoSystem{dataDir: dataDir}
 	defer func() {
 		if err != nil {
@@ -69,8 +72,28 @@ func startDemoSystem(ctx context.Context, dataDir string, keepState bool, seed u
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
-	if d.store, err = storage.Open(ctx, "sqlite://"+filepath.Join(dataDir, databaseFile), storage.MigrateOnOpen()); err != nil {
+	dbURL := database
+	if dbURL == "" {
+		dbURL = "sqlite://" + filepath.Join(dataDir, databaseFile)
+	} else if !strings.HasPrefix(dbURL, "postgres://") && !strings.HasPrefix(dbURL, "postgresql://") {
+		return nil, errors.New("--database: want a postgres:// URL (the demo's own SQLite file needs none)")
+	}
+	if d.store, err = storage.Open(ctx, dbURL, storage.MigrateOnOpen()); err != nil {
 		return nil, fmt.Errorf("opening the demo database: %w", err)
+	}
+	if database != "" {
+		// The summary counts every claim in the database: the demo's must be all.
+		b, err := d.store.Backlog(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the demo database: %w", err)
+		}
+		var n int64
+		for _, c := range b.ByState {
+			n += c
+		}
+		if n > 0 {
+			return nil, fmt.Errorf("--database holds %d claims already: the demo needs a database (or schema) of its own", n)
+		}
 	}
 	if d.server, err = bus.Embedded(ctx, filepath.Join(dataDir, "nats")); err != nil {
 		return nil, fmt.Errorf("starting the embedded NATS server: %w", err)
@@ -142,6 +165,17 @@ clearinghouses:
     profile: generic
     schedule: {submit: "off", poll: "off", post: "off"}
 `, dataDir, demoClearinghouse)
+	if database != "" {
+		// Other commands pointed at the kept directory read the same database. A
+		// password stays out of the file (the configuration refuses one there).
+		if u, err := url.Parse(database); err == nil {
+			if _, secret := u.User.Password(); !secret {
+				cfgText += fmt.Sprintf("database:\n  url: %q\n", database)
+			} else {
+				cfgText += "# database: the --database URL the demo ran on (it holds a password: set CLAIMFLOW_DATABASE_URL)\n"
+			}
+		}
+	}
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", cfgPath, err)
 	}

@@ -28,12 +28,14 @@ func demo(ctx context.Context, f *demoFlags, dataDir string, prog *progress, log
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	res := &demoResult{plan: gen.Plan()}
-	sys, err := startDemoSystem(ctx, dataDir, f.keep != "", f.seed, demoRules(), log)
+	sys, err := startDemoSystem(ctx, dataDir, f.database, f.keep != "", f.seed, demoRules(), log)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	defer sys.Close(context.WithoutCancel(ctx))
-	prog.busy = sys.store.WriterBusy
+	if sys.store.Driver() == storage.SQLite {
+		prog.busy = sys.store.WriterBusy
+	}
 
 	runner, err := pipeline.NewRunner(sys.env, sys.bus)
 	if err != nil {

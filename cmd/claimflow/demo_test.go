@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/claimflow/claimflow/billing"
 	"github.com/claimflow/claimflow/fixtures"
+	"github.com/claimflow/claimflow/internal/testenv"
 	"github.com/claimflow/claimflow/storage"
 )
 
@@ -19,12 +21,41 @@ import (
 // exactly the planted scrubber defects and the payer rejected exactly the planted
 // unknown members; the ledger's charges are the sent claims' charges and its payments
 // the 835s' payments; secondary claims went out and came back; no PHI was printed.
+// It runs on the embedded default, and with --database on PostgreSQL.
 func TestDemoEndToEnd(t *testing.T) {
 	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		testDemo(t, "")
+	})
+	t.Run("postgres", func(t *testing.T) {
+		if os.Getenv(testenv.PostgresEnv) == "" {
+			t.Skipf("PostgreSQL demo skipped: set %s to a database URL", testenv.PostgresEnv)
+		}
+		t.Parallel()
+		url := testenv.PostgresURL(t)
+		testDemo(t, url)
+		// The database holds claims now: a second demo refuses it.
+		code, _, errOut := runCLI(t, "demo", "--claims", "5", "--database", url)
+		if code != 2 || !strings.Contains(errOut, "holds 80 claims already") {
+			t.Errorf("a second demo on the same database: exit %d, %s", code, errOut)
+		}
+	})
+}
+
+// testDemo runs the demo on database (a PostgreSQL URL; "" for the embedded
+// SQLite file) and checks it.
+func testDemo(t *testing.T, database string) {
 	const n = 80
 	dir := filepath.Join(t.TempDir(), "kept")
-	code, out, errOut := runCLI(t, "demo", "--claims", "80", "--seed", "3", "--bad-share", "0.1",
-		"--secondary-share", "0.25", "--keep", dir, "--timeout", "3m")
+	args := []string{"demo", "--claims", "80", "--seed", "3", "--bad-share", "0.1",
+		"--secondary-share", "0.25", "--keep", dir, "--timeout", "3m"}
+	where := []string{"--data-dir", dir} // what the report commands are pointed at
+	if database != "" {
+		args = append(args, "--database", database)
+		where = []string{"--database", database}
+	}
+	code, out, errOut := runCLI(t, args...)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -37,14 +68,22 @@ func TestDemoEndToEnd(t *testing.T) {
 	if plan.Bad() != 8 || unknown != 2 || plan.SecondaryClean == 0 {
 		t.Fatalf("the test wants every defect planted and clean secondaries: plan %+v", plan)
 	}
-	for _, want := range []string{"CLAIMFLOW_DATA_DIR=" + dir, "claims/s", "first-pass acceptance", "Aging as of"} {
+	kept := "CLAIMFLOW_DATA_DIR=" + dir
+	if database != "" {
+		kept = "CLAIMFLOW_DATABASE_URL="
+	}
+	for _, want := range []string{kept, "claims/s", "first-pass acceptance", "Aging as of"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 
 	ctx := context.Background()
-	st, err := storage.Open(ctx, "sqlite://"+filepath.Join(dir, databaseFile))
+	storeURL := database
+	if storeURL == "" {
+		storeURL = "sqlite://" + filepath.Join(dir, databaseFile)
+	}
+	st, err := storage.Open(ctx, storeURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,12 +181,12 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 
 	// The kept directory serves the report commands.
-	code, jsonOut, errOut := runCLI(t, "report", "summary", "--data-dir", dir, "--json")
+	code, jsonOut, errOut := runCLI(t, append([]string{"report", "summary", "--json"}, where...)...)
 	var doc summaryDoc
 	if code != 0 || json.Unmarshal([]byte(jsonOut), &doc) != nil || doc.Claims != n || doc.Cents["charged"] != int64(charged) {
 		t.Errorf("report summary --json: exit %d, %s%s", code, jsonOut, errOut)
 	}
-	code, agingOut, errOut := runCLI(t, "report", "aging", "--data-dir", dir, "--as-of", time.Now().Format("2006-01-02"))
+	code, agingOut, errOut := runCLI(t, append([]string{"report", "aging", "--as-of", time.Now().Format("2006-01-02")}, where...)...)
 	if code != 0 || !strings.Contains(agingOut, "patients (") || !strings.Contains(agingOut, "total") {
 		t.Errorf("report aging: exit %d, %s%s", code, agingOut, errOut)
 	}

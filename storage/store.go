@@ -48,6 +48,9 @@ type Store struct {
 	writerBusy atomic.Int64
 	// ckpt checkpoints SQLite's WAL beside the writer; nil on PostgreSQL.
 	ckpt *checkpointer
+	// analyze keeps PostgreSQL's statistics current where autovacuum does not
+	// (analyzer.go); nil on SQLite and for claimflow migrate.
+	analyze *analyzer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -153,6 +156,9 @@ func (s *Store) openPostgres(ctx context.Context, dsn string, o options) error {
 		return fmt.Errorf("connecting to database %s: %w", s.display, err)
 	}
 	s.db, s.rdb = db, db
+	if !o.skipCheck {
+		s.analyze = startAnalyzer(db)
+	}
 	return nil
 }
 
@@ -284,6 +290,9 @@ func (s *Store) Close(ctx context.Context) error {
 			}
 			if s.ckpt != nil {
 				err = errors.Join(err, s.ckpt.close())
+			}
+			if s.analyze != nil {
+				s.analyze.close()
 			}
 			err = errors.Join(err, s.db.Close())
 			if s.rdb != s.db {

@@ -78,22 +78,13 @@ func startDemoSystem(ctx context.Context, dataDir, database string, keepState bo
 	} else if !strings.HasPrefix(dbURL, "postgres://") && !strings.HasPrefix(dbURL, "postgresql://") {
 		return nil, errors.New("--database: want a postgres:// URL (the demo's own SQLite file needs none)")
 	}
+	if database != "" {
+		if err := checkDemoDatabase(ctx, database); err != nil {
+			return nil, err
+		}
+	}
 	if d.store, err = storage.Open(ctx, dbURL, storage.MigrateOnOpen()); err != nil {
 		return nil, fmt.Errorf("opening the demo database: %w", err)
-	}
-	if database != "" {
-		// The summary counts every claim in the database: the demo's must be all.
-		b, err := d.store.Backlog(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("reading the demo database: %w", err)
-		}
-		var n int64
-		for _, c := range b.ByState {
-			n += c
-		}
-		if n > 0 {
-			return nil, fmt.Errorf("--database holds %d claims already: the demo needs a database (or schema) of its own", n)
-		}
 	}
 	if d.server, err = bus.Embedded(ctx, filepath.Join(dataDir, "nats")); err != nil {
 		return nil, fmt.Errorf("starting the embedded NATS server: %w", err)
@@ -196,6 +187,36 @@ clearinghouses:
 			Contact: billing.Contact{Name: "BILLING OFFICE", Phone: "5555550100"}},
 	}
 	return d, nil
+}
+
+// checkDemoDatabase refuses a --database that holds claims, before anything is
+// written to it (the demo migrates its database): the summary counts every claim in
+// the database, so the demo's must be all, and the demo never mixes into real data.
+func checkDemoDatabase(ctx context.Context, database string) error {
+	st, err := storage.Open(ctx, database, storage.SkipSchemaCheck())
+	if err != nil {
+		return fmt.Errorf("opening the demo database: %w", err)
+	}
+	defer st.Close(context.WithoutCancel(ctx))
+	status, err := st.SchemaStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the demo database: %w", err)
+	}
+	if status.Current == 0 {
+		return nil // no claimflow tables yet
+	}
+	b, err := st.Backlog(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the demo database: %w", err)
+	}
+	var n int64
+	for _, c := range b.ByState {
+		n += c
+	}
+	if n > 0 {
+		return fmt.Errorf("--database holds %d claims already: the demo needs a database (or schema) of its own", n)
+	}
+	return nil
 }
 
 // newUserKey makes the demo user's ed25519 key, saved (0600) for the connection.

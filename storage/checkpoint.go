@@ -23,6 +23,11 @@ const checkpointEvery = 2 * time.Second
 // the checkpointer holds the writer for a moment so that the log can start over.
 const restartFrames = 16384
 
+// walLimit is the size in bytes the writer cuts SQLite's WAL file back to when the
+// log starts over (journal_size_limit): the log's size at which the checkpointer
+// has it start over.
+const walLimit = restartFrames * 4096
+
 // checkpointer copies SQLite's write-ahead log back into the database file on a
 // connection of its own, beside the writer.
 //

@@ -107,3 +107,59 @@ func TestCheckpointerStartsTheLogOver(t *testing.T) {
 		t.Errorf("the log was not started over after a checkpoint holding the writer (checkpoint sequence %d)", after)
 	}
 }
+
+// TestWALFileShrinks: the writer keeps journal_size_limit at walLimit, and when the
+// log starts over it cuts the WAL file back to the limit instead of keeping it at
+// its high-water mark (here with a limit of 64 KiB and a log of megabytes).
+func TestWALFileShrinks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, path := openTempSQLite(t)
+	c := st.ckpt
+
+	var limit int
+	if err := st.db.GetContext(ctx, &limit, "PRAGMA journal_size_limit"); err != nil {
+		t.Fatal(err)
+	}
+	if limit != walLimit {
+		t.Errorf("the writer's journal_size_limit is %d, want %d", limit, walLimit)
+	}
+	const small = 64 << 10
+	if err := st.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, "PRAGMA journal_size_limit = 65536")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	size := func() int64 {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	for i := range 400 {
+		if err := st.InTx(ctx, func(tx *Tx) error { return insertAudit(ctx, tx, i) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if before := size(); before < 1<<20 {
+		t.Fatalf("the WAL holds %d bytes after 400 transactions: the test wants megabytes", before)
+	}
+	c.restart.Store(8)
+	held := c.held.Load()
+	c.committed()
+	deadline := time.Now().Add(30 * time.Second)
+	for c.held.Load() <= held {
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint held the writer within 30 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := st.InTx(ctx, func(tx *Tx) error { return insertAudit(ctx, tx, 1000) }); err != nil {
+		t.Fatal(err)
+	}
+	if after := size(); after > small {
+		t.Errorf("the WAL file holds %d bytes after the log started over, want at most %d", after, small)
+	}
+}

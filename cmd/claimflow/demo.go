@@ -120,12 +120,15 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 	if f.database != "" {
 		// The claims are in the database given, the data directory (its simulator and
 		// keys) is only kept with --keep. The URL is printed without its password.
-		shown := f.database
+		shown := "the --database URL"
 		if u, err := url.Parse(f.database); err == nil {
 			shown = u.Redacted()
 		}
 		fmt.Fprintf(out, "\nThe claims stay in the database. Point other commands at it:\n")
 		fmt.Fprintf(out, "  export %s='%s'\n  claimflow report summary\n  claimflow report aging\n", databaseEnv, shown)
+		if f.keep != "" {
+			fmt.Fprintf(out, "The data directory (the simulator's files, keys, claimflow.yaml) is kept in %s.\n", dataDir)
+		}
 	} else if f.keep != "" {
 		fmt.Fprintf(out, "\nThe data directory is kept in %s. Point other commands at it:\n", dataDir)
 		fmt.Fprintf(out, "  export CLAIMFLOW_DATA_DIR=%s\n  claimflow report summary\n  claimflow report aging\n", dataDir)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/claimflow/claimflow/internal/testenv"
+	"github.com/claimflow/claimflow/storage"
 )
 
 // TestAnalyze stores 2,000 claims in a PostgreSQL table that autovacuum leaves
@@ -110,14 +111,14 @@ func TestAnalyze(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", int64(0x636c61696d666c6f)); err != nil {
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", int64(storage.AnalyzeLock)); err != nil {
 		t.Fatal(err)
 	}
 	waitChanged(500)
 	if got, err := st.Analyze(ctx); err != nil || len(got) != 0 {
 		t.Errorf("Analyze while another holds the turn = %v, %v; want nothing", got, err)
 	}
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", int64(0x636c61696d666c6f)); err != nil {
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", int64(storage.AnalyzeLock)); err != nil {
 		t.Fatal(err)
 	}
 	analyzeClaims()

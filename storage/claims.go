@@ -603,20 +603,26 @@ func (c *Conn) ClaimIDsByState(ctx context.Context, state ClaimState, afterID in
 	return scanIDs(rows)
 }
 
-func scanIDs(rows interface {
+// rowsScanner is what scanColumn reads: *sql.Rows, *sqlx.Rows.
+type rowsScanner interface {
 	Next() bool
 	Scan(...any) error
 	Err() error
 	Close() error
-}) ([]int64, error) {
+}
+
+func scanIDs(rows rowsScanner) ([]int64, error) { return scanColumn[int64](rows) }
+
+// scanColumn reads the one column of rows, and closes them.
+func scanColumn[T any](rows rowsScanner) ([]T, error) {
 	defer rows.Close()
-	var ids []int64
+	var out []T
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		out = append(out, v)
 	}
-	return ids, rows.Err()
+	return out, rows.Err()
 }

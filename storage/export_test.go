@@ -40,14 +40,8 @@ func (t *Tx) QueryStrings(ctx context.Context, q string, args ...any) ([]string,
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return scanColumn[string](rows)
 }
+
+// AnalyzeLock is the advisory lock the analyzers take turns with.
+const AnalyzeLock = analyzeLock

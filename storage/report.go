@@ -294,16 +294,46 @@ func topReasons(counts map[string]int64) []ReasonCount {
 }
 
 // summaryMoney sums the ledger by kind (a reversal by the kind it reverses) and
-// bucket.
+// bucket, in two statements: every entry by its own kind, with a sum per bucket
+// (SQLite sorts the entries for a GROUP BY, and sorts fewer keys by kind alone
+// than by kind and bucket), then the reversals again, by the kind of the entry
+// each reverses and bucket: a few rows, found by ledger_entries_reverses. At
+// 100,000 claims (1.27 million entries, SQLite) that took 1.8-2.3 s against
+// 2.3-2.8 s (three runs each, alternated) for the one statement it replaces,
+// which joined every entry to the entry it reverses and grouped by both columns.
 func (c *Conn) summaryMoney(ctx context.Context, s *Summary) error {
-	rows, err := c.query(ctx, `SELECT COALESCE(o.kind, e.kind), e.bucket, CAST(SUM(e.amount) AS BIGINT)
-		FROM ledger_entries e LEFT JOIN ledger_entries o ON o.id = e.reverses_entry_id
-		GROUP BY COALESCE(o.kind, e.kind), e.bucket`)
+	rows, err := c.query(ctx, `SELECT kind,
+			CAST(COALESCE(SUM(CASE WHEN bucket = 'insurance' THEN amount END), 0) AS BIGINT),
+			CAST(COALESCE(SUM(CASE WHEN bucket = 'patient' THEN amount END), 0) AS BIGINT),
+			CAST(COALESCE(SUM(CASE WHEN bucket = 'provider' THEN amount END), 0) AS BIGINT)
+		FROM ledger_entries GROUP BY kind`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	m := &s.Money
+	for rows.Next() {
+		var kind EntryKind
+		var ins, pat, prov billing.Money
+		if err := rows.Scan(&kind, &ins, &pat, &prov); err != nil {
+			return err
+		}
+		if kind == KindReversal {
+			continue // by the kind reversed, below
+		}
+		s.Money.add(kind, BucketInsurance, ins)
+		s.Money.add(kind, BucketPatient, pat)
+		s.Money.add(kind, BucketProvider, prov)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = c.query(ctx, `SELECT o.kind, e.bucket, CAST(SUM(e.amount) AS BIGINT)
+		FROM ledger_entries e JOIN ledger_entries o ON o.id = e.reverses_entry_id
+		WHERE e.reverses_entry_id IS NOT NULL GROUP BY o.kind, e.bucket`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
 	for rows.Next() {
 		var kind EntryKind
 		var bucket Bucket
@@ -311,33 +341,38 @@ func (c *Conn) summaryMoney(ctx context.Context, s *Summary) error {
 		if err := rows.Scan(&kind, &bucket, &sum); err != nil {
 			return err
 		}
-		switch bucket {
-		case BucketInsurance:
-			m.InsuranceOutstanding += sum
-		case BucketPatient:
-			m.PatientOutstanding += sum
-		case BucketProvider:
-			m.ProviderLevel += sum
-			continue
-		}
-		switch kind {
-		case KindCharge:
-			m.Charged += sum
-		case KindInsurancePayment:
-			m.InsurancePaid -= sum
-		case KindContractualAdjustment, KindOtherAdjustment, KindWriteOff:
-			m.Adjusted -= sum
-		case KindDeductible, KindCoinsurance, KindCopay, KindPatientResponsibility:
-			if bucket == BucketPatient {
-				m.PatientResponsibility += sum
-			}
-		case KindPatientPayment:
-			m.PatientPaid -= sum
-		case KindRefund:
-			m.Refunds += sum
-		}
+		s.Money.add(kind, bucket, sum)
 	}
 	return rows.Err()
+}
+
+// add counts the sum of a kind's entries in a bucket.
+func (m *MoneySummary) add(kind EntryKind, bucket Bucket, sum billing.Money) {
+	switch bucket {
+	case BucketInsurance:
+		m.InsuranceOutstanding += sum
+	case BucketPatient:
+		m.PatientOutstanding += sum
+	case BucketProvider:
+		m.ProviderLevel += sum
+		return
+	}
+	switch kind {
+	case KindCharge:
+		m.Charged += sum
+	case KindInsurancePayment:
+		m.InsurancePaid -= sum
+	case KindContractualAdjustment, KindOtherAdjustment, KindWriteOff:
+		m.Adjusted -= sum
+	case KindDeductible, KindCoinsurance, KindCopay, KindPatientResponsibility:
+		if bucket == BucketPatient {
+			m.PatientResponsibility += sum
+		}
+	case KindPatientPayment:
+		m.PatientPaid -= sum
+	case KindRefund:
+		m.Refunds += sum
+	}
 }
 
 func (c *Conn) summaryWork(ctx context.Context, s *Summary) error {

@@ -3,9 +3,11 @@ package storage
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/claimflow/claimflow/billing"
 )
@@ -134,27 +136,67 @@ func inList(states []ClaimState) string {
 
 // Summary reads the summary. It reads several tables one after the other: on a busy
 // store, counts may come from slightly different moments; call it on a Tx for one
-// snapshot.
+// snapshot. On a Store its statements run two at a time, each on a connection of
+// the pool, the costliest first: at 100,000 claims the ledger's totals alone take
+// about as long as all the others together.
 func (c *Conn) Summary(ctx context.Context) (Summary, error) {
 	s := Summary{ByState: map[ClaimState]int64{}, OpenWork: map[WorkKind]int64{}}
+	// Each step writes fields of its own; dirty is the clean-claim rate's complement.
+	var dirty int64
 	steps := []struct {
 		what string
-		fn   func(context.Context, *Summary) error
+		fn   func(context.Context) error
 	}{
-		{"claims by state", c.summaryStates},
-		{"submitted claims", c.summarySubmitted},
-		{"rejection reasons", c.summaryRejections},
-		{"denial reasons", c.summaryDenials},
-		{"ledger totals", c.summaryMoney},
-		{"open work", c.summaryWork},
-		{"clean claims", c.summaryClean},
-		{"first-pass acceptance", c.summaryFirstPass},
+		{"ledger totals", func(ctx context.Context) error { return c.summaryMoney(ctx, &s) }},
+		{"denial reasons", func(ctx context.Context) error { return c.summaryDenials(ctx, &s) }},
+		{"first-pass acceptance", func(ctx context.Context) error {
+			return c.queryRow(ctx, summaryFirstPassQuery()).Scan(&s.FirstPass.Count)
+		}},
+		{"rejection reasons", func(ctx context.Context) error { return c.summaryRejections(ctx, &s) }},
+		{"claims by state", func(ctx context.Context) error { return c.summaryStates(ctx, &s) }},
+		{"submitted claims", func(ctx context.Context) error {
+			return c.queryRow(ctx, `SELECT COUNT(DISTINCT claim_id) FROM submission_claims`).Scan(&s.Submitted)
+		}},
+		{"clean claims", func(ctx context.Context) error { return c.queryRow(ctx, summaryCleanQuery()).Scan(&dirty) }},
+		{"open work", func(ctx context.Context) error { return c.summaryWork(ctx, &s) }},
 	}
-	for _, st := range steps {
-		if err := st.fn(ctx, &s); err != nil {
-			return Summary{}, fmt.Errorf("reading the summary's %s: %w", st.what, err)
+	workers := 2
+	if c.tx != nil {
+		workers = 1 // one connection: the transaction's
+	}
+	next := make(chan int)
+	errs := make([]error, len(steps))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				if err := steps[i].fn(ctx); err != nil {
+					errs[i] = fmt.Errorf("reading the summary's %s: %w", steps[i].what, err)
+					cancel()
+				}
+			}
+		})
+	}
+feed:
+	for i := range steps {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
 		}
 	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return Summary{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Summary{}, fmt.Errorf("reading the summary: %w", err)
+	}
+	s.Clean = Rate{Count: s.Claims - dirty, Of: s.Claims}
+	s.FirstPass.Of = s.Submitted
 	return s, nil
 }
 
@@ -186,10 +228,6 @@ func (c *Conn) summaryStates(ctx context.Context, s *Summary) error {
 		}
 	}
 	return rows.Err()
-}
-
-func (c *Conn) summarySubmitted(ctx context.Context, s *Summary) error {
-	return c.queryRow(ctx, `SELECT COUNT(DISTINCT claim_id) FROM submission_claims`).Scan(&s.Submitted)
 }
 
 // summaryRejections counts the codes of open rejection work items: items with the
@@ -393,32 +431,15 @@ func (c *Conn) summaryWork(ctx context.Context, s *Summary) error {
 	return rows.Err()
 }
 
-// summaryClean counts the claims that never entered a held or rejected state.
-func (c *Conn) summaryClean(ctx context.Context, s *Summary) error {
-	s.Clean.Of = s.Claims
-	var dirty int64
-	if err := c.queryRow(ctx, summaryCleanQuery()).Scan(&dirty); err != nil {
-		return err
-	}
-	s.Clean.Count = s.Claims - dirty
-	return nil
-}
-
-// summaryFirstPass counts the submitted claims accepted by their payer (a
-// payer-accepted state or a matched claim payment) that never entered a rejected
-// state after they were first submitted.
-func (c *Conn) summaryFirstPass(ctx context.Context, s *Summary) error {
-	s.FirstPass.Of = s.Submitted
-	return c.queryRow(ctx, summaryFirstPassQuery()).Scan(&s.FirstPass.Count)
-}
-
 // summaryCleanQuery counts the claims that ever entered a held or rejected state.
 func summaryCleanQuery() string {
 	return `SELECT COUNT(DISTINCT ev.claim_id) FROM claim_events ev WHERE ` + reachedIndexed() +
 		` AND ev.to_state IN ` + inList(rejectedStates())
 }
 
-// summaryFirstPassQuery counts what summaryFirstPass describes.
+// summaryFirstPassQuery counts the submitted claims accepted by their payer (a
+// payer-accepted state or a matched claim payment) that never entered a rejected
+// state after they were first submitted.
 func summaryFirstPassQuery() string {
 	rejected := slices.DeleteFunc(rejectedStates(), func(st ClaimState) bool { return st == StateHeld })
 	return `SELECT COUNT(*) FROM (SELECT DISTINCT claim_id FROM submission_claims) sc

@@ -1,6 +1,8 @@
 package storagetest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -162,6 +164,19 @@ func testReportSummary(t *testing.T, h *harness) {
 	if m.Charged != m.InsurancePaid+m.Adjusted+m.PatientPaid+m.InsuranceOutstanding+m.PatientOutstanding {
 		t.Fatalf("money does not balance: %+v", m)
 	}
+	// A canceled read stops every statement and says so.
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := st.Summary(canceled); !errors.Is(err, context.Canceled) {
+		t.Fatalf("summary on a canceled context: %v", err)
+	}
+	// In a transaction the same statements run one after the other, on its
+	// connection: the same summary.
+	must(t, st.InTx(t.Context(), func(tx *storage.Tx) error {
+		in, err := tx.Summary(t.Context())
+		equal(t, "summary in a transaction", in, s)
+		return err
+	}))
 	// Clean: paid, denied, draft (never held nor rejected); not held, payer-rejected, resent.
 	equal(t, "clean", s.Clean, storage.Rate{Count: 3, Of: 6})
 	// First pass: paid and denied (accepted, never rejected); not payer-rejected, not resent.

@@ -3,7 +3,6 @@ package storage
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -134,11 +133,13 @@ func inList(states []ClaimState) string {
 	return "(" + strings.Join(q, ", ") + ")"
 }
 
-// Summary reads the summary. It reads several tables one after the other: on a busy
-// store, counts may come from slightly different moments; call it on a Tx for one
-// snapshot. On a Store its statements run two at a time, each on a connection of
-// the pool, the costliest first: at 100,000 claims the ledger's totals alone take
-// about as long as all the others together.
+// Summary reads the summary with a statement per part: on a busy store, counts may
+// come from slightly different moments; call it on a Tx for one snapshot (the
+// statements then run one after the other on the transaction's connection). On a
+// Store they run two at a time, each on a connection of the pool, the costliest
+// first: at 100,000 claims the ledger's totals alone take about as long as all the
+// others together. The first statement to fail stops the others, and its error is
+// returned.
 func (c *Conn) Summary(ctx context.Context) (Summary, error) {
 	s := Summary{ByState: map[ClaimState]int64{}, OpenWork: map[WorkKind]int64{}}
 	// Each step writes fields of its own; dirty is the clean-claim rate's complement.
@@ -165,16 +166,19 @@ func (c *Conn) Summary(ctx context.Context) (Summary, error) {
 		workers = 1 // one connection: the transaction's
 	}
 	next := make(chan int)
-	errs := make([]error, len(steps))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var first error // the first step's error: the others' may only say they were stopped
+	var once sync.Once
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
 				if err := steps[i].fn(ctx); err != nil {
-					errs[i] = fmt.Errorf("reading the summary's %s: %w", steps[i].what, err)
-					cancel()
+					once.Do(func() {
+						first = fmt.Errorf("reading the summary's %s: %w", steps[i].what, err)
+						cancel()
+					})
 				}
 			}
 		})
@@ -189,8 +193,8 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return Summary{}, err
+	if first != nil {
+		return Summary{}, first
 	}
 	if err := ctx.Err(); err != nil {
 		return Summary{}, fmt.Errorf("reading the summary: %w", err)

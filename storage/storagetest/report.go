@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/claimflow/claimflow/billing"
@@ -169,6 +170,17 @@ func testReportSummary(t *testing.T, h *harness) {
 	cancel()
 	if _, err := st.Summary(canceled); !errors.Is(err, context.Canceled) {
 		t.Fatalf("summary on a canceled context: %v", err)
+	}
+	// A statement that fails stops the summary with its own error (the rejection
+	// reasons and the open work both read work_items), not a stopped sibling's.
+	_, err := st.DB().ExecContext(t.Context(), "ALTER TABLE work_items RENAME TO work_items_away")
+	must(t, err)
+	_, err = st.Summary(t.Context())
+	_, undo := st.DB().ExecContext(t.Context(), "ALTER TABLE work_items_away RENAME TO work_items")
+	must(t, undo)
+	if err == nil || !strings.Contains(err.Error(), "reading the summary's ") || !strings.Contains(err.Error(), "work_items") ||
+		errors.Is(err, context.Canceled) {
+		t.Fatalf("summary without the work items: %v", err)
 	}
 	// In a transaction the same statements run one after the other, on its
 	// connection: the same summary.

@@ -32,12 +32,18 @@ type crashRun struct {
 	ledger  map[string]int
 	kills   int
 	took    time.Duration
+	// events is the claims' history at the end (Pulse.LastEvent): how far the
+	// loop goes, whatever the machine's speed.
+	events int64
 }
 
 // runCrash runs the loop on n claims with three workers, killing one with SIGKILL
-// kills times at seeded random moments within the first three quarters of span (the
-// undisturbed run's time) and starting it again, and checks its end.
-func runCrash(t *testing.T, gen *fixtures.ClaimGenerator, seed uint64, kills int, span time.Duration) crashRun {
+// kills times and starting it again, and checks its end. The kills fall at seeded
+// points of the loop's progress: when the claims' history (Pulse.LastEvent) passes
+// seeded shares between 5 and 80 % of events, the undisturbed run's final count.
+// Moments of the wall clock would not do: on a loaded machine the undisturbed run
+// can take longer than the crashed one, whose later kills then never come.
+func runCrash(t *testing.T, gen *fixtures.ClaimGenerator, seed uint64, kills int, events int64) crashRun {
 	t.Helper()
 	natsURL := testenv.ExternalNATS(t)
 	pgURL := testenv.PostgresURL(t)
@@ -60,28 +66,38 @@ func runCrash(t *testing.T, gen *fixtures.ClaimGenerator, seed uint64, kills int
 		done <- outcome{res, err}
 	}()
 	rng := rand.New(rand.NewPCG(seed, 9))
-	// The moments, drawn before the run: each kill and restart slows the loop,
-	// so the later ones still fall before its end.
-	at := make([]time.Duration, kills)
+	// The points, drawn before the run.
+	at := make([]int64, kills)
 	for i := range at {
-		at[i] = span/20 + time.Duration(rng.Int64N(int64(span*3/4)))
+		at[i] = events/20 + rng.Int64N(max(1, events*3/4))
 	}
 	slices.Sort(at)
+	watch := time.NewTicker(50 * time.Millisecond)
+	defer watch.Stop()
 	killed := 0
 	var out outcome
 kill:
 	for killed < kills {
-		wait := max(at[killed]-time.Since(start), 0)
 		victim := rng.IntN(3)
-		select {
-		case out = <-done:
-			break kill
-		case <-time.After(wait):
+		for {
+			select {
+			case out = <-done:
+				break kill
+			case <-watch.C:
+			}
+			p, err := s.store.Pulse(ctx)
+			if err != nil {
+				t.Fatalf("watching the loop's progress: %v", err)
+			}
+			if p.LastEvent >= at[killed] {
+				break
+			}
 		}
 		w := s.live()[victim]
 		w.kill()
 		killed++
-		t.Logf("%v: killed worker %d (pid %d) with SIGKILL", time.Since(start).Round(time.Millisecond), victim, w.cmd.Process.Pid)
+		t.Logf("%v, history at %d of about %d: killed worker %d (pid %d) with SIGKILL", time.Since(start).Round(time.Millisecond),
+			at[killed-1], events, victim, w.cmd.Process.Pid)
 		s.startWorker(victim)
 	}
 	if killed == kills {
@@ -91,6 +107,11 @@ kill:
 	run := crashRun{kills: killed, took: time.Since(start)}
 	t.Logf("%d claims through the loop in %v with %d kills, %d rounds", gen.Len(), run.took.Round(time.Millisecond), killed, out.res.Rounds)
 
+	p, err := s.store.Pulse(ctx)
+	if err != nil {
+		t.Fatalf("reading the loop's history: %v", err)
+	}
+	run.events = p.LastEvent
 	claims := readClaims(t, s.store, gen)
 	run.summary = checkOutcomes(t, s.store, gen, claims)
 	checkSentOnce(t, s, claims)
@@ -112,10 +133,10 @@ kill:
 //
 // It runs the 5,000 claims (about 14 s undisturbed and 22 s with the
 // kills on this 2-core machine; CLAIMFLOW_E2E_CRASH_CLAIMS sets another number).
-// The kills fall at seeded moments within the first three quarters of the
-// undisturbed run's time, so that all of them land however fast the loop is. A
-// share of the claims has a second coverage, so secondary claims go out and come
-// back too.
+// The kills fall at seeded points of the loop's progress, between 5 and 80 % of
+// the undisturbed run's history, so that all of them land however fast or loaded
+// the machine is. A share of the claims has a second coverage, so secondary claims
+// go out and come back too.
 func TestCrashKillNine(t *testing.T) {
 	t.Parallel()
 	const seed, kills = 21, 5
@@ -123,7 +144,7 @@ func TestCrashKillNine(t *testing.T) {
 	gen := newGenerator(t, seed, n, crashSecondaryShare, crashRules())
 
 	calm := runCrash(t, gen, seed, 0, 0)
-	crashed := runCrash(t, gen, seed, kills, calm.took)
+	crashed := runCrash(t, gen, seed, kills, calm.events)
 	if crashed.kills < kills {
 		t.Errorf("only %d of %d kills happened before the loop ended", crashed.kills, kills)
 	}

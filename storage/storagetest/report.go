@@ -239,4 +239,16 @@ func testReportAgingTable(t *testing.T, h *harness) {
 	if tab.Accounts != 1 || tab.Total != [5]billing.Money{0, 0, 25000, 0, 0} {
 		t.Fatalf("accounts %d, total %v", tab.Accounts, tab.Total)
 	}
+	// In a transaction the payers and the patients are read one after the other:
+	// the same table.
+	must(t, st.InTx(t.Context(), func(tx *storage.Tx) error {
+		in, err := tx.AgingTable(t.Context(), asOf, storage.AgeFromService)
+		equal(t, "aging table in a transaction", in, tab)
+		return err
+	}))
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := st.AgingTable(canceled, asOf, storage.AgeFromService); !errors.Is(err, context.Canceled) {
+		t.Fatalf("aging table on a canceled context: %v", err)
+	}
 }

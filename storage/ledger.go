@@ -546,16 +546,18 @@ type Balance struct {
 // provider-level amounts are not the patient's).
 func (b Balance) Total() billing.Money { return b.Insurance + b.Patient }
 
+// bucketSums are the sums of amount in the insurance, patient and provider
+// buckets, in that order: three columns of a SELECT on ledger_entries.
+const bucketSums = `CAST(COALESCE(SUM(CASE WHEN bucket = 'insurance' THEN amount END), 0) AS BIGINT),
+	CAST(COALESCE(SUM(CASE WHEN bucket = 'patient' THEN amount END), 0) AS BIGINT),
+	CAST(COALESCE(SUM(CASE WHEN bucket = 'provider' THEN amount END), 0) AS BIGINT)`
+
 // Balance sums the entries the filter selects, by bucket. It is never stored: each
 // call adds up the entries.
 func (c *Conn) Balance(ctx context.Context, f EntryFilter) (Balance, error) {
 	where, args := f.where()
 	var b Balance
-	err := c.queryRow(ctx, `SELECT
-			CAST(COALESCE(SUM(CASE WHEN bucket = 'insurance' THEN amount END), 0) AS BIGINT),
-			CAST(COALESCE(SUM(CASE WHEN bucket = 'patient' THEN amount END), 0) AS BIGINT),
-			CAST(COALESCE(SUM(CASE WHEN bucket = 'provider' THEN amount END), 0) AS BIGINT)
-		FROM ledger_entries`+where, args...).Scan(&b.Insurance, &b.Patient, &b.Provider)
+	err := c.queryRow(ctx, `SELECT `+bucketSums+` FROM ledger_entries`+where, args...).Scan(&b.Insurance, &b.Patient, &b.Provider)
 	if err != nil {
 		return b, fmt.Errorf("summing ledger entries: %w", err)
 	}

@@ -14,6 +14,9 @@ type ProviderInput struct {
 	On                billing.Date
 	PayerID           int64 // the remittance's payer, 0 when not known
 	BillingProviderID int64 // the payee's billing provider; required
+	// Providers holds the billing provider of a PLB01 provider id when a PLB names
+	// a provider of its own, other than BillingProviderID; nil when none does.
+	Providers map[string]int64
 	// Claim returns the claim a PLB03-2 reference names (our patient control number
 	// or the payer's claim number), 0 when none: recoupments (WO, FB, 72) and
 	// interest (L6) are tied to it.
@@ -28,13 +31,17 @@ func ProviderEntries(rem *x835.Remittance, in ProviderInput) []storage.Entry {
 	var out []storage.Entry
 	n := 0
 	for _, p := range rem.ProviderAdjustments {
+		bp := in.BillingProviderID
+		if id := in.Providers[p.ProviderID]; id != 0 {
+			bp = id
+		}
 		for _, a := range p.Adjustments {
 			n++
 			if a.Amount == 0 {
 				continue
 			}
 			e := storage.Entry{
-				PayerID: in.PayerID, BillingProviderID: in.BillingProviderID,
+				PayerID: in.PayerID, BillingProviderID: bp,
 				Kind: storage.KindProviderAdjustment, Bucket: storage.BucketProvider, Amount: billing.Money(a.Amount),
 				EffectiveOn: in.On, Reason: "PLB-" + a.Reason, SourceKind: "remittance",
 				SourceID:       strconv.FormatInt(in.RemitID, 10),

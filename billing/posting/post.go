@@ -233,10 +233,14 @@ func Post(in Input) Result {
 	return res
 }
 
-// wholeDenial reports a claim the payer refused: CLP02 4, or nothing paid with a
-// CO/PI denial reason, or nothing paid and nothing left to the patient with CO/PI
-// adjustments only. A later payer that pays nothing because the earlier payers paid
-// what it allows (OA-23 with pricing reductions) has not denied the claim.
+// wholeDenial reports a claim the payer refused: CLP02 4, or nothing paid and
+// nothing left to the patient, with a CO/PI denial reason or with CO/PI adjustments
+// only (X12-GUIDE 6.9: a zero-paid claim with only CO/PI is a denial). A claim that
+// pays nothing because the patient owes it all (a deductible) was adjudicated: its
+// lines denied with a denial reason go to the denial queue on their own, and what
+// the patient owes may go on to the next payer. A later payer that pays nothing
+// because the earlier payers paid what it allows (OA-23 with pricing reductions)
+// has not denied the claim either.
 func wholeDenial(p *x835.ClaimPayment, secondary bool) bool {
 	if p.Status == x835.StatusDenied {
 		return true
@@ -265,7 +269,10 @@ func wholeDenial(p *x835.ClaimPayment, secondary bool) bool {
 	for k := range p.Lines {
 		visit(p.Lines[k].Adjustments)
 	}
-	return denial || (coPI && !pr && !prior)
+	if pr {
+		return false
+	}
+	return denial || (coPI && !prior)
 }
 
 func itoa(n int) string     { return strconv.Itoa(n) }

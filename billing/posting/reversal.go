@@ -1,6 +1,7 @@
 package posting
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/claimflow/claimflow/billing"
@@ -13,6 +14,8 @@ import (
 // reversal has consumed its own original already; among the payments left, the
 // original is the latest with the payer claim number of the reversal (when both
 // carry one) whose payment the reversal negates, else the latest with that number.
+// A payer that gives the reversal a claim number of its own names the original's
+// in REF*F8 (X12-GUIDE 6.7): either number links the two.
 func Original(earlier []storage.ClaimPayment, rev *x835.ClaimPayment) (storage.ClaimPayment, bool) {
 	var open []storage.ClaimPayment
 	for _, cp := range earlier {
@@ -20,25 +23,33 @@ func Original(earlier []storage.ClaimPayment, rev *x835.ClaimPayment) (storage.C
 		case x835.StatusPredetermination:
 			continue
 		case x835.StatusReversal:
-			if i := pick(open, cp.PayerClaimNumber, -cp.Paid); i >= 0 {
+			if i := pick(open, []string{cp.PayerClaimNumber}, -cp.Paid); i >= 0 {
 				open = append(open[:i], open[i+1:]...)
 			}
 			continue
 		}
 		open = append(open, cp)
 	}
-	i := pick(open, rev.PayerClaimNumber, -billing.Money(rev.Paid))
+	icns := []string{rev.PayerClaimNumber}
+	for _, r := range rev.References {
+		if r.Qualifier == "F8" && r.Value != "" {
+			icns = append(icns, r.Value)
+		}
+	}
+	i := pick(open, icns, -billing.Money(rev.Paid))
 	if i < 0 {
 		return storage.ClaimPayment{}, false
 	}
 	return open[i], true
 }
 
-// pick returns the index of the latest payment with the payer claim number (when
-// both have one) that paid the amount, else the latest with the number, else -1.
-func pick(open []storage.ClaimPayment, icn string, paid billing.Money) int {
+// pick returns the index of the latest payment with one of the payer claim
+// numbers icns (when both sides have one) that paid the amount, else the latest
+// with such a number, else -1.
+func pick(open []storage.ClaimPayment, icns []string, paid billing.Money) int {
+	known := slices.ContainsFunc(icns, func(s string) bool { return s != "" })
 	same := func(cp *storage.ClaimPayment) bool {
-		return icn == "" || cp.PayerClaimNumber == "" || cp.PayerClaimNumber == icn
+		return !known || cp.PayerClaimNumber == "" || slices.Contains(icns, cp.PayerClaimNumber)
 	}
 	fallback := -1
 	for i := len(open) - 1; i >= 0; i-- {

@@ -17,6 +17,9 @@ const (
 	// TransactionBalance: BPR02 = the claims' CLP04 - the PLB amounts (BPR02 counts
 	// as negative when BPR03 is D, debit).
 	TransactionBalance ProblemKind = "transaction"
+	// NegativePayment: BPR02 is never negative; a payer that owes less than nothing
+	// carries the balance forward with PLB FB (X12-GUIDE 6.1, 6.6).
+	NegativePayment ProblemKind = "negative payment"
 )
 
 // Problem is a balancing rule a remittance breaks: which one, where, and the two
@@ -42,6 +45,9 @@ func (p Problem) Error() string {
 	case PatientResponsibility:
 		return fmt.Sprintf("claim %d (%s): CLP05 %s but the PR adjustments add up to %s (off by %s)",
 			p.Claim+1, p.PCN, money(p.Got), money(p.Want), money(diff))
+	case NegativePayment:
+		return fmt.Sprintf("BPR02 %s is negative: a payer carries a negative balance forward with PLB FB instead",
+			money(p.Got))
 	}
 	return fmt.Sprintf("BPR02 %s but the claims' payments less the provider adjustments are %s (off by %s)",
 		money(p.Got), money(p.Want), money(diff))
@@ -91,6 +97,9 @@ func Balance(rem *Remittance) []Problem {
 		}
 	}
 	total := rem.Payment.Amount
+	if total < 0 {
+		probs = append(probs, Problem{Kind: NegativePayment, Claim: -1, Line: -1, Got: total})
+	}
 	if rem.Payment.CreditDebit == "D" {
 		total = -total
 	}

@@ -151,6 +151,24 @@ func (pl *Plan) provider(ctx context.Context, c *storage.Conn, known *lookups) e
 			rem.ProviderAdjustments[0].ProviderID + ")"
 		return nil
 	}
+	// A PLB that names a provider of its own, known to claimflow, is that
+	// provider's; the others are the first PLB's (or the payee's).
+	var others map[string]int64
+	for _, pa := range rem.ProviderAdjustments[1:] {
+		if pa.ProviderID == "" || pa.ProviderID == rem.ProviderAdjustments[0].ProviderID {
+			continue
+		}
+		found, err := known.provider(ctx, c, pa.ProviderID)
+		if err != nil {
+			return err
+		}
+		if found != 0 && found != bp {
+			if others == nil {
+				others = map[string]int64{}
+			}
+			others[pa.ProviderID] = found
+		}
+	}
 	var lookErr error
 	resolve := func(ref string) int64 {
 		if id, ok := refs[ref]; ok {
@@ -164,7 +182,7 @@ func (pl *Plan) provider(ctx context.Context, c *storage.Conn, known *lookups) e
 		return id
 	}
 	pl.Provider = posting.ProviderEntries(rem, posting.ProviderInput{RemitID: pl.ID, On: posting.EffectiveDate(rem),
-		PayerID: pl.PayerID, BillingProviderID: bp, Claim: resolve})
+		PayerID: pl.PayerID, BillingProviderID: bp, Providers: others, Claim: resolve})
 	return lookErr
 }
 

@@ -195,11 +195,18 @@ type Payer struct {
 // 835), sent to a later payer: 2320 CAS/AMT/MOA, 2330B DTP*573 and REF*F8, and per
 // line 2430. Balancing: for each line, charge - Σ line adjustments = line paid; for
 // the claim, CLM02 - Σ claim adjustments - Σ line adjustments = PaidAmount. Report
-// each adjustment once, at claim or at line level.
+// each adjustment once, at claim or at line level. A payer bypassed under
+// cost-avoidance rules carries only NonCoveredAmount (= CLM02) and is not balanced.
 type OtherPayerAdjudication struct {
 	// PaidAmount is what the payer paid (2320 AMT*D; 835 CLP04), zero when nothing.
 	PaidAmount Money `json:"paid_amount"`
-	// RemainingPatientLiability is 2320 AMT*EAF, when known at claim level only.
+	// NonCoveredAmount is 2320 AMT*A8, the total non-covered amount, set only when
+	// the payer was bypassed under cost-avoidance rules (it did not adjudicate the
+	// claim): it then equals the claim's Charge (CLM02), and AMT*A8 replaces AMT*D,
+	// with no adjustments, remaining liability or lines.
+	NonCoveredAmount Money `json:"non_covered_amount,omitzero"`
+	// RemainingPatientLiability is 2320 AMT*EAF, when known at claim level only
+	// (nil: not sent; a zero amount is sent: X12 RFI 1515).
 	RemainingPatientLiability *Money `json:"remaining_patient_liability,omitempty"`
 	// Adjustments are the claim-level adjustments (2320 CAS; 835 2100 CAS).
 	Adjustments []Adjustment `json:"adjustments,omitempty"`
@@ -238,7 +245,7 @@ type LineAdjudication struct {
 	Adjustments []Adjustment `json:"adjustments,omitempty"`
 	// Date is the adjudication date (2430 DTP*573; default: the claim-level Date).
 	Date Date `json:"date,omitzero"`
-	// RemainingPatientLiability is 2430 AMT*EAF.
+	// RemainingPatientLiability is 2430 AMT*EAF, zero included.
 	RemainingPatientLiability *Money `json:"remaining_patient_liability,omitempty"`
 }
 

@@ -31,12 +31,13 @@ var (
 //
 // The decision is sent as the payer reported it: claim-level CAS in 2320, AMT*D the
 // paid amount (0 when nothing), REF*F8 the payer's claim number, MOA its remark
-// codes; each service matched to a line becomes that line's 2430 (SVD paid amount,
+// codes, and SBR09 its claim filing indicator (CLP06) when the coverage has none;
+// each service matched to a line becomes that line's 2430 (SVD paid amount,
 // procedure and units as adjudicated, the line's CAS, DTP*573, AMT*EAF its patient
-// responsibility). When a service matches no line, or two match one, the lines
-// cannot carry the decision: the line adjustments are then reported at claim level
-// and 2320 AMT*EAF carries the patient responsibility (each adjustment is reported
-// once, at one level, either way, so the amounts still balance).
+// responsibility, zero included). When a service matches no line, or two match one,
+// the lines cannot carry the decision: the line adjustments are then reported at
+// claim level and 2320 AMT*EAF carries the patient responsibility (each adjustment
+// is reported once, at one level, either way, so the amounts still balance).
 //
 // The claim billed next is an original claim (frequency 1: that payer has never seen
 // it) without the prior authorizations, which the earlier payer gave (2300 and 2400
@@ -55,6 +56,10 @@ func Next(c *billing.Claim, p *Payment) (billing.Claim, int, error) {
 	}
 	next := clone(c)
 	next.Coverages[k].Adjudication = Adjudication(c, p)
+	if next.Coverages[k].FilingIndicator == "" {
+		// 2320 SBR09: the plan the payer says it adjudicated under (CLP06).
+		next.Coverages[k].FilingIndicator = p.FilingIndicator
+	}
 	next.Frequency = billing.FrequencyOriginal
 	next.OriginalPayerClaimNumber = ""
 	next.Authorization = billing.Authorization{}
@@ -82,9 +87,11 @@ func Adjudication(c *billing.Claim, p *Payment) *billing.OtherPayerAdjudication 
 			a.Adjustments = append(a.Adjustments, p.Services[i].Adjustments...)
 		}
 		a.Adjustments = merge(a.Adjustments)
-		if pr := groupSum(a.Adjustments, "PR"); pr != 0 {
-			a.RemainingPatientLiability = &pr
-		}
+		// Sent even when nothing is left to the patient: once a payer adjudicated
+		// the claim the remaining liability is required, zero included (X12 RFI
+		// 1515), at the claim level here and per line below.
+		pr := groupSum(a.Adjustments, "PR")
+		a.RemainingPatientLiability = &pr
 		return a
 	}
 	for i := range p.Services {
@@ -97,10 +104,14 @@ func Adjudication(c *billing.Claim, p *Payment) *billing.OtherPayerAdjudication 
 			Adjustments: slices.Clone(s.Adjustments),
 			Date:        p.Date,
 		}
-		la.Procedure.Modifiers = slices.Clone(s.Procedure.Modifiers)
-		if pr := groupSum(s.Adjustments, "PR"); pr != 0 {
-			la.RemainingPatientLiability = &pr
+		if la.Units == 0 {
+			// No SVC05: one unit paid (not the line's billed units, the default of
+			// an SVD05 from a paper remittance).
+			la.Units = billing.Units(1)
 		}
+		la.Procedure.Modifiers = slices.Clone(s.Procedure.Modifiers)
+		pr := groupSum(s.Adjustments, "PR")
+		la.RemainingPatientLiability = &pr
 		a.Lines = append(a.Lines, la)
 	}
 	return a

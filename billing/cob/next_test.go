@@ -240,6 +240,14 @@ func buildValid(t *testing.T, c billing.Claim) string {
 // cobClean checks the claim with the scrubber's coordination-of-benefits rules.
 func cobClean(t *testing.T, c billing.Claim) {
 	t.Helper()
+	for _, f := range cobFindings(t, c) {
+		t.Errorf("scrubber: %s", f.String())
+	}
+}
+
+// cobFindings returns the findings of the scrubber's coordination-of-benefits rules.
+func cobFindings(t *testing.T, c billing.Claim) []scrub.Finding {
+	t.Helper()
 	var off []string
 	for _, r := range scrub.Rules() {
 		if r.ID != "cob-balance" && r.ID != "cob-payer-id" {
@@ -254,7 +262,5 @@ func cobClean(t *testing.T, c billing.Claim) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range rep.Findings {
-		t.Errorf("scrubber: %s", f.String())
-	}
+	return rep.Findings
 }

@@ -11,7 +11,10 @@ type Payment struct {
 	Charge                billing.Money // CLP03
 	Paid                  billing.Money // CLP04
 	PatientResponsibility billing.Money // CLP05
-	PayerClaimNumber      string        // CLP07, sent on as 2330B REF*F8
+	// FilingIndicator is CLP06, the claim filing indicator the payer adjudicated
+	// under: the 2320 SBR09 of that payer when its coverage has none.
+	FilingIndicator  string
+	PayerClaimNumber string // CLP07, sent on as 2330B REF*F8
 	// Date is the adjudication date sent as DTP*573: the 835's payment date (BPR16),
 	// or its production date (DTM*405) when there is none.
 	Date billing.Date
@@ -30,9 +33,11 @@ type Service struct {
 	Line int
 	// Procedure is the procedure as adjudicated (SVC01), sent as SVD03.
 	Procedure billing.Procedure
-	Charge    billing.Money    // SVC02
-	Paid      billing.Money    // SVC03
-	Units     billing.Quantity // SVC05 paid units; 0 for the line's
+	Charge    billing.Money // SVC02
+	Paid      billing.Money // SVC03
+	// Units is SVC05, the paid units (sent as SVD05); 0 when the 835 leaves SVC05
+	// out, which means one unit paid (835 TR3; X12 RFI 2163).
+	Units billing.Quantity
 	// Adjustments are the line's adjustments (2110 CAS).
 	Adjustments []billing.Adjustment
 }

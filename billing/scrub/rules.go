@@ -76,7 +76,7 @@ func ruleTable() []rule {
 		{Rule{"hcpcs-valid", 5, "HCPCS Level II codes known, already effective and not terminated on the date of service"}, checkHCPCSValid},
 		{Rule{"modifier-valid", 5, "HCPCS Level II modifiers known, effective and not terminated on the date of service"}, checkModifierValid},
 		{Rule{"cob-payer-id", 4, "Each earlier payer (2330B NM109) has its payer id"}, checkCOBPayerID},
-		{Rule{"cob-balance", 3, "Earlier payers' amounts balance: CLM02 - claim CAS - line CAS = AMT*D, and per line SV102 - line CAS = SVD02; each adjustment reported once"}, checkCOBBalance},
+		{Rule{"cob-balance", 3, "Earlier payers' amounts balance: CLM02 - claim CAS - line CAS = AMT*D, and per line SV102 - line CAS = SVD02; each adjustment reported once; a payer bypassed for cost avoidance has AMT*A8 = CLM02"}, checkCOBBalance},
 		{Rule{"taxonomy-required", 7, "Billing and rendering provider taxonomy present when the payer requires it"}, checkTaxonomyRequired},
 		{Rule{"prior-auth-missing", 7, "Prior authorization number (REF*G1) present on lines whose procedure the payer authorizes in advance"}, checkPriorAuthMissing},
 		{Rule{"prior-auth-usage", 7, "Prior authorization covers the procedure and dates of service and has visits and units left, counting the batch"}, checkPriorAuthUsage},

@@ -21,11 +21,21 @@ func checkCOBPayerID(ck *checker, c *billing.Claim) {
 // checkCOBBalance: each earlier payer's adjudication balances (X12-GUIDE section 7):
 // CLM02 - Σ claim adjustments (2320 CAS) - Σ line adjustments (2430 CAS) = paid
 // (2320 AMT*D), and per line SV102 - Σ line adjustments = line paid (SVD02). An
-// adjustment reported both at claim and at line level is named.
+// adjustment reported both at claim and at line level is named. A payer bypassed
+// under cost-avoidance rules adjudicated nothing: its total non-covered amount
+// (2320 AMT*A8) is the claim total, and there is nothing to balance.
 func checkCOBBalance(ck *checker, c *billing.Claim) {
 	for k := range c.Coverages {
 		a := c.Coverages[k].Adjudication
 		if a == nil {
+			continue
+		}
+		if a.NonCoveredAmount != 0 {
+			if a.NonCoveredAmount != c.Charge {
+				ck.add(-1, ck.path().At("coverages", k).Field("adjudication").Field("non_covered_amount"), "2320 AMT*A8 AMT02", Error, "A7:400",
+					"The earlier payer's total non-covered amount "+a.NonCoveredAmount.String()+" (cost avoidance) is not the claim total "+
+						c.Charge.String()+": a payer bypassed under cost-avoidance rules leaves the whole claim uncovered.")
+			}
 			continue
 		}
 		claimAdj := sumAdjustments(a.Adjustments)

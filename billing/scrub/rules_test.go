@@ -285,6 +285,12 @@ func formatCases() []ruleCase {
 		}, want: want{field: "claims[0].coverages[0].adjudication.paid_amount", line: -1, sev: Error, x12: "2320 AMT*D AMT02", stc: "A7:400", msg: "CO-45 adjustment seems reported both"}},
 		{rule: "cob-balance", name: "no such line", secondary: true, edit: func(c *billing.Claim) { c.Coverages[0].Adjudication.Lines[1].Line = 3 },
 			want: fail("claims[0].coverages[0].adjudication.lines[1].line", -1, Error, "2430 SVD", "A7:400")},
+		{rule: "cob-balance", name: "cost avoidance", secondary: true, edit: func(c *billing.Claim) {
+			c.Coverages[0].Adjudication = &billing.OtherPayerAdjudication{NonCoveredAmount: c.Charge}
+		}},
+		{rule: "cob-balance", name: "cost avoidance below the claim total", secondary: true, edit: func(c *billing.Claim) {
+			c.Coverages[0].Adjudication = &billing.OtherPayerAdjudication{NonCoveredAmount: c.Charge - 1000}
+		}, want: fail("claims[0].coverages[0].adjudication.non_covered_amount", -1, Error, "2320 AMT*A8 AMT02", "A7:400")},
 
 		{rule: "taxonomy-required", name: "given", payer: &PayerRule{RequireTaxonomy: true}},
 		{rule: "taxonomy-required", name: "payer does not ask", edit: func(c *billing.Claim) { c.BillingProvider.Taxonomy = "" }},

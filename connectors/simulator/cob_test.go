@@ -355,11 +355,11 @@ func TestCrossover(t *testing.T) {
 }
 
 // TestSecondaryWithoutPrimaryPayment: a secondary claim whose 2320 names the primary
-// but says nothing of what it decided (AMT*D 0, no CAS, no 2430) is denied CO-16
-// MA04 on every line, CLP02 2.
+// but says nothing of what it decided (AMT*D 0, no CAS, no 2430; only the 2330B
+// DTP*573 the 837P requires) is denied CO-16 MA04 on every line, CLP02 2.
 func TestSecondaryWithoutPrimaryPayment(t *testing.T) {
 	t.Parallel()
-	claim := cobClaim("COB6S", primaryCov(&billing.OtherPayerAdjudication{}), secondaryCov(nil))
+	claim := cobClaim("COB6S", primaryCov(&billing.OtherPayerAdjudication{Date: billing.NewDate(2026, 2, 27)}), secondaryCov(nil))
 	cp := remitOf(t, cobRules(0), 1700, claim)["COB6S"]
 	deny := func(c int64) []x835.Adjustment { return []x835.Adjustment{{Group: "CO", Reason: "16", Amount: c}} }
 	checkCOB(t, cp, x835.StatusSecondary, 0, 0, []wantLine{{0, deny(20000)}, {0, deny(4000)}, {0, deny(15000)}})

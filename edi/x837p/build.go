@@ -791,10 +791,18 @@ func (b *builder) otherPayer(c *billing.Claim, k int) {
 	b.sbr(cov, or(cov.Responsibility, billing.ResponsibilityAt(k)), relationship(c, k))
 	if a != nil {
 		b.cas(billing.GroupAdjustments(a.Adjustments))
-		b.ref.field = fieldPaidAmount
-		b.begin("AMT")
-		w.Elem("D")
-		w.Cents(int64(a.PaidAmount))
+		if a.NonCoveredAmount != 0 {
+			// Bypassed under cost-avoidance rules: AMT*A8 instead of AMT*D.
+			b.ref.field = fieldNonCoveredAmount
+			b.begin("AMT")
+			w.Elem("A8")
+			w.Cents(int64(a.NonCoveredAmount))
+		} else {
+			b.ref.field = fieldPaidAmount
+			b.begin("AMT")
+			w.Elem("D")
+			w.Cents(int64(a.PaidAmount))
+		}
 		b.end()
 		if a.RemainingPatientLiability != nil {
 			b.ref.field = fieldRemainingLiability

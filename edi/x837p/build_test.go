@@ -135,6 +135,7 @@ func TestBuildRejects(t *testing.T) {
 		"claims[3].lines[0].procedure.modifiers":       x837p.ErrTooMany,
 		"claims[4].original_payer_claim_number":        x837p.ErrRequired,
 		"claims[5].coverages":                          x837p.ErrRequired,
+		"claims[5].coverages[2].adjudication.date":     x837p.ErrRequired, // claim level: 2330B DTP*573
 		"claims[6].lines[0].service_dates.from":        x837p.ErrRequired,
 		"claims[7].billing_provider.tax_id":            x837p.ErrRequired,
 		"claims[0].patient.birth_date":                 x837p.ErrInvalid,

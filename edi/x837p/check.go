@@ -132,6 +132,11 @@ func checkClaim(probs billing.Problems, c *billing.Claim, i int) billing.Problem
 		}
 		if a := cov.Adjudication; a != nil {
 			probs = checkAdjudication(probs, c, a, path, k)
+			if e := sharedPayerID(c, k); e >= 0 {
+				bad(path().At("coverages", k).Field("payer").Field("id"), ErrInvalid,
+					"earlier payers %d and %d share the payer id %s (2330B NM109), and a line adjudication (2430 SVD01) must name its payer unambiguously: give each payer its own id",
+					e+1, k+1, cov.Payer.ID)
+			}
 		}
 	}
 
@@ -211,8 +216,14 @@ func checkAdjudication(probs billing.Problems, c *billing.Claim, a *billing.Othe
 	if len(a.RemarkCodes) > 5 {
 		bad(path().Field("remark_codes"), ErrTooMany, "at most 5 remark codes (MOA03-07)")
 	}
-	if d := a.Date; !d.IsZero() && !d.Valid() {
+	switch d := a.Date; {
+	case !d.IsZero() && !d.Valid():
 		bad(path().Field("date"), ErrInvalid, "not a date")
+	case d.IsZero() && len(a.Lines) == 0 && a.NonCoveredAmount == 0:
+		bad(path().Field("date"), ErrRequired, "the adjudication date (2330B DTP*573: required when the payer adjudicated the claim and no line adjudication (2430) is sent)")
+	}
+	if a.NonCoveredAmount != 0 {
+		probs = checkCostAvoidance(probs, c, a, path)
 	}
 	for n := range a.Lines {
 		la := &a.Lines[n]
@@ -233,6 +244,52 @@ func checkAdjudication(probs billing.Problems, c *billing.Claim, a *billing.Othe
 		}
 	}
 	return probs
+}
+
+// checkCostAvoidance checks a payer bypassed under cost-avoidance rules: 2320 AMT*A8
+// equals CLM02 and stands alone, without AMT*D, CAS, AMT*EAF or 2430 (the payer
+// adjudicated nothing).
+func checkCostAvoidance(probs billing.Problems, c *billing.Claim, a *billing.OtherPayerAdjudication, path func() billing.Path) billing.Problems {
+	bad := func(field string, format string, args ...any) {
+		probs = append(probs, &billing.Problem{Path: path().Field(field), Err: fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))})
+	}
+	charge := c.Charge
+	if charge == 0 {
+		charge = c.LineTotal()
+	}
+	if a.NonCoveredAmount != charge {
+		bad("non_covered_amount", "the total non-covered amount (2320 AMT*A8) %s of a payer bypassed under cost avoidance must equal the claim charge (CLM02) %s",
+			a.NonCoveredAmount, charge)
+	}
+	const why = "not sent for a payer bypassed under cost avoidance (2320 AMT*A8)"
+	if a.PaidAmount != 0 {
+		bad("paid_amount", "a paid amount (AMT*D) is %s", why)
+	}
+	if len(a.Adjustments) > 0 {
+		bad("adjustments", "adjustments (CAS) are %s", why)
+	}
+	if a.RemainingPatientLiability != nil {
+		bad("remaining_patient_liability", "the remaining patient liability (AMT*EAF) is %s", why)
+	}
+	if len(a.Lines) > 0 {
+		bad("lines", "line adjudications (2430) are %s", why)
+	}
+	return probs
+}
+
+// sharedPayerID returns the index of an earlier payer before coverage k with k's
+// payer id when either of them has line adjudications (2430 SVD01 names its payer
+// by that id), or -1.
+func sharedPayerID(c *billing.Claim, k int) int {
+	cov := &c.Coverages[k]
+	for e := range c.Coverages[:k] {
+		o := &c.Coverages[e]
+		if o.Adjudication != nil && o.Payer.ID == cov.Payer.ID && cov.Payer.ID != "" &&
+			(len(o.Adjudication.Lines) > 0 || len(cov.Adjudication.Lines) > 0) {
+			return e
+		}
+	}
+	return -1
 }
 
 // casSegments counts the CAS segments the adjustments need.

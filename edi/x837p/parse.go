@@ -446,14 +446,24 @@ func (p *parser) otherPayer(n *guide.Node, billed *billing.Coverage) billing.Cov
 		adjudicated = true
 	}
 	if amt := n.Segment("AMT", 1, "D"); amt != nil {
+		p.ref.field = fieldPaidAmount
 		a.PaidAmount = p.cents(amt, 2)
 		adjudicated = true
 	}
+	if amt := n.Segment("AMT", 1, "A8"); amt != nil {
+		// Bypassed under cost-avoidance rules: it decided nothing, but it is an
+		// earlier payer all the same.
+		p.ref.field = fieldNonCoveredAmount
+		a.NonCoveredAmount = p.cents(amt, 2)
+		adjudicated = true
+	}
 	if amt := n.Segment("AMT", 1, "EAF"); amt != nil {
+		p.ref.field = fieldRemainingLiability
 		m := p.cents(amt, 2)
 		a.RemainingPatientLiability = &m
 		adjudicated = true
 	}
+	p.ref.field = 0
 	if moa := n.Segment("MOA", 0); moa != nil {
 		for el := 3; el <= 7; el++ {
 			if v := moa.Value(el); v != "" {
@@ -586,13 +596,25 @@ func (p *parser) line(n *guide.Node, c *billing.Claim, j int) {
 	}
 }
 
-// lineAdjudication reads a 2430 loop of line j, for the other payer whose id SVD01 names.
+// lineAdjudication reads a 2430 loop of line j, for the other payer whose id SVD01
+// names (otherPayerOf). A loop whose payer cannot be told is reported and dropped,
+// rather than given to a payer that may not have made the decision.
 func (p *parser) lineAdjudication(n *guide.Node, c *billing.Claim, j int) {
-	p.ref.Loop = Loop2430
 	svd := n.Segment("SVD", 0)
 	if svd == nil {
 		return
 	}
+	k, err := otherPayerOf(c, svd.Value(1))
+	if err != nil {
+		p.ref.Loop = Loop2400 // nothing was kept: the problem names the line
+		p.problem(svd, 1, 0, err)
+		return
+	}
+	cov := &c.Coverages[k]
+	if cov.Adjudication == nil {
+		cov.Adjudication = &billing.OtherPayerAdjudication{}
+	}
+	p.ref.Loop, p.ref.Other, p.ref.Adj = Loop2430, int8(k), int16(len(cov.Adjudication.Lines))
 	la := billing.LineAdjudication{Line: j + 1, PaidAmount: p.cents(svd, 2), Procedure: p.procedure(svd, 3),
 		Units: p.quantity(svd, 5)}
 	if v := svd.Value(6); v != "" {
@@ -610,33 +632,39 @@ func (p *parser) lineAdjudication(n *guide.Node, c *billing.Claim, j int) {
 		m := p.cents(amt, 2)
 		la.RemainingPatientLiability = &m
 	}
-	billed, _ := c.BilledCoverage()
-	k := -1
-	for i := range c.Coverages {
-		if i != billed && c.Coverages[i].Payer.ID == svd.Value(1) {
-			k = i
-			break
-		}
-	}
-	if k < 0 {
-		// SVD01 names no other payer of the claim: give the line to the first other
-		// payer, as the guide allows 2430 only when there is one.
-		for i := range c.Coverages {
-			if i != billed {
-				k = i
-				break
-			}
-		}
-	}
-	if k < 0 {
-		p.problem(svd, 1, 0, errors.New("line adjudication (2430) without any other payer (2320) on the claim: dropped"))
-		return
-	}
-	cov := &c.Coverages[k]
-	if cov.Adjudication == nil {
-		cov.Adjudication = &billing.OtherPayerAdjudication{}
-	}
 	cov.Adjudication.Lines = append(cov.Adjudication.Lines, la)
+}
+
+// otherPayerOf returns the index of the other payer (2330B NM109) a 2430 SVD01
+// names: the one coverage, not the billed one, with that payer id; when several
+// have it, the one among them that adjudicated the claim.
+func otherPayerOf(c *billing.Claim, id string) (int, error) {
+	billed, _ := c.BilledCoverage()
+	k, n, adjudicated := -1, 0, 0
+	for i := range c.Coverages {
+		cov := &c.Coverages[i]
+		if i == billed || cov.Payer.ID != id {
+			continue
+		}
+		n++
+		if cov.Adjudication != nil {
+			adjudicated++
+			if adjudicated == 1 {
+				k = i
+			}
+		} else if k < 0 {
+			k = i
+		}
+	}
+	switch {
+	case n == 0:
+		return -1, fmt.Errorf("line adjudication (2430) of payer %q, which is no other payer (2330B NM109) of the claim: dropped", id)
+	case adjudicated > 1:
+		return -1, fmt.Errorf("line adjudication (2430) of payer %q, the id of %d other payers (2330B NM109) of the claim that adjudicated it: dropped", id, adjudicated)
+	case adjudicated == 0 && n > 1:
+		return -1, fmt.Errorf("line adjudication (2430) of payer %q, the id of %d other payers (2330B NM109) of the claim: dropped", id, n)
+	}
+	return k, nil
 }
 
 func sameName(a, b *billing.Person) bool {

@@ -157,6 +157,7 @@ const (
 	fieldMedicalRecord
 	fieldNote
 	fieldPaidAmount
+	fieldNonCoveredAmount
 	fieldRemainingLiability
 	fieldAdjudicationDate
 	fieldOtherClaimNumber
@@ -184,7 +185,7 @@ var fieldPath = [numFields]string{
 	fieldPatientPaid: "patient_paid", fieldReferral: "authorization.referral",
 	fieldPriorAuth: "authorization.prior_authorization", fieldOriginalClaim: "original_payer_claim_number",
 	fieldCLIA: "clia_number", fieldMedicalRecord: "medical_record_number", fieldNote: "note",
-	fieldPaidAmount: "paid_amount", fieldRemainingLiability: "remaining_patient_liability",
+	fieldPaidAmount: "paid_amount", fieldNonCoveredAmount: "non_covered_amount", fieldRemainingLiability: "remaining_patient_liability",
 	fieldAdjudicationDate: "date", fieldOtherClaimNumber: "claim_number",
 	fieldServiceDates: "service_dates", fieldLineControl: "control_number",
 }

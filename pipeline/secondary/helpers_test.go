@@ -2,6 +2,7 @@ package secondary_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -148,6 +149,7 @@ type decision struct {
 	icn     string
 	date    billing.Date
 	lineAdj []billing.Adjustment
+	code    string // SVC01-2 when not 99213
 }
 
 // adjudicate stores the payer's remittance and claim payment for the claim and posts
@@ -173,7 +175,7 @@ func (w *world) adjudicate(c storage.Claim, d decision, state storage.ClaimState
 	line := c.StoredLines[0]
 	cp := storage.ClaimPayment{RemittanceID: rid, ClaimID: c.ID, PatientControlNumber: c.PatientControlNumber, Status: d.status,
 		Charge: 200_00, Paid: d.paid, PatientResponsibility: pr, FilingIndicator: "CI", PayerClaimNumber: d.icn,
-		Services: []storage.ServicePayment{{LineID: line.ID, ControlNumber: line.ControlNumber, ProcedureCode: "99213",
+		Services: []storage.ServicePayment{{LineID: line.ID, ControlNumber: line.ControlNumber, ProcedureCode: cmp.Or(d.code, "99213"),
 			Charge: 200_00, Paid: d.paid, Units: billing.Units(1), ServiceDate: dateOfVisit, Adjustments: d.lineAdj}}}
 	cp.Key = storage.ClaimPaymentKey(storage.RemitKey("1"+d.payer.ID, trace, d.date, d.paid), &cp)
 	base := storage.Entry{PatientID: w.patient, ClaimID: c.ID, LineID: line.ID, PayerID: payer, BillingProviderID: w.provider, EffectiveOn: d.date}

@@ -78,7 +78,8 @@ func payerPayment(pays []storage.ClaimPayment, origins []storage.PaymentOrigin, 
 func toCOB(cl *storage.Claim, cp *storage.ClaimPayment, date billing.Date) cob.Payment {
 	p := cob.Payment{
 		Status: cp.Status, Charge: cp.Charge, Paid: cp.Paid, PatientResponsibility: cp.PatientResponsibility,
-		PayerClaimNumber: cp.PayerClaimNumber, Date: date, RemarkCodes: cp.RemarkCodes, Adjustments: cp.Adjustments,
+		FilingIndicator: cp.FilingIndicator, PayerClaimNumber: cp.PayerClaimNumber, Date: date,
+		RemarkCodes: cp.RemarkCodes, Adjustments: cp.Adjustments,
 	}
 	for i := range cp.Services {
 		sp := &cp.Services[i]
@@ -95,7 +96,25 @@ func toCOB(cl *storage.Claim, cp *storage.ClaimPayment, date billing.Date) cob.P
 				break
 			}
 		}
+		if s.Line >= 1 && s.Line <= len(cl.Lines) {
+			s.Procedure = adjudicatedProcedure(&cl.Lines[s.Line-1], s.Procedure)
+		}
 		p.Services = append(p.Services, s)
+	}
+	return p
+}
+
+// adjudicatedProcedure is the procedure SVD03 sends for a service payment (SVC01)
+// matched to line l. Storage keeps SVC01's code, not its qualifier: the line's own
+// code keeps the line's qualifier (HC, ER, IV or WK), and the line's drug code (an
+// SVC01 N4 NDC, which SVD03 cannot carry) gives the procedure billed; another code
+// is a HCPCS code (HC).
+func adjudicatedProcedure(l *billing.Line, p billing.Procedure) billing.Procedure {
+	switch {
+	case p.Code == l.Procedure.Code && l.Procedure.Qualifier != "":
+		p.Qualifier = l.Procedure.Qualifier
+	case l.Drug != nil && p.Code == l.Drug.NDC:
+		p = l.Procedure
 	}
 	return p
 }

@@ -15,7 +15,11 @@ type ClaimMove struct {
 	ClaimID int64
 	To      ClaimState
 	// PayerClaimNumber, when set, is recorded as the claim's payer claim number
-	// (835 CLP07).
+	// (835 CLP07, 277CA REF*1K) when the move is made, or when the claim is in
+	// state To already (the same step answered again: its number is the current
+	// one). A move refused from any other state records nothing: the claim moved
+	// on, and a late answer must not replace the number of a later step (a 277CA's
+	// after the 835's).
 	PayerClaimNumber string
 	// Detail goes to the claim's history with the move. Moves that share one
 	// json.RawMessage (the same bytes, as when a file's moves all carry the same
@@ -27,7 +31,8 @@ type ClaimMove struct {
 // TransitionClaim would one by one, with a few statements whatever their number: the
 // claims are locked, each move checked against the state the earlier moves left, and
 // the claims updated and their history written in bulk. A move the transition table
-// does not allow is skipped and returned; the payer claim number is recorded still.
+// does not allow is skipped and returned; its payer claim number is recorded only
+// when the claim is in the state moved to already (see ClaimMove).
 func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event) (skipped []ClaimMove, err error) {
 	if len(moves) == 0 {
 		return nil, nil
@@ -67,12 +72,15 @@ func (c *Conn) TransitionClaims(ctx context.Context, moves []ClaimMove, ev Event
 				finals[m.ClaimID] = f
 				order = append(order, m.ClaimID)
 			}
-			if m.PayerClaimNumber != "" {
-				f.icn = m.PayerClaimNumber
-			}
 			if err := checkTransition(from, m.To); err != nil {
+				if m.PayerClaimNumber != "" && from == m.To {
+					f.icn = m.PayerClaimNumber
+				}
 				skipped = append(skipped, m)
 				continue
+			}
+			if m.PayerClaimNumber != "" {
+				f.icn = m.PayerClaimNumber
 			}
 			detail, err := shared.encode(m.Detail)
 			if err != nil {

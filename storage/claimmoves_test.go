@@ -52,25 +52,28 @@ func TestTransitionClaimsLikeOneByOne(t *testing.T) {
 			wantSkipped = 0
 			for _, m := range moves {
 				twin := single[m.ClaimID-bulk[0]]
-				if m.PayerClaimNumber != "" {
-					c, err := tx.Claim(ctx, twin)
-					if err != nil {
-						return err
-					}
-					if err := tx.SetClaimPayer(ctx, twin, c.PayerID, m.PayerClaimNumber); err != nil {
-						return err
-					}
+				before, err := tx.Claim(ctx, twin)
+				if err != nil {
+					return err
 				}
 				detail := m.Detail
 				if detail == nil {
 					detail = map[string]any{} // TransitionClaims records no detail as {}, TransitionClaim as null
 				}
-				err := tx.TransitionClaim(ctx, twin, m.To, storage.Event{Cause: ev.Cause, Actor: ev.Actor, Detail: detail})
+				err = tx.TransitionClaim(ctx, twin, m.To, storage.Event{Cause: ev.Cause, Actor: ev.Actor, Detail: detail})
+				refused := errors.Is(err, storage.ErrInvalidTransition)
 				switch {
-				case errors.Is(err, storage.ErrInvalidTransition):
+				case refused:
 					wantSkipped++
 				case err != nil:
 					return err
+				}
+				// The payer claim number of a move refused is kept only by a claim in
+				// that state already.
+				if m.PayerClaimNumber != "" && (!refused || before.State == m.To) {
+					if err := tx.SetClaimPayer(ctx, twin, before.PayerID, m.PayerClaimNumber); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -82,6 +85,46 @@ func TestTransitionClaimsLikeOneByOne(t *testing.T) {
 			t.Fatalf("skipped %d moves, one by one %d", len(skipped), wantSkipped)
 		}
 		sameAsOneByOne(t, st, bulk, single)
+	})
+}
+
+// TestTransitionClaimsPayerClaimNumber: a move's payer claim number is kept when
+// the move is made, and when the claim is in that state already (the same step
+// answered again), but not when the move is refused because the claim moved on:
+// a late payer 277CA must not replace the number the 835 recorded. On both
+// engines.
+func TestTransitionClaimsPayerClaimNumber(t *testing.T) {
+	t.Parallel()
+	testenv.EachEngine(t, func(t *testing.T, st *storage.Store) {
+		ctx := t.Context()
+		ids := twinClaims(t, st, "N", 1)[:1]
+		move := func(to storage.ClaimState, icn string) {
+			t.Helper()
+			if _, err := st.TransitionClaims(ctx, []storage.ClaimMove{{ClaimID: ids[0], To: to, PayerClaimNumber: icn}},
+				storage.Event{Cause: storage.CauseSystem, Actor: "test"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := func(state storage.ClaimState, icn string) {
+			t.Helper()
+			c, err := st.Claim(ctx, ids[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.State != state || c.PayerClaimNumber != icn {
+				t.Errorf("claim %s %q, want %s %q", c.State, c.PayerClaimNumber, state, icn)
+			}
+		}
+		move(storage.StateBatched, "")
+		move(storage.StateTransmitted, "")
+		move(storage.StatePayerAccepted, "ICN-277") // made: kept
+		want(storage.StatePayerAccepted, "ICN-277")
+		move(storage.StatePayerAccepted, "ICN-277B") // refused, but there already: kept
+		want(storage.StatePayerAccepted, "ICN-277B")
+		move(storage.StatePaid, "ICN-835")
+		want(storage.StatePaid, "ICN-835")
+		move(storage.StatePayerAccepted, "ICN-LATE") // refused: the claim moved on
+		want(storage.StatePaid, "ICN-835")
 	})
 }
 

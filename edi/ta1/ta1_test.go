@@ -150,3 +150,50 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestCodes: what a TA1 read from a file says of each TA104: E accepts (with the
+// TA105 reason in words), an unknown TA105 is named by its code, and a TA104 that
+// is none of A, E and R is read, does not accept, and says it is unknown.
+func TestCodes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		code, note string
+		accepted   bool
+		text       []string
+	}{
+		{"E", "014", true, []string{"accepted with errors", "ISA09", "TA105 014"}},
+		{"R", "999", false, []string{"rejected", "TA105 999"}},
+		{"Z", "000", false, []string{`unknown acknowledgment code "Z"`}},
+	}
+	for _, tc := range tests {
+		in := "ISA*00*          *00*          *ZZ*SIMCH          *ZZ*CFTEST         *260302*0930*^*00501*000000500*0*T*:~" +
+			"TA1*000000042*260301*1800*" + tc.code + "*" + tc.note + "~IEA*0*000000500~"
+		acks, err := ta1.Parse(strings.NewReader(in))
+		if err != nil || len(acks) != 1 {
+			t.Fatalf("%s %s: %v %v", tc.code, tc.note, acks, err)
+		}
+		a := acks[0]
+		if a.ControlNumber != "000000042" || a.Code != tc.code || a.Note != tc.note || a.Accepted() != tc.accepted {
+			t.Errorf("%s %s: read %+v, accepted %v", tc.code, tc.note, a, a.Accepted())
+		}
+		for _, s := range tc.text {
+			if !strings.Contains(a.Text(), s) {
+				t.Errorf("%s %s: Text() = %q, want it to hold %q", tc.code, tc.note, a.Text(), s)
+			}
+		}
+	}
+}
+
+// TestParseUnpaddedISA: an ISA whose fixed-width ids are not padded (the UHIN
+// sample, version 00401) is read.
+func TestParseUnpaddedISA(t *testing.T) {
+	t.Parallel()
+	in := "ISA*00* *00* *30*560891234 *30*566012345*030813*1505*U*00401*000000007*1*P*:~\nTA1*000000100*030809*0823*R*024~\nIEA*1*000000007~\n"
+	acks, err := ta1.Parse(strings.NewReader(in))
+	if err != nil || len(acks) != 1 {
+		t.Fatalf("%v %v", acks, err)
+	}
+	if a := acks[0]; a.ControlNumber != "000000100" || a.Code != ta1.Rejected || a.Note != "024" || a.Origin.ISA13 != "000000007" {
+		t.Errorf("read %+v", a)
+	}
+}

@@ -317,3 +317,78 @@ func TestCorpus(t *testing.T) {
 func bodyDiff(a, b []byte) []string {
 	return x12test.Lost(x12test.Body(a, x12test.Number, nil), x12test.Body(b, x12test.Number, nil))
 }
+
+// wrap277 puts 277CA segments (BHT onwards) in an envelope.
+func wrap277(body ...string) string {
+	return "ISA*00*          *00*          *ZZ*DEMOCH         *ZZ*CLAIMFLOW      *260302*0930*^*00501*000000900*0*T*:~" +
+		"GS*HN*DEMOCH*CLAIMFLOW*20260302*0930*900*X*005010X214~ST*277*0001*005010X214~" + strings.Join(body, "~") + "~" +
+		fmt.Sprintf("SE*%d*0001~", len(body)+2) + "GE*1*900~IEA*1*000000900~"
+}
+
+// source277 are the segments of a 277CA from source (AY or PR) down to a patient,
+// with the HL numbers from first on.
+func source277(code string, first int) []string {
+	hl := func(n int) string { return fmt.Sprint(first + n) }
+	return []string{
+		"HL*" + hl(0) + "**20*1", "NM1*" + code + "*2*SOURCE*****46*SRC1", "TRN*1*T1", "DTP*050*D8*20260301", "DTP*009*D8*20260302",
+		"HL*" + hl(1) + "*" + hl(0) + "*21*1", "NM1*41*2*CLAIMFLOW*****46*CFTEST", "TRN*2*000000042ABCD",
+		"STC*A1:19:" + code + "*20260302*WQ*300", "QTY*90*1", "AMT*YU*300",
+		"HL*" + hl(2) + "*" + hl(1) + "*19*1", "NM1*85*2*PROVIDER*****XX*1234567893", "TRN*1*0", "QTY*QA*1", "AMT*YU*300",
+		"HL*" + hl(3) + "*" + hl(2) + "*PT", "NM1*QC*1*DOE*JANE****MI*M1",
+	}
+}
+
+// TestSTC11WithoutSTC10: an STC whose STC10 is empty and STC11 is not reads
+// STC11 as a further composite, which here rejects.
+func TestSTC11WithoutSTC10(t *testing.T) {
+	t.Parallel()
+	body := append([]string{"BHT*0085*08*B1*20260302*0930*TH"}, source277("AY", 1)...)
+	body = append(body, "TRN*2*PCN0002", "STC*A1:20*20260302*WQ*300*******A7:164:IL")
+	acks, err := x277ca.Parse(strings.NewReader(wrap277(body...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := acks[0].Providers[0].Claims[0].Statuses[0]
+	if len(s.More) != 1 || s.More[0] != (x277ca.StatusCode{Category: "A7", Code: "164", Entity: "IL"}) || !s.Rejected() || s.Accepted() {
+		t.Errorf("status %+v, want STC11 A7:164:IL, rejecting", s)
+	}
+}
+
+// TestTwoSourcesInOneSet: the clearinghouse's (AY) and the payer's (PR) answers in
+// one transaction set, two 2000A loops, are two acknowledgements.
+func TestTwoSourcesInOneSet(t *testing.T) {
+	t.Parallel()
+	body := append([]string{"BHT*0085*08*B1*20260302*0930*TH"}, source277("AY", 1)...)
+	body = append(body, "TRN*2*PCN0005", "STC*A1:20*20260302*WQ*300")
+	body = append(body, source277("PR", 5)...)
+	body = append(body, "TRN*2*PCN0005", "STC*A3:33:IL*20260302*U*300")
+	acks, err := x277ca.Parse(strings.NewReader(wrap277(body...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acks) != 2 || acks[0].InformationSource.Code != x277ca.SourceClearinghouse || acks[1].InformationSource.Code != x277ca.SourcePayer {
+		t.Fatalf("%d acknowledgements %+v, want the clearinghouse's then the payer's", len(acks), acks)
+	}
+	if acks[0].Providers[0].Claims[0].Rejected() || !acks[1].Providers[0].Claims[0].Rejected() {
+		t.Error("the claims' statuses mixed up between the two sources")
+	}
+}
+
+// TestComponentSeparatorFromISA: the component separator is ISA16 ('|' in the
+// imsweb rejected sample), and a 2200B trace that is not a BHT03 of ours is kept.
+func TestComponentSeparatorFromISA(t *testing.T) {
+	t.Parallel()
+	in := "ISA*00*          *00*          *ZZ*EMEDNYBAT      *ZZ*ETIN           *110311*0512*^*00501*000001120*0*T*|~GS*HN*EMEDNYBAT*ABCD*20110311*051225*1120*X*005010X214~ST*277*000001120*005010X214~BHT*0085*08*3920394930203*20110311*051225*TH~HL*1**20*1~NM1*PR*2*NYSDOH*****FI*141797357~TRN*1*000001120~DTP*050*D8*20110311~DTP*009*D8*20110311~HL*2*1*21*1~NM1*41*1*TEST*TEST****46*ETIN~TRN*2*11200001~STC*A1|20*20110311*WQ*199.14~QTY*90*1~AMT*YU*199.14~HL*3*2*19*1~NM1*85*2*PROVLNAME*****XX*123456789~TRN*1*1107000000000001FF~HL*4*3*PT~NM1*QC*1*CLILNAME*CLIFNAME*CLIMI***MI*XX99999X~TRN*2*3920394930203~STC*A7|562|85*20110311*WQ*199.14~REF*1K*1107000000001120~REF*BLT*731~DTP*472*D8*20090311~SE*24*000001120~GE*1*1120~IEA*1*000001120~"
+	acks, err := x277ca.Parse(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := acks[0]
+	c := a.Providers[0].Claims[0]
+	if s := c.Statuses[0]; s.StatusCode != (x277ca.StatusCode{Category: "A7", Code: "562", Entity: "85"}) || !c.Rejected() {
+		t.Errorf("status %+v", s)
+	}
+	if a.Submitter.Trace != "11200001" || c.PayerClaimNumber != "1107000000001120" || c.BillType != "731" {
+		t.Errorf("trace %q, claim %+v", a.Submitter.Trace, c)
+	}
+}

@@ -359,3 +359,47 @@ func TestCorpus(t *testing.T) {
 func bodyDiff(a, b []byte) []string {
 	return x12test.Lost(x12test.Body(a, nil, nil), x12test.Body(b, nil, nil))
 }
+
+// TestBusinessUnit: the claim a segment error names is CTX*CLM01, whether it
+// follows a segment-context CTX (the TR3's order), comes alone (with an element
+// context under the IK4), or is absent (a situational trigger alone names no
+// claim); in the stupidedi sample of three sets too (ISA16 ':', repetition '>',
+// IK3 without a loop).
+func TestBusinessUnit(t *testing.T) {
+	t.Parallel()
+	wrap := func(body ...string) string {
+		return "ISA*00*          *00*          *ZZ*DEMOCH         *ZZ*CLAIMFLOW      *260302*0930*^*00501*000000900*0*T*:~" +
+			"GS*FA*DEMOCH*CLAIMFLOW*20260302*0930*900*X*005010X231A1~ST*999*0001*005010X231A1~AK1*HC*101*005010X222A1~" +
+			"AK2*837*0001*005010X222A1~" + strings.Join(body, "~") + "~IK5*R*5~AK9*R*1*1*0~" +
+			fmt.Sprintf("SE*%d*0001~", len(body)+6) + "GE*1*900~IEA*1*000000900~"
+	}
+	tests := []struct {
+		name, in string
+		want     []string // by set
+	}{
+		{"trigger then CLM01", wrap("IK3*REF*57*2300*I6", "CTX*SITUATIONAL TRIGGER*CLM*43*2300*5:3", "CTX*CLM01:PCN-77"), []string{"PCN-77"}},
+		{"CLM01 and an element context", wrap("IK3*DTP*35*2300*8", "CTX*CLM01:ABC123", "IK4*3*1251*8*20261340",
+			"CTX*SITUATIONAL TRIGGER*DTP*35*2300*2"), []string{"ABC123"}},
+		{"trigger only", wrap("IK3*REF*57*2300*I6", "CTX*SITUATIONAL TRIGGER*CLM*43*2300*5:3"), []string{""}},
+		{"stupidedi sample", "ISA*00*          *00*          *ZZ*123456789012345*ZZ*123456789012346*080503*1705*>*00501*000010216*0*T*:~" +
+			"GS*FA*1234567890*2345678901*20080503*1705*20213*X*005010X231A1~ST*999*2870001*005010X231A1~AK1*HC*17456*005010X222A2~" +
+			"AK2*837*0001~IK5*A~AK2*837*0002~IK3*CLM*22**8~CTX*CLM01:123456789~IK4*2*782*1~IK5*R*5~" +
+			"AK2*837*0003~IK3*REF*57**3~CTX*SITUATIONAL TRIGGER*CLM*43**5:3~CTX*CLM01:987654321~IK5*R*5~" +
+			"AK9*P*3*3*1~SE*16*2870001~GE*1*20213~IEA*1*000010216~", []string{"", "123456789", "987654321"}},
+	}
+	for _, tc := range tests {
+		acks, err := x999.Parse(strings.NewReader(tc.in))
+		if err != nil || len(acks) != 1 || len(acks[0].Sets) != len(tc.want) {
+			t.Fatalf("%s: %+v %v", tc.name, acks, err)
+		}
+		for i, s := range acks[0].Sets {
+			got := ""
+			if len(s.Segments) > 0 {
+				got = s.Segments[0].BusinessUnit()
+			}
+			if got != tc.want[i] {
+				t.Errorf("%s: set %s: business unit %q, want %q", tc.name, s.Control, got, tc.want[i])
+			}
+		}
+	}
+}

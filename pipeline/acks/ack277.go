@@ -47,13 +47,31 @@ var (
 	fromPayer         = sourceOf{"payer", storage.Cause277CAPayer, storage.StatePayerAccepted, storage.StatePayerRejected}
 )
 
-// rejectedCategory reports whether a category turns the claim back: A3, A6, A7 and
-// A8 are rejections, and A4 (not found) means the claim is not in the payer's
-// system either: it must be sent again.
+// rejectedCategory reports whether a category turns the claim back: A3 (returned
+// as unprocessable), A6 (missing information), A7 (invalid information) and A8
+// (relational field error). A4 (not found) is not one: the answer does not say the
+// claim was turned back, only that it was not found where it was looked for (a
+// wrong payer, member or trace). The claim stays where it is and a person
+// investigates (notFoundCategory).
 func rejectedCategory(c string) bool {
 	switch c {
-	case "A3", "A4", "A6", "A7", "A8":
+	case "A3", "A6", "A7", "A8":
 		return true
+	}
+	return false
+}
+
+// notFoundCategory is A4, not found: to investigate.
+const notFoundCategory = "A4"
+
+// notFound reports whether a status (of the claim or of a line) says not found.
+func notFound(ds []stcDetail) bool {
+	for _, d := range ds {
+		for _, c := range d.Codes {
+			if c == notFoundCategory || strings.HasPrefix(c, notFoundCategory+":") {
+				return true
+			}
+		}
 	}
 	return false
 }
@@ -351,8 +369,35 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 	if err != nil {
 		return err
 	}
-	if !current {
+	// Where the answer moves the claim: to the source's rejection or acceptance;
+	// nowhere for a status that does neither (pending; not found, which a person
+	// investigates as long as a rejection would still concern the claim).
+	var to storage.ClaimState
+	investigate := false
+	switch {
+	case claimRejected:
+		to = src.rejected
+	case claimAccepted:
+		to = src.accepted
+	case notFound(detail.Statuses):
+		investigate = true
+	}
+	applies := false
+	switch {
+	case !current:
 		detail.Note = "answers an earlier submission of the claim: not applied"
+	case to != "":
+		at, ok := a.allows(cl.ID, to)
+		if !ok {
+			detail.Note = lateNote(at, to)
+		}
+		applies = ok
+	case investigate:
+		at, ok := a.allows(cl.ID, src.rejected)
+		if !ok {
+			detail.Note = lateNote(at, src.rejected)
+		}
+		applies = ok
 	}
 	isNew, err := a.store(ctx, storage.Ack{Key: a.key(pos), Kind: Kind277CA, SubmissionID: subID, ClaimID: cl.ID, PCN: c.PCN,
 		Status: firstStatus(c), Codes: allCodes(detail.Statuses)}, detail)
@@ -366,15 +411,46 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 	if cl.State == storage.StateBatched {
 		return fmt.Errorf("%w: claim %d is batched", pipeline.ErrUploadNotRecorded, cl.ID)
 	}
-	note := moveNote{InboundFileID: a.file.ID, Answer: pos, Status: firstStatus(c), Codes: allCodes(detail.Statuses)}
-	switch {
-	case claimRejected:
-		note.Text = texts(detail.Statuses)
-		encoded, err := encodeNote(note)
-		if err != nil {
-			return err
+	// Work items are keyed on the submission answered. When the 2200B trace is not
+	// our BHT03 (a payer's own batch number), the answer is taken to be to the
+	// claim's latest submission (see the package doc): the key names that and the
+	// trace, so that a rejection of the claim sent again is queued again, and the
+	// same answer twice once.
+	sub := strconv.FormatInt(subID, 10)
+	if subID == 0 {
+		sub = strconv.FormatInt(a.latest[cl.ID], 10) + ":trace:" + ack.Submitter.Trace
+	}
+	if investigate {
+		if applies {
+			a.investigate277(&cl, src, sub, detail.Statuses)
 		}
-		a.move(cl.ID, src.rejected, src.cause, encoded, "")
+		return nil
+	}
+	if to == "" {
+		// A status that neither accepts nor rejects (pending): kept as an
+		// acknowledgement, the claim stays where it is.
+		return nil
+	}
+	note := moveNote{InboundFileID: a.file.ID, Answer: pos, Status: firstStatus(c), Codes: allCodes(detail.Statuses),
+		Text: texts(detail.Statuses)}
+	encoded, err := encodeNote(note)
+	if err != nil {
+		return err
+	}
+	// The payer's claim number goes with the move whatever the claim had when it
+	// was read, so that the decision does not rest on the number, which another
+	// file may change before the move is made. TransitionClaims records it only
+	// when the move is made, or the claim is in that state already: never on a
+	// claim that moved on (the 835's number stays).
+	icn := ""
+	if !claimRejected {
+		icn = c.PayerClaimNumber
+	}
+	a.move(cl.ID, to, src.cause, encoded, icn)
+	if !applies {
+		return nil // late or again: nothing to fix
+	}
+	if claimRejected {
 		for si := range c.Statuses {
 			if d := detail.Statuses[si]; d.Rejected {
 				doc, err := a.document(ctx, cl.ID)
@@ -382,25 +458,9 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 					return err
 				}
 				field := statusField(doc, firstRejected(&c.Statuses[si]), -1)
-				a.rejection277(&cl, src, subID, d, field, "claim")
+				a.rejection277(&cl, src, sub, d, field, "claim")
 			}
 		}
-	case claimAccepted:
-		note.Text = texts(detail.Statuses)
-		// The payer's claim number is recorded even when the move is skipped. It goes
-		// with the move whatever the claim had when it was read ("": none), so that
-		// the decision does not rest on the number, which another file may change
-		// before the move is made.
-		icn := c.PayerClaimNumber
-		encoded, err := encodeNote(note)
-		if err != nil {
-			return err
-		}
-		a.move(cl.ID, src.accepted, src.cause, encoded, icn)
-	default:
-		// A status that neither accepts nor rejects (pending, not found by a search):
-		// kept as an acknowledgement, the claim stays where it is.
-		return nil
 	}
 	for _, lr := range lineRejections {
 		what := "service line " + strconv.Itoa(lr.line+1)
@@ -411,14 +471,14 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 		if err != nil {
 			return err
 		}
-		a.rejection277(&cl, src, subID, lr.d, statusField(doc, lr.sc, lr.line), what)
+		a.rejection277(&cl, src, sub, lr.d, statusField(doc, lr.sc, lr.line), what)
 	}
 	return nil
 }
 
-// rejection277 queues a 277CA rejection for a person, once per claim, submission,
-// source and status.
-func (a *applier) rejection277(cl *storage.ClaimHead, src sourceOf, subID int64, d stcDetail, field billing.Path, what string) {
+// rejection277 queues a 277CA rejection for a person, once per claim, submission
+// (sub: see claim277), source and status.
+func (a *applier) rejection277(cl *storage.ClaimHead, src sourceOf, sub string, d stcDetail, field billing.Path, what string) {
 	msg := fmt.Sprintf("277CA: the %s rejected %s of claim %s: %s.", src.name, what, cl.PCN, d.Text)
 	if field != "" {
 		msg += " Fix " + field.String() + " and send the claim again (as new, frequency 1)."
@@ -427,11 +487,27 @@ func (a *applier) rejection277(cl *storage.ClaimHead, src sourceOf, subID int64,
 	}
 	a.queue(storage.WorkItem{
 		Kind:     storage.WorkRejection,
-		DedupKey: fmt.Sprintf("277ca:%d:%d:%s:%d:%s", subID, cl.ID, src.name, d.Line, strings.Join(d.Codes, ",")),
+		DedupKey: fmt.Sprintf("277ca:%s:%d:%s:%d:%s", sub, cl.ID, src.name, d.Line, strings.Join(d.Codes, ",")),
 		ClaimID:  cl.ID,
 		Codes:    append([]string{"277CA"}, d.Codes...),
 		Field:    field.String(),
 		Message:  msg,
+	})
+}
+
+// investigate277 asks a person to look into a claim the clearinghouse or payer did
+// not find (A4): it was not turned back, and sending it again as it is may only
+// be answered the same way.
+func (a *applier) investigate277(cl *storage.ClaimHead, src sourceOf, sub string, ds []stcDetail) {
+	codes := allCodes(ds)
+	a.queue(storage.WorkItem{
+		Kind:     storage.WorkException,
+		DedupKey: fmt.Sprintf("277ca-a4:%s:%d:%s:%s", sub, cl.ID, src.name, strings.Join(codes, ",")),
+		ClaimID:  cl.ID,
+		Codes:    append([]string{"277CA"}, codes...),
+		Message: fmt.Sprintf("277CA: the %s did not find claim %s (claim %d): %s. The claim was not rejected and stays %s. "+
+			"Investigate with the %s (the payer billed, the member id, the patient control number) before sending it again.",
+			src.name, cl.PCN, cl.ID, texts(ds), a.path(cl.ID).at, src.name),
 	})
 }
 

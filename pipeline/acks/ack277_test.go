@@ -11,6 +11,7 @@ import (
 	"github.com/claimflow/claimflow/edi/x12"
 	"github.com/claimflow/claimflow/edi/x277ca"
 	"github.com/claimflow/claimflow/internal/testenv"
+	"github.com/claimflow/claimflow/pipeline/acks"
 	"github.com/claimflow/claimflow/storage"
 )
 
@@ -230,4 +231,147 @@ func TestAnswersStoredBefore(t *testing.T) {
 		t.Errorf("result %+v, want 3 answers, 2 stored and applied", res)
 	}
 	w.wantStates(before[0], storage.StateClearinghouseAccepted, storage.StateClearinghouseAccepted)
+}
+
+// TestRejectionInSTC10: a claim STC whose STC01 accepts (A1) but whose STC10
+// rejects (A7:562:85) rejects the claim, with the field of the rejecting
+// composite; every composite is in words, and the STC12 free text (which may
+// quote patient data) is in no work item.
+func TestRejectionInSTC10(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, testenv.SQLite(t), fixtureClaims(t, 44, 1), 1131, 10, nil)
+	st := stc("A1", "20", "", x277ca.StatusCode{Category: "A7", Code: "562", Entity: "85"}, x277ca.StatusCode{Category: "A6", Code: "158", Entity: "QC"})
+	st.FreeText = "SECRET PATIENT TEXT"
+	w.apply(w.receiveBytes("ch.277", "277ca", w.file277(x277ca.SourceClearinghouse, "", 0, "", []x277ca.Status{st}, nil)))
+	w.wantStates(storage.StateClearinghouseRejected)
+	items := w.itemsOf(storage.WorkRejection, 0)
+	if len(items) != 1 || items[0].Field != "billing_provider.npi" {
+		t.Fatalf("rejections:\n%s\nwant one for billing_provider.npi", messages(items))
+	}
+	for _, s := range []string{"A1:20", "A7:562:85", "A6:158:QC", "billing provider", "patient"} {
+		if !strings.Contains(items[0].Message, s) {
+			t.Errorf("message %q lacks %q", items[0].Message, s)
+		}
+	}
+	if strings.Contains(items[0].Message, "SECRET") {
+		t.Error("STC12 free text in the rejection queue")
+	}
+}
+
+// TestSame277CATwice: the same 277CA rejection comes twice, in two files (the
+// clearinghouse sent it again in a new envelope): the claim moves once, one
+// rejection is queued, and the second answer is stored as come again, not applied.
+func TestSame277CATwice(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, testenv.SQLite(t), fixtureClaims(t, 46, 1), 1151, 10, nil)
+	var results []acks.Result
+	for k := range 2 {
+		f := w.file277(x277ca.SourceClearinghouse, "", 0, "", []x277ca.Status{stc("A7", "562", "85")}, nil)
+		results = append(results, w.apply(w.receiveBytes("dup.277."+itoa(int64(k)), "277ca", f)))
+	}
+	w.wantStates(storage.StateClearinghouseRejected)
+	if items := w.itemsOf(storage.WorkRejection, 0); len(items) != 1 {
+		t.Errorf("%d rejections, want 1:\n%s", len(items), messages(items))
+	}
+	if r := results[1]; r.Stored != 1 || r.Moved != 0 || r.Skipped != 1 || r.WorkItems != 0 {
+		t.Errorf("the second file: %+v, want stored, skipped, nothing queued", r)
+	}
+	if d := w.details(storage.AckFilter{ClaimID: w.ids[0]}); len(d) != 2 || strings.Contains(d[0], "not applied") || !strings.Contains(d[1], "came again") {
+		t.Errorf("acknowledgement details %v, want the second noted as come again", d)
+	}
+}
+
+// TestStatusesOutsideTheACategories: categories that are no 277CA claim
+// acknowledgement (E0, P1, F2, an unknown ZZ) leave the claim where it is and queue
+// nothing; the answer is stored with its composite and words. An unknown status
+// code in an accepting category (A1:99999) accepts.
+func TestStatusesOutsideTheACategories(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		s    x277ca.Status
+		want storage.ClaimState
+	}{
+		{stc("E0", "0", ""), storage.StateTransmitted},
+		{stc("P1", "0", ""), storage.StateTransmitted},
+		{stc("F2", "88", "PR"), storage.StateTransmitted},
+		{stc("ZZ", "99999", "XX"), storage.StateTransmitted},
+		{stc("A1", "99999", ""), storage.StateClearinghouseAccepted},
+	}
+	for k, tc := range tests {
+		w := newWorld(t, testenv.SQLite(t), fixtureClaims(t, uint64(50+k), 1), uint64(1200+10*k), 10, nil)
+		w.apply(w.receiveBytes("x.277", "277ca", w.file277(x277ca.SourceClearinghouse, "", 0, "", []x277ca.Status{tc.s}, nil)))
+		code := tc.s.Category + ":" + tc.s.Code
+		w.wantStates(tc.want)
+		if items, _ := w.st.WorkItems(w.ctx, storage.WorkFilter{Limit: 10}); len(items) != 0 {
+			t.Errorf("%s: %d work items, want none", code, len(items))
+		}
+		if d := w.details(storage.AckFilter{ClaimID: w.ids[0]}); len(d) != 1 || !strings.Contains(d[0], `"codes":["`+code) || !strings.Contains(d[0], `"text":"`+code) {
+			t.Errorf("%s: acknowledgement details %v", code, d)
+		}
+	}
+}
+
+// TestNotFoundIsInvestigated: A4 (not found) is no rejection: the claim stays
+// where it is, nothing goes to the rejection queue, and an exception asks a person
+// to investigate, naming the claim and the status in words.
+func TestNotFoundIsInvestigated(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, testenv.SQLite(t), fixtureClaims(t, 60, 1), 1301, 10, nil)
+	w.apply(w.receiveBytes("a4.277", "277ca", w.file277(x277ca.SourcePayer, "", 0, "", []x277ca.Status{stc("A4", "35", "")}, nil)))
+	w.wantStates(storage.StateTransmitted)
+	if items := w.itemsOf(storage.WorkRejection, 0); len(items) != 0 {
+		t.Errorf("rejections:\n%s\nwant none", messages(items))
+	}
+	ex := w.itemsOf(storage.WorkException, 0)
+	if len(ex) != 1 {
+		t.Fatalf("%d exceptions for the claim, want 1", len(ex))
+	}
+	for _, s := range []string{w.claims[0].PatientControlNumber, "A4:35", "not found", "Investigate", "stays transmitted"} {
+		if !strings.Contains(ex[0].Message, s) {
+			t.Errorf("exception %q lacks %q", ex[0].Message, s)
+		}
+	}
+}
+
+// TestRejectedAgainUnknownTrace: a payer's 277CA whose 2200B TRN02 is its own
+// batch number, not our BHT03, rejects a claim (A7:164:IL); the same file again
+// queues nothing more. The claim is fixed, badly, and sent again; the payer
+// rejects it again with the same code under another batch number: that rejection
+// is queued too.
+func TestRejectedAgainUnknownTrace(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, testenv.SQLite(t), fixtureClaims(t, 61, 1), 1311, 10, nil)
+	reject := []x277ca.Status{stc("A7", "164", "IL")}
+	first := w.file277(x277ca.SourcePayer, "PAYERBATCH1", 0, "", reject, nil)
+	w.apply(w.receiveBytes("pr1.277", "277ca", first))
+	w.apply(w.receiveBytes("pr1-again.277", "277ca", append(append([]byte{}, first...), '\n')))
+	w.wantStates(storage.StatePayerRejected)
+	if n := len(w.itemsOf(storage.WorkRejection, 0)); n != 1 {
+		t.Fatalf("%d rejections after the same 277CA twice, want 1", n)
+	}
+	w.resubmit(0, "000009001")
+	w.apply(w.receiveBytes("pr2.277", "277ca", w.file277(x277ca.SourcePayer, "PAYERBATCH2", 0, "", reject, nil)))
+	w.wantStates(storage.StatePayerRejected)
+	if items := w.itemsOf(storage.WorkRejection, 0); len(items) != 2 {
+		t.Errorf("%d rejections after the claim sent again was rejected again, want 2:\n%s", len(items), messages(items))
+	}
+}
+
+// TestOldAnswerUnknownTraceAfterResubmission: the known limitation (package doc).
+// The payer's rejection of the first submission, under its own batch number, comes
+// again after the claim was fixed and sent again: nothing tells it from an answer
+// to the new submission, so it rejects the claim, and a person sees it: a new
+// rejection is queued, not folded into the first one, already worked.
+func TestOldAnswerUnknownTraceAfterResubmission(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, testenv.SQLite(t), fixtureClaims(t, 63, 1), 1331, 10, nil)
+	reject := []x277ca.Status{stc("A7", "164", "IL")}
+	first := w.file277(x277ca.SourcePayer, "PAYERBATCH1", 0, "", reject, nil)
+	w.apply(w.receiveBytes("pr1.277", "277ca", first))
+	w.resubmit(0, "000009101")
+	w.apply(w.receiveBytes("pr1-again.277", "277ca", append(append([]byte{}, first...), '\n')))
+	w.wantStates(storage.StatePayerRejected)
+	if items := w.itemsOf(storage.WorkRejection, 0); len(items) != 2 {
+		t.Errorf("%d rejections, want 2: the answer applied to the new submission is queued again:\n%s", len(items), messages(items))
+	}
 }

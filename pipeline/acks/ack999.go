@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,6 +20,7 @@ type set999Detail struct {
 	Group    string        `json:"group_status,omitempty"`
 	Errors   []error999    `json:"errors,omitempty"`
 	Skipped  []int64       `json:"skipped_claims,omitempty"`
+	Late     []lateClaim   `json:"late,omitempty"`
 	Unplaced []string      `json:"unplaced,omitempty"`
 	Codes    []codeMeaning `json:"codes,omitempty"`
 }
@@ -43,7 +45,8 @@ type error999 struct {
 
 // apply999 applies each 999 to the transaction sets of the group it answers.
 func (a *applier) apply999(ctx context.Context, acks []x999.Ack) error {
-	for gi, ack := range acks {
+	for gi := range acks {
+		ack := &acks[gi]
 		gs06 := ack.Group.Control
 		subID, err := a.r.SubmissionByGroup(ctx, a.file.Source, gs06)
 		if a.byGroup == nil {
@@ -73,49 +76,84 @@ func (a *applier) apply999(ctx context.Context, acks []x999.Ack) error {
 		if err := notYetSent(&sub); err != nil {
 			return err
 		}
-		if len(ack.Sets) == 0 && !groupAccepted(ack.Status) {
+		sets := ack.Sets
+		if len(sets) == 0 && !groupAccepted(ack.Status) {
 			if sub.Claims, err = a.r.SubmittedClaims(ctx, sub.ID, "", ""); err != nil {
 				return err
 			}
-			ack.Sets = groupSets(&sub, gs06, ack.Status, ack.Codes)
+			sets = groupSets(&sub, gs06)
 		}
-		for si := range ack.Sets {
-			if err := a.set999(ctx, &sub, &ack, gi, si); err != nil {
-				return fmt.Errorf("applying 999 for group %s set %s (submission %d): %w", gs06, ack.Sets[si].Control, sub.ID, err)
+		for si := range sets {
+			if err := a.set999(ctx, &sub, ack, sets[si], gi, si); err != nil {
+				return fmt.Errorf("applying 999 for group %s set %s (submission %d): %w", gs06, sets[si].Control, sub.ID, err)
 			}
 		}
 	}
 	return nil
 }
 
+// groupAccepted reports whether AK901 accepts the group, whole or in part: then
+// each transaction set is what its IK5 says. A group rejected (R, or M, W, X) is
+// rejected with every set in it, whatever their IK5 says.
 func groupAccepted(status string) bool {
 	return status == x999.Accepted || status == x999.AcceptedWithErrors || status == x999.PartiallyAccepted
 }
 
-// groupSets makes a rejected answer for every set of the group, for a 999 that
-// rejects the group without answering its sets.
-func groupSets(sub *storage.Submission, gs06, status string, codes []string) []x999.SetResponse {
+// groupSets makes an answer for every set of the group, for a 999 that rejects
+// the group without answering its sets: set999 rejects them with the group.
+func groupSets(sub *storage.Submission, gs06 string) []x999.SetResponse {
 	var sets []x999.SetResponse
 	seen := map[string]bool{}
 	for _, sc := range sub.Claims {
 		if sc.Trace.GS06 == gs06 && !seen[sc.Trace.ST02] {
 			seen[sc.Trace.ST02] = true
-			sets = append(sets, x999.SetResponse{ID: "837", Control: sc.Trace.ST02, Status: x999.Rejected,
-				Codes: append([]string{"AK901-" + status}, prefixed("AK905-", codes)...)})
+			sets = append(sets, x999.SetResponse{ID: "837", Control: sc.Trace.ST02, Status: x999.Rejected})
 		}
 	}
 	return sets
 }
 
-func (a *applier) set999(ctx context.Context, sub *storage.Submission, ack *x999.Ack, gi, si int) error {
-	set := &ack.Sets[si]
+// groupCodes names a rejected group's AK901 and AK905-AK909 codes ("AK901-R",
+// "AK905-5"), as they are added to the codes of each of its sets.
+func groupCodes(ack *x999.Ack) []string {
+	return append([]string{"AK901-" + ack.Status}, prefixed("AK905-", ack.Codes)...)
+}
+
+// groupReasons says in words why the group was rejected (AK905-AK909).
+func groupReasons(ack *x999.Ack) string {
+	if len(ack.Codes) == 0 {
+		return "no reason given (AK9 " + ack.Status + ")"
+	}
+	out := make([]string, len(ack.Codes))
+	for i, c := range ack.Codes {
+		out[i] = fmt.Sprintf("%s (AK905 %s)", setCodeText("AK905-"+c), c)
+	}
+	return strings.Join(out, "; ")
+}
+
+// set999 applies the answer to one transaction set. set is the set's answer: a
+// copy, which a rejected group turns into a rejection with the group's codes.
+func (a *applier) set999(ctx context.Context, sub *storage.Submission, ack *x999.Ack, set x999.SetResponse, gi, si int) error {
 	gs06, st02 := ack.Group.Control, set.Control
 	pos := "999/" + strconv.Itoa(gi) + "/" + strconv.Itoa(si)
 	claims, err := a.r.SubmittedClaims(ctx, sub.ID, gs06, st02)
 	if err != nil {
 		return err
 	}
-	detail := set999Detail{File: sub.FileName, Text: x999.StatusText(set.Status), Group: ack.Status}
+	// A rejected group rejects the set whatever its IK5 says; errors the set's own
+	// answer notes when it accepts the set (IK5 E) are kept, but are not why the
+	// claims are turned back.
+	groupRejected := !groupAccepted(ack.Status)
+	ownErrors := !set.Accepted()
+	text := x999.StatusText(set.Status)
+	if groupRejected {
+		if set.Accepted() {
+			text = "rejected with its functional group (the set itself: " + text + ")"
+		}
+		set.Status = x999.Rejected
+		set.Codes = append(slices.Clone(set.Codes), groupCodes(ack)...)
+	}
+	detail := set999Detail{File: sub.FileName, Text: text, Group: ack.Status}
 	for _, c := range set.Codes {
 		detail.Codes = append(detail.Codes, codeMeaning{c, setCodeText(c)})
 	}
@@ -164,26 +202,17 @@ func (a *applier) set999(ctx context.Context, sub *storage.Submission, ack *x999
 	if rejected {
 		to = storage.StateSyntaxRejected
 	}
-	// Which claims this answer may move: those whose latest submission it answers.
+	// Which claims this answer moves: those whose latest submission it answers and
+	// that have not moved on.
 	ids := make([]int64, len(claims))
 	for i, sc := range claims {
 		ids[i] = sc.ClaimID
 	}
-	if err := a.prefetchLatest(ctx, ids); err != nil {
+	moving, earlier, late, err := a.sortClaims(ctx, sub.ID, ids, to)
+	if err != nil {
 		return err
 	}
-	var moving []int
-	for i, sc := range claims {
-		ok, err := a.current(ctx, sc.ClaimID, sub.ID)
-		if err != nil {
-			return err
-		}
-		if ok {
-			moving = append(moving, i)
-		} else {
-			detail.Skipped = append(detail.Skipped, sc.ClaimID)
-		}
-	}
+	detail.Skipped, detail.Late = earlier, late
 	isNew, err := a.store(ctx, storage.Ack{Key: a.key(pos), Kind: Kind999, SubmissionID: sub.ID, ISA13: sub.ISA13,
 		GS06: gs06, ST02: st02, Status: set.Status, Codes: set.Codes}, detail)
 	if err != nil || !isNew {
@@ -201,24 +230,36 @@ func (a *applier) set999(ctx context.Context, sub *storage.Submission, ack *x999
 	for _, i := range moving {
 		a.move(claims[i].ClaimID, to, storage.Cause999, encoded, "")
 	}
-	if !rejected {
+	for _, l := range late {
+		a.move(l.ClaimID, to, storage.Cause999, encoded, "") // refused: counted as skipped
+	}
+	if !rejected || len(moving) == 0 {
 		return nil
+	}
+	if !ownErrors {
+		// Errors noted by a set that only its group's rejection turned back (IK5 E)
+		// are not why its claims are: they are in the detail, not queued.
+		findings = nil
 	}
 	where := fmt.Sprintf("transaction set %s of file %s (interchange %s, group %s)", st02, sub.FileName, sub.ISA13, gs06)
 	own := map[int]bool{}
+	var outside []string // errors outside any claim, in words
+	othersErr := false   // an error in a claim of the set
 	for fi, f := range findings {
-		targets := []int{f.place.claim}
-		if f.place.shared {
-			targets = moving
-		}
 		if f.place.claim < 0 {
+			outside = append(outside, f.e.Text)
 			a.exception(fmt.Sprintf("999:%d:%s:%s:%d:%d", sub.ID, gs06, st02, f.e.Position, fi), f.codes,
 				fmt.Sprintf("999: the clearinghouse rejected %s for an error outside any claim: %s. It is in claimflow's submitter or receiver settings; the claims of the set are in the rejection queue.",
 					where, f.e.Text))
 			continue
 		}
+		othersErr = othersErr || !f.place.shared
+		targets := []int{f.place.claim}
+		if f.place.shared {
+			targets = moving
+		}
 		for _, ci := range targets {
-			if !containsInt(moving, ci) {
+			if !slices.Contains(moving, ci) {
 				continue
 			}
 			own[ci] = true
@@ -241,22 +282,40 @@ func (a *applier) set999(ctx context.Context, sub *storage.Submission, ack *x999
 			})
 		}
 	}
+	// The claims rejected with their set without an error of their own are told
+	// why: errors in other claims of the set, outside any claim (the set's header,
+	// from claimflow's settings), the group's rejection, or the set's own codes.
+	var why []string
+	fixFirst := false
+	if othersErr {
+		why = append(why, "because of errors in other claims of the set")
+	}
+	if len(outside) > 0 {
+		why = append(why, "for an error outside any claim (in the set's header or trailer): "+strings.Join(outside, "; "))
+		fixFirst = true
+	}
+	if groupRejected {
+		why = append(why, "with its whole functional group "+gs06+": "+groupReasons(ack))
+		fixFirst = true
+	}
+	if len(why) == 0 {
+		why = append(why, "("+strings.Join(setTexts(set.Codes), "; ")+")")
+	}
+	then := "send it again unchanged."
+	if fixFirst {
+		then = "once that is fixed (it comes from claimflow's settings or the file's envelope), send it again unchanged."
+	}
 	for _, ci := range moving {
 		if own[ci] {
 			continue
-		}
-		// Rejected with its set for errors elsewhere (or for the set's envelope).
-		why := "because of errors in other claims of the set"
-		if len(findings) == 0 {
-			why = "(" + strings.Join(setTexts(set.Codes), "; ") + ")"
 		}
 		a.queue(storage.WorkItem{
 			Kind:     storage.WorkRejection,
 			DedupKey: fmt.Sprintf("999:%d:%s:%s:%d:set", sub.ID, gs06, st02, claims[ci].ClaimID),
 			ClaimID:  claims[ci].ClaimID,
 			Codes:    append([]string{"999", "IK501-" + set.Status}, prefixed("IK502-", set.Codes)...),
-			Message: fmt.Sprintf("999: the clearinghouse rejected %s %s. This claim has no error of its own: send it again unchanged.",
-				where, why),
+			Message: fmt.Sprintf("999: the clearinghouse rejected %s %s. This claim has no error of its own: %s",
+				where, strings.Join(why, ", and "), then),
 		})
 	}
 	return nil
@@ -329,13 +388,4 @@ func prefixed(p string, codes []string) []string {
 		}
 	}
 	return out
-}
-
-func containsInt(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/claimflow/claimflow/connectors/profile"
 	"github.com/claimflow/claimflow/connectors/simulator"
+	"github.com/claimflow/claimflow/edi/x277ca"
 	"github.com/claimflow/claimflow/internal/testenv"
 	"github.com/claimflow/claimflow/pipeline/acks"
 	"github.com/claimflow/claimflow/storage"
@@ -14,10 +15,12 @@ import (
 
 // TestChangedBetweenPlanAndWrite: a file is planned before its write transaction;
 // claims that change in between are checked there. A claim that another file
-// moved meanwhile keeps the plan (its head is the same) and its move is checked
-// against its new state; a claim sent again meanwhile (its latest submission
-// changed) makes the file be planned again in the transaction, and the answer,
-// now to an earlier submission, does not move it. On both databases.
+// moved meanwhile past where this file's answer would move it (the move planned
+// is refused now) makes the file be planned again in the transaction: the answer
+// is then late for it, noted so, and does not move it. A claim sent again
+// meanwhile (its latest submission changed) makes the file be planned again too,
+// and the answer, now to an earlier submission, does not move it. On both
+// databases.
 func TestChangedBetweenPlanAndWrite(t *testing.T) {
 	t.Parallel()
 	for _, db := range []struct {
@@ -98,6 +101,10 @@ func checkChangedMeanwhile(t *testing.T, st *storage.Store, sendAgain bool) {
 		if earlier != (sendAgain && i == resent) {
 			t.Errorf("claim %d: acknowledgement %s: noted as an answer to an earlier submission: %v", i, list[0].Detail, earlier)
 		}
+		late := strings.Contains(string(list[0].Detail), "came late")
+		if late != (i == moved) {
+			t.Errorf("claim %d: acknowledgement %s: noted as late: %v", i, list[0].Detail, late)
+		}
 	}
 	hist, err := w.st.ClaimHistory(w.ctx, w.ids[untouched])
 	if err != nil {
@@ -106,4 +113,27 @@ func checkChangedMeanwhile(t *testing.T, st *storage.Store, sendAgain bool) {
 	if last := hist[len(hist)-1]; last.From != storage.StateSyntaxAccepted || last.To != storage.StateClearinghouseAccepted {
 		t.Errorf("claim %d: last move %s -> %s", untouched, last.From, last.To)
 	}
+}
+
+// TestPaidBetweenPlanAndWrite: a 277CA rejection is planned while its claim waits
+// for it, and the claim is paid (another file's 835) before the write
+// transaction: the rejection, late now, is not queued, and the claim stays paid.
+// On both databases.
+func TestPaidBetweenPlanAndWrite(t *testing.T) {
+	t.Parallel()
+	testenv.EachEngine(t, func(t *testing.T, st *storage.Store) {
+		w := newWorld(t, st, fixtureClaims(t, 24, 1), 911, 10, nil)
+		file := w.receiveBytes("pr.277", "277ca", w.file277(x277ca.SourcePayer, "", 0, "", []x277ca.Status{stc("A7", "562", "85")}, nil))
+		acks.SetPlanned(w.stage, func(ctx context.Context, id int64) {
+			w.moveTo(0, storage.Cause835, storage.StatePaid)
+		})
+		res := w.apply(file)
+		w.wantStates(storage.StatePaid)
+		if items := w.work(storage.WorkRejection); len(items) != 0 || res.Skipped != 1 {
+			t.Errorf("%+v; rejections:\n%s\nwant the move skipped and none queued", res, messages(items))
+		}
+		if d := w.details(storage.AckFilter{ClaimID: w.ids[0]}); len(d) != 1 || !strings.Contains(d[0], "came late") {
+			t.Errorf("acknowledgement details %v, want it noted as late", d)
+		}
+	})
 }

@@ -16,8 +16,11 @@ func statusField(c *billing.Claim, sc x277ca.StatusCode, line int) billing.Path 
 		base = billing.Path("").At("lines", line)
 	}
 	cov := billing.Path("coverages[0]")
-	if k, ok := c.BilledCoverage(); ok {
-		cov = billing.Path("").At("coverages", k)
+	billed, ok := c.BilledCoverage()
+	if ok {
+		cov = billing.Path("").At("coverages", billed)
+	} else {
+		billed = 0
 	}
 	provider := func() billing.Path {
 		switch sc.Entity {
@@ -42,6 +45,11 @@ func statusField(c *billing.Claim, sc x277ca.StatusCode, line int) billing.Path 
 		case "QC":
 			return "patient"
 		case "IL", "HK":
+			// When the patient is the subscriber, the subscriber record is empty
+			// and 2010BA carries the patient's name, birth date and address.
+			if len(c.Coverages) > billed && c.PatientIsSubscriber(billed) {
+				return "patient"
+			}
 			return cov.Field("subscriber")
 		}
 		return ""
@@ -67,9 +75,11 @@ func statusField(c *billing.Claim, sc x277ca.StatusCode, line int) billing.Path 
 		return "charge"
 	case "401": // source of payment
 		return cov.Field("filing_indicator")
-	case "479": // other carrier's payer id
-		if len(c.Coverages) > 1 {
-			return "coverages[0].payer.id"
+	case "479": // other carrier's payer id: 2330B of the first other coverage (2320)
+		for k := range c.Coverages {
+			if k != billed {
+				return billing.Path("").At("coverages", k).Field("payer.id")
+			}
 		}
 	case "454":
 		if line >= 0 {

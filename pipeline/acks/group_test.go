@@ -2,6 +2,7 @@ package acks_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/claimflow/claimflow/edi/x12"
@@ -47,4 +48,46 @@ func TestGroupRejectedWhole(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestGroupRejectedSetsAccepted: a 999 that rejects the functional group (AK9*R,
+// AK905 5: GE01 count wrong) while its set says IK5*E (accepted, an error noted in
+// claim 1) rejects the set with it: every claim goes to syntax-rejected and is
+// told the group's reason in words, not the noted error, which did not turn it
+// back. A group partially accepted (AK9*P) keeps what each set says.
+func TestGroupRejectedSetsAccepted(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, testenv.SQLite(t), oneSet(fixtureClaims(t, 71, 2)), 2101, 10, nil)
+	st02 := w.res.Transactions[0].ST02
+	noted := []x999.SegmentError{{ID: "SV1", Position: w.res.Claims[1].Lines[0] + 1, Loop: "2400", Code: "8",
+		Elements: []x999.ElementError{{Position: 1, Component: 2, Ref: "234", Code: "I6"}}}}
+	ack := w.group999(x999.Rejected, []string{"5"}, x999.SetResponse{Control: st02, Status: x999.AcceptedWithErrors, Segments: noted})
+	ack.Accepted = 0
+	res := w.apply(w.receiveBytes("grp.999", "999", w.file999(ack)))
+	w.wantStates(storage.StateSyntaxRejected, storage.StateSyntaxRejected)
+	items := w.work(storage.WorkRejection)
+	if res.Moved != 2 || len(items) != 2 {
+		t.Fatalf("%+v, %d rejection items, want 2 claims moved and 2 items", res, len(items))
+	}
+	for _, it := range items {
+		for _, s := range []string{"whole functional group", "GE01 transaction set count is wrong", "AK905 5"} {
+			if !strings.Contains(it.Message, s) {
+				t.Errorf("claim %d: message %q lacks %q", it.ClaimID, it.Message, s)
+			}
+		}
+		if strings.Contains(it.Message, "other claims") || strings.Contains(it.Message, "SV101") || it.Field != "" {
+			t.Errorf("claim %d: %q (field %q) blames the noted error or other claims", it.ClaimID, it.Message, it.Field)
+		}
+		if !slicesEqual(it.Codes, []string{"999", "IK501-R", "AK901-R", "AK905-5"}) {
+			t.Errorf("claim %d: codes %v", it.ClaimID, it.Codes)
+		}
+	}
+	if d := w.details(storage.AckFilter{SubmissionID: w.sub.ID}); len(d) != 1 || !strings.Contains(d[0], "rejected with its functional group") {
+		t.Errorf("acknowledgement details %v", d)
+	}
+
+	partial := newWorld(t, testenv.SQLite(t), oneSet(fixtureClaims(t, 72, 2)), 2111, 10, nil)
+	ack = partial.group999(x999.PartiallyAccepted, nil, x999.SetResponse{Control: partial.res.Transactions[0].ST02, Status: x999.Accepted})
+	partial.apply(partial.receiveBytes("p.999", "999", partial.file999(ack)))
+	partial.wantStates(storage.StateSyntaxAccepted, storage.StateSyntaxAccepted)
 }

@@ -14,8 +14,11 @@ import (
 	"github.com/claimflow/claimflow/billing"
 	"github.com/claimflow/claimflow/connectors/profile"
 	"github.com/claimflow/claimflow/connectors/simulator"
+	"github.com/claimflow/claimflow/edi/ta1"
 	"github.com/claimflow/claimflow/edi/x12"
+	"github.com/claimflow/claimflow/edi/x277ca"
 	"github.com/claimflow/claimflow/edi/x837p"
+	"github.com/claimflow/claimflow/edi/x999"
 	"github.com/claimflow/claimflow/fixtures"
 	"github.com/claimflow/claimflow/internal/testenv"
 	"github.com/claimflow/claimflow/pipeline"
@@ -42,6 +45,9 @@ type world struct {
 	res    *x837p.Result
 	file   []byte // the 837P as built from the stored claims
 	sub    storage.Submission
+	// answers is the ISA13 of the last answer file the test built (newISA), so
+	// that no two of its files are the same.
+	answers uint64
 }
 
 // fixtureClaims are n synthetic claims of a seed, read back from the generator's 837P.
@@ -63,7 +69,7 @@ func fixtureClaims(t *testing.T, seed uint64, n int) []billing.Claim {
 func newWorld(t *testing.T, st *storage.Store, claims []billing.Claim, isa13 uint64, perST int, rules *simulator.Rules) *world {
 	t.Helper()
 	ctx := context.Background()
-	w := &world{t: t, ctx: ctx, st: st, claims: claims}
+	w := &world{t: t, ctx: ctx, st: st, claims: claims, answers: 5000}
 	w.env = &pipeline.Env{Store: st, Clock: clock, Logger: testenv.Quiet()}
 	w.stage = acks.New(w.env)
 	var err error
@@ -249,3 +255,177 @@ func (w *world) transactionOf(i int) int {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func slicesEqual[T comparable](a, b []T) bool { return slices.Equal(a, b) }
+
+// oneSet gives the claims one billing provider and payer, so that they go out in
+// one transaction set.
+func oneSet(claims []billing.Claim) []billing.Claim {
+	for i := range claims {
+		claims[i].BillingProvider = claims[0].BillingProvider
+		claims[i].Coverages[0].Payer = claims[0].Coverages[0].Payer
+	}
+	return claims
+}
+
+// newISA returns the interchange control numbers of the next answer file.
+func (w *world) newISA() *x12.Counter {
+	w.answers += 10
+	return &x12.Counter{N: w.answers}
+}
+
+// stc is a status of a 277CA: category:code:entity, and further composites (STC10,
+// STC11). Rejecting categories carry the action U.
+func stc(cat, code, entity string, more ...x277ca.StatusCode) x277ca.Status {
+	action := x277ca.ActionAccept
+	switch cat {
+	case "A3", "A6", "A7", "A8":
+		action = x277ca.ActionReject
+	}
+	return x277ca.Status{StatusCode: x277ca.StatusCode{Category: cat, Code: code, Entity: entity}, Date: clock(), Action: action, More: more}
+}
+
+// file277 builds a 277CA from source (x277ca.SourceClearinghouse or SourcePayer)
+// answering claim i with the claim's statuses and lines (nil for none), and the
+// payer claim number icn (REF*1K, "" for none). trace is the 2200B TRN02: "" for
+// the BHT03 of the claim's transaction set.
+func (w *world) file277(source, trace string, i int, icn string, statuses []x277ca.Status, lines []x277ca.Line) []byte {
+	w.t.Helper()
+	cl := w.claims[i]
+	if trace == "" {
+		trace = w.res.Transactions[w.transactionOf(i)].BatchID
+	}
+	name, qual := "TEST CLEARINGHOUSE", "46"
+	if source == x277ca.SourcePayer {
+		name, qual = "TEST PAYER", "PI"
+	}
+	ack := x277ca.Ack{
+		BatchID: "B" + source, Created: clock(),
+		InformationSource: x277ca.Entity{Code: source, Type: "2", Name: name, IDQualifier: qual, ID: "SRC" + source},
+		Receipt:           x277ca.Receipt{Trace: "T" + source, Received: clock(), Processed: clock()},
+		Submitter: x277ca.Submitter{Entity: x277ca.Entity{Type: "2", Name: "CLAIMFLOW TEST", IDQualifier: "46", ID: "CFTEST"},
+			Trace: trace,
+			Statuses: []x277ca.Status{{StatusCode: x277ca.StatusCode{Category: "A1", Code: "19", Entity: source}, Date: clock(),
+				Action: x277ca.ActionAccept, Charge: int64(cl.Charge)}}},
+		Providers: []x277ca.Provider{{
+			Entity: x277ca.Entity{Type: "2", Name: "PROVIDER", IDQualifier: "XX", ID: cl.BillingProvider.NPI},
+			Claims: []x277ca.Claim{{
+				Patient: x277ca.Entity{Type: "1", Name: "DOE", First: "J", IDQualifier: "MI", ID: "M1"},
+				PCN:     cl.PatientControlNumber, PayerClaimNumber: icn,
+				Statuses: statuses, ServiceDates: x277ca.Period{From: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)},
+				Lines: lines,
+			}},
+		}},
+	}
+	var buf bytes.Buffer
+	if err := x277ca.Build(&buf, x277ca.Envelope{SenderID: "SRC" + source, ReceiverID: "CFTEST", Time: clock(), Test: true,
+		Interchanges: w.newISA()}, ack); err != nil {
+		w.t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// group999 is a 999 answer to the functional group of the world's one
+// transaction set: AK9 status with the group's codes (AK905-AK909) and the sets'
+// answers.
+func (w *world) group999(status string, codes []string, sets ...x999.SetResponse) x999.Ack {
+	w.t.Helper()
+	if len(w.res.Transactions) != 1 {
+		w.t.Fatalf("%d transaction sets, want one", len(w.res.Transactions))
+	}
+	acc := 0
+	for i := range sets {
+		if sets[i].ID == "" {
+			sets[i].ID = "837"
+		}
+		if sets[i].Accepted() {
+			acc++
+		}
+	}
+	return x999.Ack{Group: x999.Group{FunctionalID: "HC", Control: w.res.Transactions[0].GS06, Version: "005010X222A1"}, Sets: sets,
+		Status: status, Included: len(sets), Received: len(sets), Accepted: acc, Codes: codes}
+}
+
+// file999 builds a 999 file of the answers.
+func (w *world) file999(acks ...x999.Ack) []byte {
+	w.t.Helper()
+	var buf bytes.Buffer
+	if err := x999.Build(&buf, x999.Envelope{SenderID: "SIMCH", ReceiverID: "CFTEST", Time: clock(), Test: true,
+		Interchanges: w.newISA()}, acks...); err != nil {
+		w.t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// fileTA1 builds a TA1 file answering the world's submission with TA104 code
+// and TA105 note.
+func (w *world) fileTA1(code, note string) []byte {
+	w.t.Helper()
+	var buf bytes.Buffer
+	if err := ta1.Build(&buf, ta1.Envelope{SenderID: "SIMCH", ReceiverID: "CFTEST", Time: clock(), Test: true,
+		Interchanges: w.newISA()}, ta1.Ack{ControlNumber: w.sub.ISA13, Date: "260301", Time: "1800", Code: code, Note: note}); err != nil {
+		w.t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// moveTo walks claim i through states, failing the test on a refused transition.
+func (w *world) moveTo(i int, cause storage.Cause, states ...storage.ClaimState) {
+	w.t.Helper()
+	for _, s := range states {
+		if err := w.st.TransitionClaim(w.ctx, w.ids[i], s, storage.Event{Cause: cause, Actor: "test"}); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
+// resubmit records claim i sent again, fixed, in a new submission with ISA13
+// isa13, and returns the submission's id.
+func (w *world) resubmit(i int, isa13 string) int64 {
+	w.t.Helper()
+	w.moveTo(i, storage.CausePerson, storage.StateValidated, storage.StateBatched)
+	sub := storage.Submission{Clearinghouse: clearinghouse, FileName: "AGAIN_" + isa13 + ".x12", SHA256: "again-" + isa13, ISA13: isa13,
+		Size: 1, Claims: []storage.SubmittedClaim{{ClaimID: w.ids[i], Trace: w.res.Claims[i]}}}
+	id, err := w.st.InsertSubmission(w.ctx, sub)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if err := w.st.MarkSubmission(w.ctx, id, storage.SubmissionTransmitted); err != nil {
+		w.t.Fatal(err)
+	}
+	w.moveTo(i, storage.CauseSystem, storage.StateTransmitted)
+	return id
+}
+
+// itemsOf returns the work items of a kind for claim i.
+func (w *world) itemsOf(kind storage.WorkKind, i int) []storage.WorkItem {
+	w.t.Helper()
+	var out []storage.WorkItem
+	for _, it := range w.work(kind) {
+		if it.ClaimID == w.ids[i] {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// details returns the details of the acknowledgements the filter selects.
+func (w *world) details(f storage.AckFilter) []string {
+	w.t.Helper()
+	list, err := w.st.Acks(w.ctx, f)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	out := make([]string, len(list))
+	for i, a := range list {
+		out[i] = string(a.Detail)
+	}
+	return out
+}
+
+// messages lists work items one a line, with their fields, for failure messages.
+func messages(items []storage.WorkItem) string {
+	var b strings.Builder
+	for _, it := range items {
+		b.WriteString("[" + it.Field + "] " + it.Message + "\n")
+	}
+	return b.String()
+}

@@ -252,6 +252,7 @@ func quarantine(ctx context.Context, tx *storage.Tx, f *storage.InboundFile, kin
 // the write transaction) or the transaction's.
 type reads interface {
 	Claim(ctx context.Context, id int64) (storage.Claim, error)
+	ClaimStamps(ctx context.Context, ids []int64) (map[int64]storage.ClaimStamp, error)
 	ClaimHeadsStampsByPCN(ctx context.Context, pcns []string) (map[string]storage.ClaimHead, map[string]storage.ClaimStamp, error)
 	LinesOf(ctx context.Context, ids []int64) (map[int64][]storage.ClaimLine, error)
 	ClaimSubmissions(ctx context.Context, claimID int64) ([]int64, error)
@@ -290,6 +291,10 @@ type applier struct {
 	// many transaction sets.
 	stamps  map[int64]storage.ClaimStamp
 	noClaim []string
+	// paths are, by claim, where the claim goes as the answers were planned: from
+	// the state of its stamp, each move the state table allows. check finds with
+	// them whether a claim that changed since would take the same way.
+	paths map[int64]*claimPath
 	// lastSubmission is the last submission id before anything was read (SQLite:
 	// see storage.Conn.LastSubmissionID; -1 on PostgreSQL).
 	lastSubmission int64
@@ -310,7 +315,48 @@ type applier struct {
 type moveGroup struct {
 	cause storage.Cause
 	moves []storage.ClaimMove
+	// refused are the moves the plan found refused (the claim had moved on, or is
+	// there already): TransitionClaims must skip those and only those.
+	refused []bool
 }
+
+// claimPath is where a claim goes as a file's answers are planned: where the
+// planned moves leave it (at; first the state its stamp read), and every decision
+// taken on the way (steps), in order.
+type claimPath struct {
+	at    storage.ClaimState
+	steps []pathStep
+}
+
+// pathStep is one decision on a claim's path: whether it may move to a state,
+// and whether it was moved there (a move) or only asked (whether a rejection
+// still concerns it).
+type pathStep struct {
+	to      storage.ClaimState
+	allowed bool
+	move    bool
+}
+
+// holds reports whether the claim, in state now, would take the same decisions.
+func (p *claimPath) holds(now storage.ClaimState) bool {
+	at := now
+	for _, s := range p.steps {
+		allowed := storage.CanTransition(at, s.to)
+		if allowed != s.allowed {
+			return false
+		}
+		if allowed && s.move {
+			at = s.to
+		}
+	}
+	return true
+}
+
+// errMovedMeanwhile is returned when TransitionClaims skipped other moves than the
+// plan decided (a claim moved by another writer after the plan read it): the
+// decisions taken on them (rejections queued or not) would be wrong. The file is
+// applied again later.
+var errMovedMeanwhile = errors.New("a claim moved while the file was applied")
 
 // newApplier returns an applier of f that reads with r; with tx, it stores each
 // answer at once (see applier.tx).
@@ -340,10 +386,11 @@ func (a *applier) plan(ctx context.Context, p parsed) error {
 }
 
 // check reports whether what plan read is still what tx reads: the claims it read
-// unchanged (their stamps; for those that changed, their PCN, lines' control
-// numbers and, when plan read it, document), the PCNs without a claim still
-// without, each claim's latest submission and the submissions it looked up the
-// same (on SQLite: no submission stored since). Each is one query for the whole
+// unchanged (their stamps; for those that changed, their PCN, the decisions taken
+// on their state (paths), lines' control numbers and, when plan read it,
+// document), the PCNs without a claim still without, each claim's latest
+// submission and the submissions it looked up the same (on SQLite: no submission
+// stored since). Each is one query for the whole
 // file, or a few, most of them reading no document and no line.
 func (a *applier) check(ctx context.Context, tx *storage.Tx) (bool, error) {
 	if len(a.stamps) > 0 {
@@ -357,14 +404,19 @@ func (a *applier) check(ctx context.Context, tx *storage.Tx) (bool, error) {
 		}
 		// A claim that changed since (mostly: another file of the same claims moved
 		// it) still holds when what the decisions read of it did not change: its
-		// PCN, its lines' control numbers when an answer named its lines, and its
-		// document when one was read.
+		// PCN, whether each of its moves is allowed (a move refused now, or allowed
+		// now where it was refused, changes what is queued), its lines' control
+		// numbers when an answer named its lines, and its document when one was
+		// read.
 		var changed []int64
 		for id, s := range a.stamps {
 			if s.Same(now[id]) {
 				continue
 			}
 			if s.PCN != now[id].PCN {
+				return false, nil
+			}
+			if p := a.paths[id]; p != nil && !p.holds(now[id].State) {
 				return false, nil
 			}
 			if doc, ok := a.documents[id]; ok {
@@ -463,6 +515,9 @@ func (a *applier) commit(ctx context.Context, tx *storage.Tx) (Result, error) {
 		if err != nil {
 			return res, err
 		}
+		if !g.skippedAsPlanned(skipped) {
+			return res, fmt.Errorf("inbound file %d: %w", a.file.ID, errMovedMeanwhile)
+		}
 		for _, m := range skipped {
 			a.env.Log().Info("claim transition skipped: the claim moved on", "claim_id", m.ClaimID, "to", m.To,
 				"inbound_id", a.file.ID)
@@ -524,15 +579,137 @@ func encodeNote(note moveNote) (json.RawMessage, error) {
 
 // move records a claim's move to a state, with the payer's claim number to record
 // when icn is set; commit makes the moves of a cause together, a few statements for
-// all of them, in the order recorded. A transition the table forbids (the claim
-// moved on already, or is there already) is skipped then, and counted in
-// Result.Skipped.
+// all of them, in the order recorded. A move the table forbids from where the
+// planned moves leave the claim (it moved on already, or is there already) is
+// recorded too, as refused: TransitionClaims skips it (recording the payer's claim
+// number only when the claim is in that state already), and it is counted in
+// Result.Skipped. Call allows first, to know which it is.
 func (a *applier) move(claimID int64, to storage.ClaimState, cause storage.Cause, detail json.RawMessage, icn string) {
 	if n := len(a.groups); n == 0 || a.groups[n-1].cause != cause {
 		a.groups = append(a.groups, moveGroup{cause: cause})
 	}
 	g := &a.groups[len(a.groups)-1]
 	g.moves = append(g.moves, storage.ClaimMove{ClaimID: claimID, To: to, Detail: detail, PayerClaimNumber: icn})
+	p := a.path(claimID)
+	allowed := storage.CanTransition(p.at, to)
+	g.refused = append(g.refused, !allowed)
+	p.steps = append(p.steps, pathStep{to: to, allowed: allowed, move: true})
+	if allowed {
+		p.at = to
+	}
+}
+
+// allows reports whether the claim may move to a state from where the moves
+// planned so far leave it (at), by the state table: an answer that would move it
+// where it may not go came late (the claim moved on: paid, denied, accepted
+// further) or again (the claim is there already), and must not be applied, nor
+// put a rejection in front of a person. The claim's stamp must have been read
+// (readStamps).
+func (a *applier) allows(claimID int64, to storage.ClaimState) (at storage.ClaimState, ok bool) {
+	p := a.path(claimID)
+	ok = storage.CanTransition(p.at, to)
+	p.steps = append(p.steps, pathStep{to: to, allowed: ok})
+	return p.at, ok
+}
+
+// path returns the claim's path, starting at the state its stamp read.
+func (a *applier) path(claimID int64) *claimPath {
+	p := a.paths[claimID]
+	if p == nil {
+		if a.paths == nil {
+			a.paths = map[int64]*claimPath{}
+		}
+		p = &claimPath{at: a.stamps[claimID].State}
+		a.paths[claimID] = p
+	}
+	return p
+}
+
+// readStamps reads the stamps (and so the states) of the claims not read yet, in
+// one query: inside the transaction on PostgreSQL, it locks them.
+func (a *applier) readStamps(ctx context.Context, ids []int64) error {
+	var missing []int64
+	for _, id := range ids {
+		if _, ok := a.stamps[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	stamps, err := a.r.ClaimStamps(ctx, missing)
+	if err != nil {
+		return err
+	}
+	for _, id := range missing {
+		s, ok := stamps[id]
+		if !ok {
+			return fmt.Errorf("claim %d: %w", id, storage.ErrNotFound)
+		}
+		a.stamp(s)
+	}
+	return nil
+}
+
+// skippedAsPlanned reports whether TransitionClaims skipped exactly the moves the
+// plan found refused.
+func (g *moveGroup) skippedAsPlanned(skipped []storage.ClaimMove) bool {
+	n := 0
+	for i, m := range g.moves {
+		if !g.refused[i] {
+			continue
+		}
+		if n >= len(skipped) || skipped[n].ClaimID != m.ClaimID || skipped[n].To != m.To {
+			return false
+		}
+		n++
+	}
+	return n == len(skipped)
+}
+
+// lateClaim is a claim an answer did not move, nor queue, because the claim had
+// moved on (or was in that state already): stored in the answer's detail.
+type lateClaim struct {
+	ClaimID int64              `json:"claim_id"`
+	State   storage.ClaimState `json:"state"`
+	Note    string             `json:"note"`
+}
+
+// lateNote says why an answer to a claim in state at was not applied.
+func lateNote(at, to storage.ClaimState) string {
+	if at == to {
+		return fmt.Sprintf("came again: the claim was %s already; not applied", at)
+	}
+	return fmt.Sprintf("came late: the claim had moved on to %s; not applied", at)
+}
+
+// sortClaims sorts the claims an answer to submission subID would move to a
+// state: moving are the indexes (in ids) of those it moves; the others are
+// earlier (the answer is to an earlier submission of them: see current) or late
+// (they moved on: see allows). Nothing is recorded of the claims it does not move.
+func (a *applier) sortClaims(ctx context.Context, subID int64, ids []int64, to storage.ClaimState) (moving []int, earlier []int64, late []lateClaim, err error) {
+	if err := a.prefetchLatest(ctx, ids); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := a.readStamps(ctx, ids); err != nil {
+		return nil, nil, nil, err
+	}
+	for i, id := range ids {
+		ok, err := a.current(ctx, id, subID)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if !ok {
+			earlier = append(earlier, id)
+			continue
+		}
+		if at, ok := a.allows(id, to); !ok {
+			late = append(late, lateClaim{ClaimID: id, State: at, Note: lateNote(at, to)})
+			continue
+		}
+		moving = append(moving, i)
+	}
+	return moving, earlier, late, nil
 }
 
 // prefetchLatest reads the latest submission of each of the claims not read yet,
@@ -596,8 +773,8 @@ func (a *applier) exception(key string, codes []string, msg string) {
 
 // sameControls reports whether a claim's head as plan read it agrees with its
 // controls now on what the decisions read of it: its PCN and its lines' control
-// numbers (not its state, which TransitionClaims checks, nor its payer claim
-// number, which a 277CA's move sets whatever it was).
+// numbers (not its state, which check compares through the claim's path, nor its
+// payer claim number, which no decision reads).
 func sameControls(h *storage.ClaimHead, now *storage.ClaimControls) bool {
 	if h.PCN != now.PCN || len(h.Lines) != len(now.Lines) {
 		return false

@@ -18,6 +18,17 @@ type ta1Detail struct {
 	File string `json:"file"`
 	Text string `json:"text"`
 	Note string `json:"note,omitempty"`
+	// NotApplied says why the TA1 moved no claim, when it says so of all.
+	NotApplied string `json:"not_applied,omitempty"`
+	// Skipped are the claims sent again since (it answers an earlier submission of
+	// them), Late those that had moved on: the TA1 was not applied to them.
+	Skipped []int64     `json:"skipped_claims,omitempty"`
+	Late    []lateClaim `json:"late,omitempty"`
+}
+
+// knownTA1Code reports whether TA104 is one of the codes of the standard: A, E, R.
+func knownTA1Code(code string) bool {
+	return code == ta1.Accepted || code == ta1.AcceptedWithErrors || code == ta1.Rejected
 }
 
 // applyTA1 applies each TA1 to the submission whose ISA13 it names.
@@ -47,11 +58,6 @@ func (a *applier) applyTA1(ctx context.Context, acks []ta1.Ack) error {
 		if err := notYetSent(&sub); err != nil {
 			return err
 		}
-		isNew, err := a.store(ctx, storage.Ack{Key: a.key(pos), Kind: KindTA1, SubmissionID: sub.ID, ISA13: t.ControlNumber,
-			Status: t.Code, Codes: []string{t.Note}}, ta1Detail{File: sub.FileName, Text: text, Note: ta1.NoteText(t.Note)})
-		if err != nil || !isNew {
-			return err
-		}
 		if err := a.ta1Claims(ctx, &t, &sub, pos, text); err != nil {
 			return fmt.Errorf("applying TA1 for ISA13 %s (submission %d): %w", t.ControlNumber, sub.ID, err)
 		}
@@ -59,12 +65,35 @@ func (a *applier) applyTA1(ctx context.Context, acks []ta1.Ack) error {
 	return nil
 }
 
+// ta1Claims stores a TA1 to a submission of ours and applies it to the claims.
 func (a *applier) ta1Claims(ctx context.Context, t *ta1.Ack, sub *storage.Submission, pos, text string) error {
 	subID := strconv.FormatInt(sub.ID, 10)
-	if t.Code == ta1.Rejected && t.Note == noteDuplicate {
+	detail := ta1Detail{File: sub.FileName, Text: text, Note: ta1.NoteText(t.Note)}
+	ack := storage.Ack{Key: a.key(pos), Kind: KindTA1, SubmissionID: sub.ID, ISA13: t.ControlNumber, Status: t.Code,
+		Codes: []string{t.Note}}
+	switch {
+	case !knownTA1Code(t.Code):
+		// Neither accepted nor rejected: nothing is known of the claims, which stay
+		// where they are until a person finds out what the clearinghouse meant.
+		detail.NotApplied = fmt.Sprintf("TA104 %q is not a code claimflow knows (A, E or R): not applied", t.Code)
+		isNew, err := a.store(ctx, ack, detail)
+		if err != nil || !isNew {
+			return err
+		}
+		a.exception("ta1:code:"+subID+":"+t.Code, []string{"TA1", "TA104-" + t.Code, t.Note},
+			fmt.Sprintf("the clearinghouse %s answered interchange %s (submission %d, file %s) with TA104 %q, which is not a TA1 code "+
+				"claimflow knows (A accepted, E accepted with errors, R rejected). The claims were left where they are: "+
+				"ask the clearinghouse whether the file was accepted.",
+				sub.Clearinghouse, t.ControlNumber, sub.ID, sub.FileName, t.Code))
+		return nil
+	case t.Code == ta1.Rejected && t.Note == noteDuplicate:
 		// The clearinghouse has seen this ISA13 before. Since we did send this file, it
 		// is most likely the same file uploaded twice: the first upload's answers
 		// decide the claims, and a person checks what happened.
+		isNew, err := a.store(ctx, ack, detail)
+		if err != nil || !isNew {
+			return err
+		}
 		a.exception("ta1:duplicate:"+subID, []string{"TA1", t.Code, t.Note},
 			fmt.Sprintf("the clearinghouse %s rejected interchange %s (submission %d, file %s) as a duplicate control number (TA105 025). "+
 				"claimflow did send that file: probably it was uploaded twice. The claims were not rejected; check that the first upload was acknowledged.",
@@ -75,38 +104,41 @@ func (a *applier) ta1Claims(ctx context.Context, t *ta1.Ack, sub *storage.Submis
 	if t.Code == ta1.Rejected {
 		to = storage.StateEnvelopeRejected
 	}
-	note, err := encodeNote(moveNote{InboundFileID: a.file.ID, Answer: pos, Status: t.Code, Codes: []string{t.Note}, Text: text})
-	if err != nil {
-		return err
-	}
 	ids := make([]int64, len(sub.Claims))
 	for i, sc := range sub.Claims {
 		ids[i] = sc.ClaimID
 	}
-	if err := a.prefetchLatest(ctx, ids); err != nil {
+	moving, earlier, late, err := a.sortClaims(ctx, sub.ID, ids, to)
+	if err != nil {
 		return err
 	}
-	for _, sc := range sub.Claims {
-		ok, err := a.current(ctx, sc.ClaimID, sub.ID)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			a.res.Skipped++
-			continue
-		}
-		a.move(sc.ClaimID, to, storage.CauseTA1, note, "")
+	detail.Skipped, detail.Late = earlier, late
+	isNew, err := a.store(ctx, ack, detail)
+	if err != nil || !isNew {
+		return err
+	}
+	a.res.Skipped += len(earlier)
+	note, err := encodeNote(moveNote{InboundFileID: a.file.ID, Answer: pos, Status: t.Code, Codes: []string{t.Note}, Text: text})
+	if err != nil {
+		return err
+	}
+	for _, l := range late {
+		a.move(l.ClaimID, to, storage.CauseTA1, note, "") // refused: counted as skipped
+	}
+	reason := ta1.NoteText(t.Note)
+	if reason == "" {
+		reason = "interchange note code " + t.Note
+	}
+	for _, i := range moving {
+		id := ids[i]
+		a.move(id, to, storage.CauseTA1, note, "")
 		if to != storage.StateEnvelopeRejected {
 			continue
 		}
-		reason := ta1.NoteText(t.Note)
-		if reason == "" {
-			reason = "interchange note code " + t.Note
-		}
 		a.queue(storage.WorkItem{
 			Kind:     storage.WorkRejection,
-			DedupKey: "ta1:" + subID + ":" + strconv.FormatInt(sc.ClaimID, 10),
-			ClaimID:  sc.ClaimID,
+			DedupKey: "ta1:" + subID + ":" + strconv.FormatInt(id, 10),
+			ClaimID:  id,
 			Codes:    []string{"TA1-R", "TA105-" + t.Note},
 			Message: fmt.Sprintf("the clearinghouse rejected the whole file %s (interchange %s): %s (TA105 %s). "+
 				"No claim in it reached the payer. The envelope comes from claimflow's clearinghouse settings, not from the claim: "+

@@ -118,3 +118,26 @@ func TestAnswerToEarlierSubmission(t *testing.T) {
 	}
 	w.wantStates(storage.StateTransmitted, storage.StateTransmitted)
 }
+
+// TestTA1UnknownCode: a TA104 that is none of A, E and R does not accept the
+// interchange: the claims stay where they are, the answer is stored as not
+// applied, and an exception says the code is unknown.
+func TestTA1UnknownCode(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, testenv.SQLite(t), fixtureClaims(t, 84, 2), 3131, 10, nil)
+	res := w.apply(w.receiveBytes("x.ta1", "ta1", w.fileTA1("X", "000")))
+	if res.Moved != 0 || res.Stored != 1 || res.WorkItems != 1 {
+		t.Errorf("%+v, want nothing moved, the answer stored, one exception", res)
+	}
+	w.wantStates(storage.StateTransmitted, storage.StateTransmitted)
+	if n := len(w.work(storage.WorkRejection)); n != 0 {
+		t.Errorf("%d rejection items, want none", n)
+	}
+	ex := w.work(storage.WorkException)
+	if len(ex) != 1 || !strings.Contains(ex[0].Message, `TA104 "X"`) || !strings.Contains(ex[0].Message, "not a TA1 code") {
+		t.Errorf("exceptions %+v, want one saying TA104 X is unknown", ex)
+	}
+	if d := w.details(storage.AckFilter{SubmissionID: w.sub.ID}); len(d) != 1 || !strings.Contains(d[0], "not applied") {
+		t.Errorf("acknowledgement details %v, want one noting it was not applied", d)
+	}
+}

@@ -115,7 +115,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	s.Conn.st = s
 	var err error
 	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+	case hasPrefixFold(dsn, "postgres://"), hasPrefixFold(dsn, "postgresql://"):
 		err = s.openPostgres(ctx, dsn, o)
 	case dsn == "":
 		return nil, fmt.Errorf("opening database: %w: no database URL", ErrInvalid)
@@ -137,13 +137,21 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 
 func (s *Store) openPostgres(ctx context.Context, dsn string, o options) error {
 	s.driver, s.d = Postgres, dialects[Postgres]
-	s.display = dsn
-	if u, err := url.Parse(dsn); err == nil {
-		s.display = u.Redacted()
+	s.display = redactDSN(dsn)
+	if _, err := url.Parse(dsn); err != nil {
+		// url.Error quotes the URL, password and all: keep only what is wrong.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("opening database %s: %w: the URL does not parse: %v", s.display, ErrInvalid, err)
 	}
+	// lib/pq takes only a lower-case scheme for a URL.
+	i := strings.Index(dsn, "://")
+	dsn = strings.ToLower(dsn[:i]) + dsn[i:]
 	db, err := sqlx.Open("postgres", dsn)
 	if err != nil {
-		return fmt.Errorf("opening database %s: %w", s.display, err)
+		return fmt.Errorf("opening database %s: %w", s.display, withoutPassword(err, dsn))
 	}
 	n := o.maxConns
 	if n <= 0 {
@@ -154,13 +162,49 @@ func (s *Store) openPostgres(ctx context.Context, dsn string, o options) error {
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return fmt.Errorf("connecting to database %s: %w", s.display, err)
+		return fmt.Errorf("connecting to database %s: %w", s.display, withoutPassword(err, dsn))
 	}
 	s.db, s.rdb = db, db
 	if !o.skipCheck {
 		s.analyze = startAnalyzer(db)
 	}
 	return nil
+}
+
+// hasPrefixFold reports whether s begins with prefix, in any case (a URL's scheme
+// is not case-sensitive).
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// redactDSN returns a database URL fit to show: without its password, and for a URL
+// that does not parse, without what stands before its host (user and password).
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil {
+		return u.Redacted()
+	}
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		rest := dsn[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			return dsn[:i+3] + "xxxxx@" + rest[at+1:]
+		}
+	}
+	return dsn
+}
+
+// withoutPassword returns err, or when its text holds the password of dsn, an error
+// with the same text with the password masked (the driver's errors may quote the
+// URL).
+func withoutPassword(err error, dsn string) error {
+	u, perr := url.Parse(dsn)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	pw, ok := u.User.Password()
+	if !ok || pw == "" || !strings.Contains(err.Error(), pw) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
 }
 
 // sqlitePath returns the file a SQLite URL or path names.
@@ -184,7 +228,7 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, o options) error {
 	s.driver, s.d = SQLite, dialects[SQLite]
 	path, err := sqlitePath(dsn)
 	if err != nil {
-		return fmt.Errorf("opening database %q: %w", dsn, err)
+		return fmt.Errorf("opening database %s: %w", redactDSN(dsn), err)
 	}
 	s.display = "sqlite://" + path
 	if dir := filepath.Dir(path); dir != "" {

@@ -259,7 +259,9 @@ could not be read.`,
 				}
 			}
 			if len(all) > 0 {
-				warnPasswordFlag(cmd.ErrOrStderr(), database)
+				if err := checkPasswordFlag(database); err != nil {
+					return err
+				}
 				st, err := openDatabase(cmd.Context(), database, dataDir)
 				if err != nil {
 					return err

@@ -88,7 +88,9 @@ type demoResult struct {
 
 func runDemo(cmd *cobra.Command, f *demoFlags) error {
 	out := cmd.OutOrStdout()
-	warnPasswordFlag(cmd.ErrOrStderr(), f.database)
+	if err := checkPasswordFlag(f.database); err != nil {
+		return err
+	}
 	dataDir, cleanup, err := demoDataDir(f.keep)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -33,13 +32,25 @@ func databaseURL(flag, dataDir string) string {
 	return "sqlite://" + filepath.Join(dataDir, databaseFile)
 }
 
-// warnPasswordFlag warns when --database carries a password.
-func warnPasswordFlag(w io.Writer, flag string) {
-	if u, err := url.Parse(flag); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			fmt.Fprintf(w, "claimflow: warning: --database holds a password, which other users can see; set %s instead\n", databaseEnv)
-		}
+// errPasswordFlag refuses a password on the command line, where other users see it
+// (ps, shell history): secrets come from the environment or files.
+var errPasswordFlag = fmt.Errorf("--database holds a password, which other users can see: give the URL in %s, or the password in PGPASSWORD or ~/.pgpass", databaseEnv)
+
+// checkPasswordFlag returns errPasswordFlag when --database carries a password.
+func checkPasswordFlag(flag string) error {
+	if !strings.Contains(flag, "@") {
+		return nil
 	}
+	if u, err := url.Parse(flag); err != nil || u.User == nil {
+		// A URL that does not parse may still hold one: refuse what looks like it.
+		if err != nil && strings.Contains(flag[:strings.LastIndex(flag, "@")], ":") {
+			return errPasswordFlag
+		}
+		return nil
+	} else if pw, ok := u.User.Password(); ok && pw != "" {
+		return errPasswordFlag
+	}
+	return nil
 }
 
 // openDatabase opens the database for a command that needs its schema current: it
@@ -50,10 +61,12 @@ func openDatabase(ctx context.Context, flag, dataDir string, opts ...storage.Opt
 }
 
 // commandStore opens the database a command's --database and --data-dir name,
-// warning first when --database holds a password, and returns the command's
-// context (never nil) with it. Close the store when done.
+// refusing a --database that holds a password, and returns the command's context
+// (never nil) with it. Close the store when done.
 func commandStore(cmd *cobra.Command, flag, dataDir string) (context.Context, *storage.Store, error) {
-	warnPasswordFlag(cmd.ErrOrStderr(), flag)
+	if err := checkPasswordFlag(flag); err != nil {
+		return nil, nil, err
+	}
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
@@ -85,7 +98,9 @@ sqlite:///var/lib/claimflow/claimflow.db. Keep passwords in $CLAIMFLOW_DATABASE_
 		Short: "Apply the pending migrations, each in its own transaction",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			warnPasswordFlag(cmd.ErrOrStderr(), database)
+			if err := checkPasswordFlag(database); err != nil {
+				return err
+			}
 			dsn := databaseURL(database, dataDir)
 			if isSQLite(dsn) {
 				if err := os.MkdirAll(filepath.Dir(sqliteFile(dsn)), 0o750); err != nil {
@@ -131,7 +146,9 @@ Exit status: 0 when the schema is up to date, 1 when migrations are pending (or 
 database is newer than this claimflow), 2 when the database cannot be read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			warnPasswordFlag(cmd.ErrOrStderr(), database)
+			if err := checkPasswordFlag(database); err != nil {
+				return err
+			}
 			dsn := databaseURL(database, dataDir)
 			out := cmd.OutOrStdout()
 			if isSQLite(dsn) {

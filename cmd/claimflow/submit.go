@@ -54,7 +54,9 @@ func (o *oneShot) open(cmd *cobra.Command) (*pipeline.Env, []string, func(), err
 	if dsn == "" {
 		dsn = cfg.Database.URL
 	}
-	warnPasswordFlag(cmd.ErrOrStderr(), o.database)
+	if err := checkPasswordFlag(o.database); err != nil {
+		return nil, nil, nil, err
+	}
 	ctx := cmd.Context()
 	st, err := openDatabase(ctx, dsn, dataDir)
 	if err != nil {

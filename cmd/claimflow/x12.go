@@ -283,16 +283,63 @@ const mask = "xxx"
 // phiCodes are coded elements that still identify a person: the postal code (116).
 var phiCodes = map[string]bool{"116": true}
 
+// maskValue returns v as inspect prints it without --show-phi: a code the element's
+// list holds, or a number in a numeric element; anything else is masked. What an
+// element holds is checked, not only what it should hold: in a malformed file an
+// element left out shifts the rest, and a name or a member id lands where a code
+// or an amount belongs.
 func maskValue(el *guide.Element, v string) string {
-	if v == "" || len(el.Codes) > 0 && !phiCodes[el.Ref] {
+	switch {
+	case v == "":
 		return v
-	}
-	if phiCodes[el.Ref] {
+	case phiCodes[el.Ref]:
+		return mask
+	case len(el.Codes) > 0:
+		if el.HasCode([]byte(v)) {
+			return v
+		}
 		return mask
 	}
 	switch el.Type {
-	case guide.TypeID, guide.TypeN0, guide.TypeN1, guide.TypeN2, guide.TypeR:
-		return v
+	case guide.TypeN0, guide.TypeN1, guide.TypeN2, guide.TypeR:
+		if isNumber(v) {
+			return v
+		}
+	case guide.TypeID:
+		// A code of a list kept outside the guide (a CARC, a state): a short
+		// token that fits the element, not a name or an id that ran into it.
+		if len(v) <= el.Max && isToken(v) {
+			return v
+		}
 	}
 	return mask
+}
+
+// isToken reports whether v is letters and digits only.
+func isToken(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return v != ""
+}
+
+// isNumber reports whether v is written as an X12 number: an optional minus sign,
+// digits and at most one decimal point.
+func isNumber(v string) bool {
+	v = strings.TrimPrefix(v, "-")
+	digits, point := 0, false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !point:
+			point = true
+		default:
+			return false
+		}
+	}
+	return digits > 0
 }

@@ -442,8 +442,10 @@ func (a *applier) claim277(ctx context.Context, ack *x277ca.Ack, c *x277ca.Claim
 	// file may change before the move is made. TransitionClaims records it only
 	// when the move is made, or the claim is in that state already: never on a
 	// claim that moved on (the 835's number stays).
+	// Only a payer's REF*1K is the payer's claim number: under NM1*AY it is the
+	// clearinghouse's own trace of the claim.
 	icn := ""
-	if !claimRejected {
+	if !claimRejected && src == fromPayer {
 		icn = c.PayerClaimNumber
 	}
 	a.move(cl.ID, to, src.cause, encoded, icn)

@@ -84,3 +84,28 @@ func TestLate277CAKeepsPayerClaimNumber(t *testing.T) {
 		}
 	})
 }
+
+// TestClearinghouseREF1KNotPayerClaimNumber: a clearinghouse's 277CA (NM1*AY) that
+// accepts a claim with a REF*1K gives its own trace of the claim, not the payer's
+// claim number: nothing is recorded until the payer's own 277CA.
+func TestClearinghouseREF1KNotPayerClaimNumber(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, testenv.SQLite(t), fixtureClaims(t, 43, 1), 1111, 10, nil)
+	number := func() string {
+		c, err := w.st.Claim(w.ctx, w.ids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.PayerClaimNumber
+	}
+	w.apply(w.receiveBytes("ch.277", "277ca", w.file277(x277ca.SourceClearinghouse, "", 0, "CH-TRACE-1", []x277ca.Status{stc("A1", "19", "")}, nil)))
+	w.wantStates(storage.StateClearinghouseAccepted)
+	if got := number(); got != "" {
+		t.Errorf("after the clearinghouse's 277CA: payer claim number %q, want none", got)
+	}
+	w.apply(w.receiveBytes("pr.277", "277ca", w.file277(x277ca.SourcePayer, "", 0, "ICN-PAYER", []x277ca.Status{stc("A2", "20", "")}, nil)))
+	w.wantStates(storage.StatePayerAccepted)
+	if got := number(); got != "ICN-PAYER" {
+		t.Errorf("after the payer's 277CA: payer claim number %q, want ICN-PAYER", got)
+	}
+}

@@ -27,6 +27,13 @@ var denialReasons = map[string]bool{
 	"251": true, "252": true, "256": true, "272": true, "273": true, "276": true, "288": true,
 	"A1": true, "B7": true, "B9": true, "B11": true, "B12": true, "B13": true, "B14": true, "B15": true,
 	"B16": true, "B20": true,
+	// Refusals to pay that a person can correct, appeal or bill elsewhere, and a
+	// decision still pending (133): none of them is a price to write off.
+	"12": true, "53": true, "54": true, "60": true, "61": true, "95": true, "108": true, "110": true,
+	"111": true, "114": true, "115": true, "116": true, "129": true, "133": true, "136": true, "147": true,
+	"152": true, "153": true, "154": true, "155": true, "157": true, "164": true, "166": true, "167B": true,
+	"173": true, "174": true, "193": true, "199": true, "210": true, "213": true, "216": true, "222": true,
+	"227A": true, "261": true, "270": true, "A6": true, "B1": true, "B8": true, "B23": true, "Y1": true,
 }
 
 // Treatment is what posting does with one CAS adjustment.

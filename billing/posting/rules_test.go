@@ -19,6 +19,10 @@ func TestClassify(t *testing.T) {
 		{"CO", "24", false, posting.Contractual}, // capitation: written off
 		{"CO", "50", false, posting.Denied},
 		{"CO", "97", false, posting.Denied},
+		{"CO", "133", false, posting.Denied}, // pending review: never written off
+		{"CO", "199", false, posting.Denied}, // revenue and procedure codes mismatch: correctable
+		{"CO", "B23", false, posting.Denied},
+		{"CO", "186", false, posting.Contractual}, // level of care change: a price
 		{"PI", "45", false, posting.Contractual},
 		{"PI", "B4", false, posting.Other},
 		{"PI", "204", false, posting.Denied},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/claimflow/claimflow/connectors/profile"
@@ -57,7 +58,7 @@ func Classify(ctx context.Context, env *Env, inboundID int64) (Classified, error
 	res := Classified{InboundID: inboundID}
 	err := env.InTx(ctx, func(tx *storage.Tx) error {
 		res = Classified{InboundID: inboundID}
-		f, err := tx.InboundFile(ctx, inboundID)
+		f, err := tx.InboundFileInfo(ctx, inboundID)
 		if errors.Is(err, storage.ErrNotFound) {
 			return Poison(fmt.Errorf("classifying: %w", err))
 		}
@@ -73,7 +74,11 @@ func Classify(ctx context.Context, env *Env, inboundID int64) (Classified, error
 			res.Kind, res.Before = f.Kind, true
 			return nil
 		}
-		kind, reason := classifyContent(env, &f)
+		head, err := inboundHead(ctx, tx, f.ID)
+		if err != nil {
+			return fmt.Errorf("classifying inbound file %d: %w", inboundID, err)
+		}
+		kind, reason := classifyContent(env, &f, head)
 		if kind == "" {
 			res.Quarantined, res.Reason = true, reason
 			if err := tx.QuarantineInbound(ctx, f.ID, reason); err != nil {
@@ -103,9 +108,19 @@ func Classify(ctx context.Context, env *Env, inboundID int64) (Classified, error
 	return res, nil
 }
 
-// classifyContent returns the file's kind, or "" and why it cannot be processed.
-func classifyContent(env *Env, f *storage.InboundFile) (string, string) {
-	head := f.Content[:min(len(f.Content), 8<<10)]
+// inboundHead returns the first 8 KB of the file's content (all of a smaller one):
+// enough for its envelope, whatever the file's size.
+func inboundHead(ctx context.Context, tx *storage.Tx, id int64) ([]byte, error) {
+	r, _, err := tx.InboundContent(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(io.LimitReader(r, 8<<10))
+}
+
+// classifyContent returns the file's kind from the head of its content, or "" and
+// why it cannot be processed.
+func classifyContent(env *Env, f *storage.InboundFile, head []byte) (string, string) {
 	switch k := profile.Sniff(head); k {
 	case profile.KindTA1:
 		return KindTA1, ""
@@ -128,7 +143,7 @@ func classifyContent(env *Env, f *storage.InboundFile) (string, string) {
 	case profile.KindZip:
 		return "", "a zip bundle: claimflow does not unpack bundles yet"
 	}
-	if len(f.Content) == 0 {
+	if f.Size == 0 {
 		return "", "an empty file"
 	}
 	return "", "not an X12 TA1, 999, 277CA or 835 (no ISA, or an unreadable envelope, or another transaction set)"

@@ -48,9 +48,10 @@ func (e *Env) InboundDir() string { return filepath.Join(e.DataDir, "inbound") }
 
 // Fetch polls a clearinghouse's inbound folders with connectors.Pull through the
 // store's transfer ledger, into Env.InboundDir. In the transaction that records
-// each download it stores the file (storage.Conn.InsertInboundFile, the bytes as
-// received) and emits its classify work; a file whose content is stored already
-// (sha256) is recorded but not emitted again. Remote files are disposed of (kept,
+// each download it stores the file (storage.Conn.InsertInboundFileFrom: the bytes
+// as received, streamed from the downloaded file in bounded memory) and emits its
+// classify work; a file whose content is stored already (sha256) is recorded but
+// not emitted again. Remote files are disposed of (kept,
 // archived or deleted, as the profile says) only after that transaction commits.
 //
 // It returns the files stored in this run; a failure on one file does not stop the
@@ -73,11 +74,18 @@ func Fetch(ctx context.Context, env *Env, clearinghouse string) ([]FetchedFile, 
 		store: env.Store,
 		inTx:  env.InTx,
 		onDownload: func(ctx context.Context, tx *storage.Tx, d connectors.Download) error {
-			content, err := os.ReadFile(d.Stored)
+			file, err := os.Open(d.Stored)
 			if err != nil {
 				return fmt.Errorf("reading %s fetched from %s: %w", d.Stored, ch.Name, err)
 			}
-			id, isNew, err := tx.InsertInboundFile(ctx, storage.InboundFile{Source: ch.Name, Name: d.Remote.Name, Content: content})
+			defer file.Close()
+			info, err := file.Stat()
+			if err != nil {
+				return fmt.Errorf("reading %s fetched from %s: %w", d.Stored, ch.Name, err)
+			}
+			// Streamed from the file a megabyte at a time, with the SHA-256 the
+			// connector computed of it (checked again as it is stored).
+			id, isNew, err := tx.InsertInboundFileFrom(ctx, storage.InboundFile{Source: ch.Name, Name: d.Remote.Name, SHA256: d.SHA256}, file)
 			if err != nil {
 				return err
 			}
@@ -87,7 +95,7 @@ func Fetch(ctx context.Context, env *Env, clearinghouse string) ([]FetchedFile, 
 				}
 			}
 			stored[d.Remote.Path] = FetchedFile{InboundID: id, Clearinghouse: ch.Name, Name: d.Remote.Name,
-				Size: int64(len(content)), SHA256: d.SHA256, New: isNew}
+				Size: info.Size(), SHA256: d.SHA256, New: isNew}
 			return nil
 		},
 	}

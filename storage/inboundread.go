@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -13,21 +15,27 @@ const inboundChunk = 1 << 20
 // that fetches it a megabyte at a time, so that a large file is read in bounded
 // memory (InboundFile loads it whole), and the content's size. The reader reads
 // through c: on a Tx, inside that transaction.
+//
+// A file is stored in chunks of a megabyte (inbound_file_chunks), its row's content
+// left empty; a file stored before those (migration 0017) has its bytes in the
+// row's content, read a megabyte at a time with substr.
 func (c *Conn) InboundContent(ctx context.Context, id int64) (io.Reader, int64, error) {
-	var size int64
-	if err := c.queryRow(ctx, "SELECT size FROM inbound_files WHERE id = ?", id).Scan(&size); err != nil {
+	var size, inline int64
+	if err := c.queryRow(ctx, "SELECT size, length(content) FROM inbound_files WHERE id = ?", id).Scan(&size, &inline); err != nil {
 		return nil, 0, fmt.Errorf("reading inbound file: %w", notFound(err, "inbound file", id))
 	}
-	return &inboundReader{c: c, ctx: ctx, id: id, size: size}, size, nil
+	return &inboundReader{c: c, ctx: ctx, id: id, size: size, chunked: inline == 0}, size, nil
 }
 
 type inboundReader struct {
-	c    *Conn
-	ctx  context.Context
-	id   int64
-	size int64
-	off  int64  // bytes of the content fetched so far
-	buf  []byte // fetched, not yet read
+	c       *Conn
+	ctx     context.Context
+	id      int64
+	size    int64
+	chunked bool   // in inbound_file_chunks, else in inbound_files.content
+	off     int64  // bytes of the content fetched so far
+	seq     int    // the next chunk (chunked)
+	buf     []byte // fetched, not yet read
 }
 
 func (r *inboundReader) Read(p []byte) (int, error) {
@@ -35,18 +43,28 @@ func (r *inboundReader) Read(p []byte) (int, error) {
 		if r.off >= r.size {
 			return 0, io.EOF
 		}
-		q := "SELECT substr(content, ?, ?) FROM inbound_files WHERE id = ?"
-		if r.c.st.driver == Postgres {
-			q = "SELECT substring(content from ? for ?) FROM inbound_files WHERE id = ?"
-		}
 		var chunk []byte
-		if err := r.c.queryRow(r.ctx, q, r.off+1, inboundChunk, r.id).Scan(&chunk); err != nil {
+		var err error
+		if r.chunked {
+			err = r.c.queryRow(r.ctx, "SELECT data FROM inbound_file_chunks WHERE file_id = ? AND seq = ?", r.id, r.seq).Scan(&chunk)
+			if errors.Is(err, sql.ErrNoRows) {
+				err = io.ErrUnexpectedEOF
+			}
+		} else {
+			q := "SELECT substr(content, ?, ?) FROM inbound_files WHERE id = ?"
+			if r.c.st.driver == Postgres {
+				q = "SELECT substring(content from ? for ?) FROM inbound_files WHERE id = ?"
+			}
+			err = r.c.queryRow(r.ctx, q, r.off+1, inboundChunk, r.id).Scan(&chunk)
+		}
+		if err == nil && (len(chunk) == 0 || int64(len(chunk)) > r.size-r.off) {
+			err = fmt.Errorf("%d bytes where %d were left: %w", len(chunk), r.size-r.off, io.ErrUnexpectedEOF)
+		}
+		if err != nil {
 			return 0, fmt.Errorf("reading inbound file %d at byte %d: %w", r.id, r.off, err)
 		}
-		if len(chunk) == 0 {
-			return 0, fmt.Errorf("reading inbound file %d at byte %d: %w", r.id, r.off, io.ErrUnexpectedEOF)
-		}
 		r.off += int64(len(chunk))
+		r.seq++
 		r.buf = chunk
 	}
 	n := copy(p, r.buf)

@@ -79,11 +79,12 @@ Exit status: 0 posted (or would be), 1 the file would be or was quarantined, 2 e
 
 // postFile stores the file as an inbound 835 and posts it.
 func postFile(ctx context.Context, out io.Writer, st *storage.Store, p *remit.Poster, path string) error {
-	data, err := os.ReadFile(path)
+	file, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
-	id, _, err := st.InsertInboundFile(ctx, storage.InboundFile{Source: "cli", Name: filepath.Base(path), Kind: "835", Content: data})
+	defer file.Close()
+	id, _, err := st.InsertInboundFileFrom(ctx, storage.InboundFile{Source: "cli", Name: filepath.Base(path), Kind: "835"}, file)
 	if err != nil {
 		return err
 	}

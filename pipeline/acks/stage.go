@@ -1,11 +1,11 @@
 package acks
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -98,7 +98,7 @@ func (s *Stage) Apply(ctx context.Context, inboundID int64) (Result, error) {
 // quarantined and is not an error.
 func (s *Stage) ApplyKind(ctx context.Context, inboundID int64, kind string) (Result, error) {
 	res := Result{InboundID: inboundID}
-	f, err := s.env.Store.InboundFile(ctx, inboundID)
+	f, err := s.env.Store.InboundFileInfo(ctx, inboundID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return res, pipeline.Poison(fmt.Errorf("applying acknowledgement file %d: %w", inboundID, err))
 	}
@@ -113,7 +113,15 @@ func (s *Stage) ApplyKind(ctx context.Context, inboundID int64, kind string) (Re
 		res.Done = true
 		return res, nil
 	}
-	parsed, perr := parse(res.Kind, f.Content)
+	content, _, err := s.env.Store.InboundContent(ctx, inboundID)
+	if err != nil {
+		return res, fmt.Errorf("applying acknowledgement file %d: %w", inboundID, err)
+	}
+	rd := &contentReader{r: content}
+	parsed, perr := parse(res.Kind, rd)
+	if rd.err != nil { // the store failed, not the file
+		return res, fmt.Errorf("applying acknowledgement file %d: %w", inboundID, rd.err)
+	}
 	if errors.Is(perr, errKind) {
 		return res, pipeline.Poison(fmt.Errorf("applying inbound file %d: %w", inboundID, perr))
 	}
@@ -208,18 +216,33 @@ type parsed struct {
 	x277a []x277ca.Ack
 }
 
+// contentReader reads a file's content from the store and keeps the store's error,
+// which parse would report as the file's.
+type contentReader struct {
+	r   io.Reader
+	err error
+}
+
+func (c *contentReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
+}
+
 // parse reads the file whole. A syntax error anywhere is an error: the file is
 // then quarantined, since applying the part before it would apply half a file.
-func parse(kind string, content []byte) (parsed, error) {
+func parse(kind string, content io.Reader) (parsed, error) {
 	var p parsed
 	var err error
 	switch kind {
 	case KindTA1:
-		p.ta1, err = ta1.Parse(bytes.NewReader(content))
+		p.ta1, err = ta1.Parse(content)
 	case Kind999:
-		p.x999, err = x999.Parse(bytes.NewReader(content))
+		p.x999, err = x999.Parse(content)
 	case Kind277CA:
-		p.x277a, err = x277ca.Parse(bytes.NewReader(content))
+		p.x277a, err = x277ca.Parse(content)
 	default:
 		return p, fmt.Errorf("kind %q: %w", kind, errKind)
 	}

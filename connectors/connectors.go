@@ -51,18 +51,21 @@ var (
 type Connector interface {
 	// Upload sends size bytes from r to the upload folder under name: to a temporary
 	// name first, renamed to name once every byte is written and the size verified.
-	// When a file of the same size already has the final name (an earlier attempt
-	// that ended between the rename and its confirmation), nothing is sent and the
-	// receipt says Earlier. A different file under the name gives [ErrExists]. Any
-	// error means the file must be treated as not sent.
+	// When the final name already holds the same content (an earlier attempt that
+	// ended between the rename and its confirmation), nothing is sent and the
+	// receipt says Earlier. A different file under the name, even of the same size,
+	// gives [ErrExists]. Any error means the file must be treated as not sent.
 	Upload(ctx context.Context, name string, r io.Reader, size int64) (Receipt, error)
-	// List returns the files waiting in the inbound folders, sorted by path.
+	// List returns the files waiting in the inbound folders, sorted by path. It may
+	// leave out a file that is still changing (being written), for a later call.
 	List(ctx context.Context) ([]RemoteFile, error)
 	// Fetch copies the remote file's bytes to w. It fails when the number of bytes
 	// read differs from f.Size (the file changed since it was listed).
 	Fetch(ctx context.Context, f RemoteFile, w io.Writer) error
 	// Done disposes of a fetched remote file as the layout says: archive, delete or
-	// keep (a no-op). Call it only after the bytes are stored locally.
+	// keep (a no-op). Call it only after the bytes are stored locally. A file whose
+	// size or mtime differ from f's is not the one fetched: it is left where it is,
+	// for a later List to return.
 	Done(ctx context.Context, f RemoteFile) error
 	// Close releases the connection. It is idempotent.
 	Close(ctx context.Context) error
@@ -84,7 +87,7 @@ type Receipt struct {
 	SHA256     string    `json:"sha256"` // hex, of the bytes read from r
 	Time       time.Time `json:"time"`
 	// Earlier is true when the file was already on the server under its final name
-	// with the right size, from an earlier attempt, and nothing was sent now.
+	// with the same content, from an earlier attempt, and nothing was sent now.
 	Earlier bool `json:"earlier,omitempty"`
 }
 

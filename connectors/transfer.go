@@ -17,10 +17,11 @@ import (
 // set), and a receipt is recorded only after the connector confirmed the upload.
 //
 // What is left: a crash after the server renamed the file and before the ledger
-// recorded it is covered by the connector's check for a final file of the same size;
-// but if the clearinghouse has already picked that file up (it is gone from the upload
-// folder) when the retry looks, the file is sent a second time. The clearinghouse then
-// answers with a TA1 for a duplicate ISA13, which the acknowledgement stage expects.
+// recorded it is covered by the connector's check for a final file of the same
+// content; but if the clearinghouse has already picked that file up (it is gone from
+// the upload folder) when the retry looks, the file is sent a second time. The
+// clearinghouse then answers with a TA1 for a duplicate ISA13, which the
+// acknowledgement stage expects.
 func Send(ctx context.Context, c Connector, l Ledger, account, name string, r io.ReadSeeker) (Receipt, error) {
 	size, sum, err := hashSeeker(r)
 	if err != nil {
@@ -68,9 +69,10 @@ func hashSeeker(r io.ReadSeeker) (int64, string, error) {
 
 // Pull fetches every file in the connector's inbound folders that the ledger has not
 // seen, stores its raw bytes in dir as <sha256>.x12 (written to a temporary file,
-// synced, renamed), records it, and only then disposes of the remote file (Done).
-// Files seen before are not fetched again, but are disposed of again when still
-// listed, which finishes the work of a run that stopped between recording and Done.
+// synced, renamed), records it, and only then disposes of the remote file (Done,
+// which leaves a file that changed since it was listed, for a later Pull). Files
+// seen before are not fetched again, but are disposed of again when still listed,
+// which finishes the work of a run that stopped between recording and Done.
 //
 // It returns the files stored in this run. A failure on one file does not stop the
 // others, except failures of trust, authentication or the context; all failures are

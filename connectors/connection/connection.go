@@ -53,6 +53,13 @@ type Connection struct {
 	Prefix      string        `yaml:"prefix"`
 	DialTimeout time.Duration `yaml:"dial_timeout"`
 	Attempts    int           `yaml:"attempts"` // tries for network failures
+	// OpTimeout is how long an SFTP request may go unanswered before the connection
+	// is dropped and the request retried (sftp.Config.OpTimeout; 2m by default).
+	OpTimeout time.Duration `yaml:"op_timeout"`
+	// Settle is how long a response file that is not a whole X12 interchange must
+	// stay unchanged before it is fetched (sftp.Config.Settle; 2s by default,
+	// negative: at once).
+	Settle time.Duration `yaml:"settle"`
 }
 
 // Secret says where a secret is kept: a file (its content, without the final
@@ -220,7 +227,8 @@ func Open(ctx context.Context, c Connection, env Env) (connectors.Connector, pro
 	}
 	conn, err := sftp.Open(ctx, sftp.Config{
 		Host: c.Host, Port: c.Port, User: c.User, Auth: auth, HostKeys: keys,
-		Layout: layout, Backoff: backoff, DialTimeout: c.DialTimeout, Logger: env.Logger,
+		Layout: layout, Backoff: backoff, DialTimeout: c.DialTimeout, OpTimeout: c.OpTimeout, Settle: c.Settle,
+		Logger: env.Logger,
 	})
 	if err != nil {
 		return nil, p, fmt.Errorf("connection %s: %w", c.Name, err)

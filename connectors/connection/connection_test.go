@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/claimflow/claimflow/connectors"
 	"github.com/claimflow/claimflow/connectors/connection"
@@ -108,5 +109,22 @@ func TestOpenNeedsHostUserAndCredentials(t *testing.T) {
 	}
 	if c, err := connection.Find(env.ConfigPath, "availity"); err != nil || c.ProfileName() != "availity" {
 		t.Errorf("Find of a bare profile: %+v %v", c, err)
+	}
+}
+
+// TestTimings: the SFTP timings a connection may set are read as durations.
+func TestTimings(t *testing.T) {
+	t.Parallel()
+	cfg := write(t, t.TempDir(), "connections.yaml", `
+connections:
+  slow: {profile: generic, user: u, dial_timeout: 10s, op_timeout: 5m, settle: 15s}
+  atomic: {profile: generic, user: u, settle: -1s}
+`)
+	cs, err := connection.Load(cfg)
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("Load: %+v %v", cs, err)
+	}
+	if cs[0].Settle != -time.Second || cs[1].DialTimeout != 10*time.Second || cs[1].OpTimeout != 5*time.Minute || cs[1].Settle != 15*time.Second {
+		t.Errorf("timings %+v, %+v", cs[0], cs[1])
 	}
 }

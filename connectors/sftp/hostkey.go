@@ -3,11 +3,15 @@ package sftp
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -67,8 +71,11 @@ func Fingerprint(key ssh.PublicKey) string { return ssh.FingerprintSHA256(key) }
 func FingerprintMD5(key ssh.PublicKey) string { return "MD5:" + ssh.FingerprintLegacyMD5(key) }
 
 // callback returns the host key callback for a connection to addr (host:port) and
-// the host key algorithms to ask for: those of the pinned keys, so that a server with
-// several keys presents the one we pinned.
+// the host key algorithms to ask for: those of the pinned keys first, so that a
+// server with several keys presents the one we pinned, then every other one, so
+// that a server whose key changed type presents its new key and is refused as
+// CHANGED, naming both fingerprints (instead of the handshake failing on "no common
+// algorithm for host key").
 func (h *HostKeys) callback(addr string) (ssh.HostKeyCallback, []string, error) {
 	check, err := knownhosts.New(h.path)
 	if err != nil {
@@ -81,6 +88,13 @@ func (h *HostKeys) callback(addr string) (ssh.HostKeyCallback, []string, error) 
 	var algos []string
 	for _, k := range pinned {
 		algos = append(algos, algorithms(k.Type())...)
+	}
+	if len(algos) > 0 {
+		for _, a := range ssh.SupportedAlgorithms().HostKeys {
+			if !slices.Contains(algos, a) {
+				algos = append(algos, a)
+			}
+		}
 	}
 	cb := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
 		err := check(hostname, remote, key)
@@ -107,54 +121,95 @@ func algorithms(keyType string) []string {
 	return []string{keyType}
 }
 
-// Lookup returns the keys pinned for addr (host:port) by plain (not hashed) lines.
+// Lookup returns the keys pinned for addr (host:port): those of the lines whose
+// hosts match addr as OpenSSH matches them (a name among several, a pattern, a
+// hashed name), except @cert-authority and @revoked lines.
 func (h *HostKeys) Lookup(addr string) ([]ssh.PublicKey, error) {
-	data, err := os.ReadFile(h.path)
+	lines, err := h.matching(addr)
+	if err != nil {
+		return nil, err
+	}
+	var keys []ssh.PublicKey
+	err = h.eachLine(func(n int, line []byte) {
+		if !lines[n] {
+			return
+		}
+		if marker, _, key, _, _, err := ssh.ParseKnownHosts(line); err == nil && marker == "" {
+			keys = append(keys, key)
+		}
+	})
+	return keys, err
+}
+
+// matching returns the numbers (from 1) of the known_hosts lines that match addr,
+// as knownhosts.New matches them: it is asked about a key no line has, and its
+// KeyError names every line that matched.
+func (h *HostKeys) matching(addr string) (map[int]bool, error) {
+	check, err := knownhosts.New(h.path)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", h.path, err)
 	}
-	want := knownhosts.Normalize(addr)
-	var keys []ssh.PublicKey
-	for rest := data; len(rest) > 0; {
-		marker, hosts, key, _, next, err := ssh.ParseKnownHosts(rest)
-		if err != nil {
-			break // io.EOF at the end; a bad line is knownhosts.New's to report
-		}
-		rest = next
-		if marker == "" && containsHost(hosts, want) {
-			keys = append(keys, key)
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	probe, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		addr = net.JoinHostPort(addr, "22")
+	}
+	lines := map[int]bool{}
+	var ke *knownhosts.KeyError
+	if err := check(addr, &net.TCPAddr{IP: net.IPv4zero}, probe); errors.As(err, &ke) {
+		for _, k := range ke.Want {
+			lines[k.Line] = true
 		}
 	}
-	return keys, nil
+	return lines, nil
 }
 
-func containsHost(hosts []string, want string) bool {
-	for _, h := range hosts {
-		if knownhosts.Normalize(h) == want {
-			return true
-		}
-	}
-	return false
-}
-
-// Pin makes key the only key trusted for addr (host:port): plain lines naming addr
-// are removed and one line is added. The file is replaced atomically.
-func (h *HostKeys) Pin(addr string, key ssh.PublicKey) error {
+// eachLine calls fn with every line of the file and its number, from 1.
+func (h *HostKeys) eachLine(fn func(n int, line []byte)) error {
 	data, err := os.ReadFile(h.path)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", h.path, err)
 	}
-	want := knownhosts.Normalize(addr)
-	var out bytes.Buffer
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if _, hosts, _, _, _, err := ssh.ParseKnownHosts(line); err == nil && len(hosts) == 1 && knownhosts.Normalize(hosts[0]) == want {
-			continue
+	for n := 1; sc.Scan(); n++ {
+		fn(n, sc.Bytes())
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading %s: %w", h.path, err)
+	}
+	return nil
+}
+
+// Pin makes key the only key trusted for addr (host:port). Every line that matches
+// addr loses it: a line naming addr alone, or hashed, is removed; a line naming
+// other hosts too is written again without addr; a line matching addr by a pattern
+// gets the negation !addr. Then one line is added. The file is replaced atomically.
+func (h *HostKeys) Pin(addr string, key ssh.PublicKey) error {
+	lines, err := h.matching(addr)
+	if err != nil {
+		return fmt.Errorf("pinning host key: %w", err)
+	}
+	want := knownhosts.Normalize(addr)
+	var out bytes.Buffer
+	err = h.eachLine(func(n int, line []byte) {
+		if lines[n] {
+			line = without(line, want)
+			if line == nil {
+				return
+			}
 		}
 		out.Write(line)
 		out.WriteByte('\n')
+	})
+	if err != nil {
+		return fmt.Errorf("pinning host key: %w", err)
 	}
 	out.WriteString(knownhosts.Line([]string{want}, key))
 	out.WriteByte('\n')
@@ -167,6 +222,42 @@ func (h *HostKeys) Pin(addr string, key ssh.PublicKey) error {
 		return fmt.Errorf("pinning host key: %w", err)
 	}
 	return nil
+}
+
+// without returns a known_hosts line that matched the host want (normalized) with
+// want taken out of its hosts, or nil when nothing is left of it.
+func without(line []byte, want string) []byte {
+	marker, hosts, key, comment, _, err := ssh.ParseKnownHosts(line)
+	if err != nil {
+		return line
+	}
+	var keep []string
+	patterns := false
+	for _, h := range hosts {
+		switch {
+		case strings.HasPrefix(h, "|"): // hashed: it is want's, since the line matched
+		case strings.HasPrefix(h, "!"):
+			keep = append(keep, h)
+		case knownhosts.Normalize(h) == want:
+		default:
+			keep = append(keep, h)
+			patterns = patterns || strings.ContainsAny(h, "*?")
+		}
+	}
+	if !slices.ContainsFunc(keep, func(h string) bool { return !strings.HasPrefix(h, "!") }) {
+		return nil // only negations left
+	}
+	if patterns {
+		keep = append(keep, "!"+want)
+	}
+	s := strings.Join(keep, ",") + " " + key.Type() + " " + base64.StdEncoding.EncodeToString(key.Marshal())
+	if marker != "" {
+		s = "@" + marker + " " + s
+	}
+	if comment != "" {
+		s += " " + comment
+	}
+	return []byte(s)
 }
 
 func writeSynced(path string, data []byte) error {

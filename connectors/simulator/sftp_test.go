@@ -32,7 +32,9 @@ func ctxT(t *testing.T) context.Context {
 }
 
 // serve starts a simulator over SFTP on a loopback port and opens a client that
-// pinned its host key, with the layout given.
+// pinned its host key, with the layout given. The client takes inbound files as
+// listed (Settle off): the simulator writes its responses under a temporary name and
+// renames them, and the suite writes its files just before it lists them.
 func serve(t *testing.T, cfg simulator.Config, l connectors.Layout) (*simulator.Server, *sftp.Client) {
 	t.Helper()
 	key := clientKey(t)
@@ -61,7 +63,7 @@ func serve(t *testing.T, cfg simulator.Config, l connectors.Layout) (*simulator.
 		Host: host, Port: port, User: "tester",
 		Auth: []ssh.AuthMethod{ssh.PublicKeys(key)}, HostKeys: keys, Layout: l,
 		Backoff:     connectors.Backoff{Attempts: 2, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond},
-		DialTimeout: 5 * time.Second, Logger: quiet(),
+		DialTimeout: 5 * time.Second, Settle: -1, Logger: quiet(),
 	})
 	if err != nil {
 		t.Fatal(err)

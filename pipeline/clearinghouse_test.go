@@ -123,8 +123,9 @@ func (sw simWire) env(t testing.TB, st *storage.Store, dataDir string) *pipeline
 		Open: func(ctx context.Context) (connectors.Connector, error) {
 			return sftp.Open(ctx, sftp.Config{Host: host, Port: port, User: "tester",
 				Auth: []ssh.AuthMethod{ssh.PublicKeys(key)}, HostKeys: keys, Layout: layout,
-				Backoff:     connectors.Backoff{Attempts: 2, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond},
-				DialTimeout: 5 * time.Second, Logger: testenv.Quiet()})
+				Backoff: connectors.Backoff{Attempts: 2, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond},
+				// Settle off: the tests write whole files, some of them not X12.
+				DialTimeout: 5 * time.Second, Settle: -1, Logger: testenv.Quiet()})
 		},
 	}
 	top, err := bus.NewTopology(bus.DefaultNamespace)

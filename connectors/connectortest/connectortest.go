@@ -93,6 +93,7 @@ func Run(t *testing.T, newHarness Factory) {
 	t.Run("UploadRenames", func(t *testing.T) { testUploadRenames(t, open) })
 	t.Run("UploadIsIdempotent", func(t *testing.T) { testUploadIdempotent(t, open) })
 	t.Run("UploadNeverOverwrites", func(t *testing.T) { testUploadNeverOverwrites(t, open) })
+	t.Run("UploadSameSizeOtherContent", func(t *testing.T) { testUploadSameSizeOtherContent(t, open) })
 	t.Run("ShortUploadFails", func(t *testing.T) { testShortUpload(t, open) })
 	t.Run("UploadOverStaleTemp", func(t *testing.T) { testStaleTemp(t, open) })
 	t.Run("UploadNames", func(t *testing.T) { testUploadNames(t, open) })
@@ -193,6 +194,23 @@ func testUploadNeverOverwrites(t *testing.T, open opener) {
 		t.Fatalf("Upload over a different file: %v, want ErrExists", err)
 	}
 	wantOnly(t, h, Out, "C.txt", data)
+}
+
+// testUploadSameSizeOtherContent: a file already under the name counts as ours
+// (Earlier) only when its content is; one of the same size with other bytes is
+// ErrExists and stays.
+func testUploadSameSizeOtherContent(t *testing.T, open opener) {
+	h := open(t, BaseLayout())
+	data := Payload(5000, 'I')
+	if _, err := h.Conn.Upload(ctxT(t), "S.txt", bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	other := Payload(5000, 'J')
+	rec, err := h.Conn.Upload(ctxT(t), "S.txt", bytes.NewReader(other), int64(len(other)))
+	if !errors.Is(err, connectors.ErrExists) || rec.Earlier {
+		t.Fatalf("Upload over another file of the same size: %v (receipt %+v), want ErrExists", err, rec)
+	}
+	wantOnly(t, h, Out, "S.txt", data)
 }
 
 func testShortUpload(t *testing.T, open opener) {

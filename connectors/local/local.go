@@ -86,7 +86,7 @@ func (c *Connector) Upload(ctx context.Context, name string, r io.Reader, size i
 		if fi.Size() != size {
 			return rec, fmt.Errorf("uploading %s: %s has %d bytes, ours %d: %w", name, remote, fi.Size(), size, connectors.ErrExists)
 		}
-		return earlier(ctx, rec, r, size)
+		return earlier(ctx, rec, final, r, size)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return rec, fmt.Errorf("uploading %s: %w", name, err)
 	}
@@ -139,15 +139,28 @@ func (c *Connector) Upload(ctx context.Context, name string, r io.Reader, size i
 	return rec, nil
 }
 
-// earlier completes the receipt of a file already in place: r is read (locally) for
-// its size and sha256, nothing is written.
-func earlier(ctx context.Context, rec connectors.Receipt, r io.Reader, size int64) (connectors.Receipt, error) {
+// earlier completes the receipt of a file already in place at final: r is read
+// (locally) for its size and sha256, nothing is written. The file counts as ours
+// only when its content is: another of the same size is ErrExists.
+func earlier(ctx context.Context, rec connectors.Receipt, final string, r io.Reader, size int64) (connectors.Receipt, error) {
 	n, sum, err := connectors.CopyHashing(ctx, io.Discard, r)
 	if err != nil {
 		return rec, fmt.Errorf("uploading %s: %w", rec.Name, err)
 	}
 	if n != size {
 		return rec, fmt.Errorf("uploading %s: read %d bytes, expected %d", rec.Name, n, size)
+	}
+	f, err := os.Open(final)
+	if err != nil {
+		return rec, fmt.Errorf("uploading %s: %w", rec.Name, err)
+	}
+	_, there, err := connectors.CopyHashing(ctx, io.Discard, f)
+	f.Close()
+	if err != nil {
+		return rec, fmt.Errorf("uploading %s: reading the file in place: %w", rec.Name, err)
+	}
+	if there != sum {
+		return rec, fmt.Errorf("uploading %s: %s holds other content of the same size: %w", rec.Name, rec.RemotePath, connectors.ErrExists)
 	}
 	rec.Bytes, rec.SHA256, rec.Time, rec.Earlier = n, sum, time.Now().UTC(), true
 	return rec, nil

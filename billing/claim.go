@@ -12,7 +12,8 @@ type Claim struct {
 	// Frequency is CLM05-3: original (1, the default), replacement (7) or void (8).
 	Frequency Frequency `json:"frequency,omitzero"`
 	// OriginalPayerClaimNumber is the payer's claim control number (835 CLP07) of the
-	// claim a replacement or void replaces: 2300 REF*F8, required for frequency 7 and 8.
+	// claim a replacement or void replaces: 2300 REF*F8, required for frequency 7 and
+	// 8, and sent only with them.
 	OriginalPayerClaimNumber string `json:"original_payer_claim_number,omitempty"`
 	// Charge is the total claim charge (CLM02); it must equal the sum of the lines'
 	// charges. Normalize fills it when zero.
@@ -65,13 +66,13 @@ type Claim struct {
 	BillingProvider Provider `json:"billing_provider"`
 	// PayToAddress is 2010AB, only when payments go elsewhere than the billing address.
 	PayToAddress *Address `json:"pay_to_address,omitempty"`
-	// ReferringProvider is 2310A (NM1*DN).
+	// ReferringProvider is 2310A (NM1*DN): always a person (NM102 1).
 	ReferringProvider *Provider `json:"referring_provider,omitempty"`
 	// RenderingProvider is 2310B (NM1*82, PRV*PE), when not the billing provider.
 	RenderingProvider *Provider `json:"rendering_provider,omitempty"`
 	// ServiceFacility is 2310C (NM1*77), when services were not at the billing address.
 	ServiceFacility *Provider `json:"service_facility,omitempty"`
-	// SupervisingProvider is 2310D (NM1*DQ).
+	// SupervisingProvider is 2310D (NM1*DQ): always a person (NM102 1).
 	SupervisingProvider *Provider `json:"supervising_provider,omitempty"`
 
 	// Lines are the service lines (loop 2400), 1 to 50.
@@ -173,7 +174,8 @@ type Coverage struct {
 	// Relationship is the patient's relationship to the subscriber: 18 self (2000B
 	// SBR02; then there is no patient loop 2000C), otherwise 2000C PAT01 (01 spouse,
 	// 19 child, 20 employee, 21 unknown, 39 organ donor, 40 cadaver donor, 53 life
-	// partner, G8 other) and 2320 SBR02. Normalize sets 18 when Subscriber is empty.
+	// partner, G8 other) and 2320 SBR02, which needs the Subscriber. Normalize sets
+	// 18 when Subscriber is empty.
 	Relationship string `json:"relationship,omitempty"`
 	// Subscriber is the insured person (2010BA, 2330A); empty when the patient is
 	// the subscriber.
@@ -263,7 +265,8 @@ type Provider struct {
 	Suffix     string `json:"suffix,omitempty"`      // NM107
 	// Taxonomy is the NUCC provider taxonomy code (PRV03: PRV*BI billing, PRV*PE rendering).
 	Taxonomy string `json:"taxonomy,omitempty"`
-	// TaxID is the billing provider's tax id (2010AA REF02), digits only.
+	// TaxID is the billing provider's tax id (2010AA REF02): 9 digits, an EIN or an
+	// SSN (Normalize removes hyphens).
 	TaxID string `json:"tax_id,omitempty"`
 	// TaxIDType is REF01: EI employer id (default) or SY social security number.
 	TaxIDType string `json:"tax_id_type,omitempty"`

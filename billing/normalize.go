@@ -31,15 +31,25 @@ func ResponsibilityAt(i int) string {
 }
 
 // Normalize fills in the claim's defaults so that it reads the same whatever the
-// source (JSON, CSV or 837P): frequency 1; CLM06-CLM09; the total charge when zero;
+// source (JSON, CSV or 837P): text cleaned (CleanText: accents to ASCII letters,
+// line breaks and tabs to spaces, no leading or trailing spaces, one space between
+// the words of names, addresses and notes), so that a value of blanks is empty;
+// frequency 1; CLM06-CLM09; the total charge when zero;
 // diagnosis codes without dots, in upper case; SBR01 by position; the patient's
 // relationship 18 when a coverage has no subscriber; gender U with a birth date
-// and no gender; payer id qualifier PI; provider
-// entity types; procedure qualifier HC, unit UN, 1 unit and diagnosis pointer 1 on
-// lines; line control numbers; one-day periods without a To date; other payers'
-// adjustments grouped by group code and line adjudications in line order, with the
-// line's procedure, units and the claim-level date when not given.
+// and no gender; payer id qualifier PI; provider entity types (referring and
+// supervising providers are persons), no first or middle name or suffix for an
+// organization, tax ids without hyphens; no country code US; procedure qualifier
+// HC, unit UN, 1 unit and diagnosis pointer 1 on lines; line control numbers;
+// one-day periods without a To date; other payers' adjustments grouped by group
+// code and line adjudications in line order, with the line's procedure, units and
+// the claim-level date when not given. What the 837P sends only when it differs is
+// dropped when it does not: a line's place of service equal to the claim's, a
+// rendering provider that repeats the billing provider (Provider.Repeats), a line's
+// rendering provider that repeats the claim's, a service facility at the billing
+// provider's address.
 func (c *Claim) Normalize() {
+	c.cleanTexts()
 	if c.Frequency == "" {
 		c.Frequency = FrequencyOriginal
 	}
@@ -57,8 +67,23 @@ func (c *Claim) Normalize() {
 	if c.BillingProvider.TaxID != "" {
 		c.BillingProvider.TaxIDType = or(c.BillingProvider.TaxIDType, DefaultTaxIDType)
 	}
+	for _, p := range []*Provider{c.ReferringProvider, c.SupervisingProvider} {
+		if p != nil {
+			p.EntityType = EntityPerson // 2310A and 2310D name persons only
+		}
+	}
 	for _, p := range []*Provider{c.ReferringProvider, c.RenderingProvider, c.ServiceFacility, c.SupervisingProvider} {
 		normalizeProvider(p)
+	}
+	if p := c.RenderingProvider; p != nil && p.Repeats(&c.BillingProvider) {
+		c.RenderingProvider = nil
+	}
+	if f := c.ServiceFacility; f != nil && f.Address.Line1 != "" && f.Address == c.BillingProvider.Address {
+		c.ServiceFacility = nil
+	}
+	rendering := c.RenderingProvider // the claim's rendering provider, for the lines
+	if rendering == nil {
+		rendering = &c.BillingProvider
 	}
 	normalizePerson(&c.Patient)
 	for k := range c.Coverages {
@@ -88,7 +113,13 @@ func (c *Claim) Normalize() {
 		if l.Drug != nil {
 			l.Drug.Unit = or(l.Drug.Unit, DefaultUnit)
 		}
+		if l.PlaceOfService == c.PlaceOfService {
+			l.PlaceOfService = ""
+		}
 		normalizeProvider(l.RenderingProvider)
+		if p := l.RenderingProvider; p != nil && p.Repeats(rendering) {
+			l.RenderingProvider = nil
+		}
 	}
 	if c.Charge == 0 {
 		c.Charge = c.LineTotal()
@@ -135,6 +166,8 @@ func normalizePerson(p *Person) {
 	}
 }
 
+// normalizeProvider sets the entity type, leaves an organization without the parts
+// of a person's name (NM104, NM105, NM107), and takes the hyphens out of a tax id.
 func normalizeProvider(p *Provider) {
 	if p == nil {
 		return
@@ -142,6 +175,21 @@ func normalizeProvider(p *Provider) {
 	if p.EntityType == "" {
 		p.EntityType = EntityType(p.Code())
 	}
+	if p.EntityType == EntityOrganization {
+		p.FirstName, p.MiddleName, p.Suffix = "", "", ""
+	}
+	if strings.IndexByte(p.TaxID, '-') >= 0 {
+		p.TaxID = strings.ReplaceAll(p.TaxID, "-", "")
+	}
+}
+
+// Repeats reports whether p says nothing that q does not: the same entity type, NPI
+// and name, and no taxonomy other than q's. The 837P sends a rendering provider only
+// when it differs from the billing provider (2310B), and a line's only when it
+// differs from the claim's (2420A).
+func (p *Provider) Repeats(q *Provider) bool {
+	return p.Code() == q.Code() && p.NPI == q.NPI && p.Name == q.Name && p.FirstName == q.FirstName &&
+		p.MiddleName == q.MiddleName && p.Suffix == q.Suffix && (p.Taxonomy == "" || p.Taxonomy == q.Taxonomy)
 }
 
 // GroupAdjustments orders adjustments by group code, groups in the order they first

@@ -47,7 +47,8 @@ func RuleTable() string {
 }
 
 // ruleTable is the table of rules: claim-level rules first, then line-level rules,
-// code-set rules, coordination of benefits and payer rules.
+// code-set rules, coordination of benefits and payer rules, and last what the 837P
+// builder would still refuse.
 func ruleTable() []rule {
 	return []rule{
 		{Rule{"pcn-format", 2, "Patient control number (CLM01) present, at most 20 characters; warning above 17, which some payers truncate"}, checkPCNFormat},
@@ -60,6 +61,8 @@ func ruleTable() []rule {
 		{Rule{"taxonomy-format", 5, "Provider taxonomy codes (PRV03): nine letters or digits then X, and in the NUCC list when loaded"}, checkTaxonomyFormat},
 		{Rule{"billing-address", 4, "Billing provider address (2010AA N3): present and a street address, never a P.O. box or lock box"}, checkBillingAddress},
 		{Rule{"billing-zip", 7, "Billing provider ZIP code (2010AA N403): 9 digits; 5 digits is a warning"}, checkBillingZIP},
+		{Rule{"tax-id-format", 2, "Billing provider tax id (2010AA REF02): 9 digits (Normalize removes hyphens), type (REF01) EI or SY"}, checkTaxID},
+		{Rule{"address", 4, "Patient address (2010BA or 2010CA N3, N4) present; US addresses of the patient, subscribers and service facility with a state (N402) and a 5- or 9-digit ZIP code (N403)"}, checkAddresses},
 		{Rule{"place-of-service", 5, "Place of service (CLM05-1, SV105): present on the claim, two digits, and an assigned CMS code when the list is loaded"}, checkPlaceOfService},
 		{Rule{"diagnosis-count", 2, "Diagnoses (HI): at least 1, at most 12"}, checkDiagnosisCount},
 		{Rule{"line-count", 2, "Service lines (LX): at least 1, at most 50"}, checkLineCount},
@@ -81,6 +84,7 @@ func ruleTable() []rule {
 		{Rule{"prior-auth-missing", 7, "Prior authorization number (REF*G1) present on lines whose procedure the payer authorizes in advance"}, checkPriorAuthMissing},
 		{Rule{"prior-auth-usage", 7, "Prior authorization covers the procedure and dates of service and has visits and units left, counting the batch"}, checkPriorAuthUsage},
 		{Rule{"timely-filing", 7, "Claim sent within the payer's timely filing limit, or with a delay reason (CLM20)"}, checkTimelyFiling},
+		{Rule{"837p-build", 2, "Anything else the 837P builder would refuse (x837p.Checker), each with its field: required fields (a subscriber when the relationship is not 18, the patient's birth date), the guide's codes (PAT01, DMG03, CLM11) and lengths (SV104), characters outside the X12 set (printable ASCII) and delimiters (* ^ : ~)"}, checkBuildable},
 	}
 }
 

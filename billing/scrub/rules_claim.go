@@ -297,6 +297,84 @@ func checkBillingZIP(ck *checker, c *billing.Claim) {
 	}
 }
 
+// checkTaxID: the billing provider's tax id (2010AA REF02) is 9 digits, an employer
+// id (REF01 EI) or a social security number (SY). Normalize takes out the hyphens of
+// 99-0000001 or 123-45-6789; clearinghouses refuse anything else.
+func checkTaxID(ck *checker, c *billing.Claim) {
+	p := &c.BillingProvider
+	switch id := p.TaxID; {
+	case id == "":
+		ck.add(-1, ck.path().Field("billing_provider").Field("tax_id"), "2010AA REF02", Error, "A6:128:85",
+			"The billing provider's tax id is missing: enter its 9-digit employer id (EIN), or the provider's social security number.")
+	case len(id) != 9 || !digits(id):
+		ck.add(-1, ck.path().Field("billing_provider").Field("tax_id"), "2010AA REF02", Error, "A7:128:85",
+			"The billing provider's tax id must be 9 digits (an EIN or a social security number), without dashes or letters.")
+	}
+	switch p.TaxIDType {
+	case "", "EI", "SY":
+	default:
+		ck.add(-1, ck.path().Field("billing_provider").Field("tax_id_type"), "2010AA REF01", Error, "A7:128:85",
+			"The billing provider's tax id type must be EI (employer id) or SY (social security number), not "+strconv.Quote(p.TaxIDType)+".")
+	}
+}
+
+// checkAddresses: the patient's address is given (2010BA or 2010CA N3/N4, which the
+// 837P requires whether or not the patient is the subscriber), and US addresses (no
+// country, or US) of the patient, of the subscribers and of the service facility have
+// a state (N402) and a 5- or 9-digit ZIP code (N403). The billing provider's ZIP is
+// billing-zip's.
+func checkAddresses(ck *checker, c *billing.Claim) {
+	patientLoop, patientEntity := "2010CA", "QC"
+	if ck.billed < 0 || c.PatientIsSubscriber(ck.billed) {
+		patientLoop, patientEntity = "2010BA", "IL"
+	}
+	a := &c.Patient.Address
+	switch {
+	case a.Line1 == "":
+		ck.add(-1, ck.path().Field("patient").Field("address").Field("line1"), patientLoop+" N301", Error, "A6:503:"+patientEntity,
+			"The patient's street address is missing: the claim needs it.")
+	case a.City == "":
+		ck.add(-1, ck.path().Field("patient").Field("address").Field("city"), patientLoop+" N401", Error, "A6:502:"+patientEntity,
+			"The patient's city is missing.")
+	default:
+		ck.usAddress(a, func() billing.Path { return ck.path().Field("patient") }, patientLoop, patientEntity, "patient")
+	}
+	for k := range c.Coverages {
+		s := &c.Coverages[k].Subscriber
+		if s.Address.Line1 == "" {
+			continue // a subscriber's address is not required
+		}
+		loop := "2330A"
+		if k == ck.billed {
+			loop = "2010BA"
+		}
+		ck.usAddress(&s.Address, func() billing.Path { return ck.path().At("coverages", k).Field("subscriber") }, loop, "IL", "subscriber")
+	}
+	if f := c.ServiceFacility; f != nil && f.Address.Line1 != "" {
+		ck.usAddress(&f.Address, func() billing.Path { return ck.path().Field("service_facility") }, "2310C", "77", "service facility")
+	}
+}
+
+// usAddress checks that a US address has a state and a 5- or 9-digit ZIP code; owner
+// gives the path of the person or provider whose address it is.
+func (ck *checker) usAddress(a *billing.Address, owner func() billing.Path, loop, entity, who string) {
+	if !a.IsUS() {
+		return
+	}
+	if a.State == "" {
+		ck.add(-1, owner().Field("address").Field("state"), loop+" N402", Error, "A6:501:"+entity,
+			"The "+who+"'s state is missing: a US address needs one.")
+	}
+	switch z := a.PostalCode; {
+	case z == "":
+		ck.add(-1, owner().Field("address").Field("postal_code"), loop+" N403", Error, "A6:500:"+entity,
+			"The "+who+"'s ZIP code is missing: a US address needs one.")
+	case (len(z) != 5 && len(z) != 9) || !digits(z):
+		ck.add(-1, owner().Field("address").Field("postal_code"), loop+" N403", Error, "A7:500:"+entity,
+			"The "+who+"'s ZIP code must be 5 or 9 digits (ZIP+4), without the dash.")
+	}
+}
+
 // checkPlaceOfService: the claim's place of service (CLM05-1) is given, and it and
 // any line's (SV105) are two digits and, when the CMS list is loaded, assigned codes.
 func checkPlaceOfService(ck *checker, c *billing.Claim) {

@@ -161,6 +161,52 @@ func formatCases() []ruleCase {
 		{rule: "billing-zip", name: "with a dash", edit: func(c *billing.Claim) { c.BillingProvider.Address.PostalCode = "62701-0002" },
 			want: fail("claims[0].billing_provider.address.postal_code", -1, Error, "2010AA N403", "A7:500:85")},
 
+		{rule: "tax-id-format", name: "social security number", edit: func(c *billing.Claim) {
+			c.BillingProvider.TaxIDType, c.BillingProvider.TaxID = "SY", "123456789"
+		}},
+		{rule: "tax-id-format", name: "missing", edit: func(c *billing.Claim) { c.BillingProvider.TaxID = "" },
+			want: fail("claims[0].billing_provider.tax_id", -1, Error, "2010AA REF02", "A6:128:85")},
+		{rule: "tax-id-format", name: "EIN with a hyphen", edit: func(c *billing.Claim) { c.BillingProvider.TaxID = "99-0000001" },
+			want: fail("claims[0].billing_provider.tax_id", -1, Error, "2010AA REF02", "A7:128:85")},
+		{rule: "tax-id-format", name: "SSN with hyphens", edit: func(c *billing.Claim) {
+			c.BillingProvider.TaxIDType, c.BillingProvider.TaxID = "SY", "123-45-6789"
+		}, want: fail("claims[0].billing_provider.tax_id", -1, Error, "2010AA REF02", "A7:128:85")},
+		{rule: "tax-id-format", name: "5 digits", edit: func(c *billing.Claim) { c.BillingProvider.TaxID = "12345" },
+			want: fail("claims[0].billing_provider.tax_id", -1, Error, "2010AA REF02", "A7:128:85")},
+		{rule: "tax-id-format", name: "letters", edit: func(c *billing.Claim) { c.BillingProvider.TaxID = "ABCDEFGHI" },
+			want: fail("claims[0].billing_provider.tax_id", -1, Error, "2010AA REF02", "A7:128:85")},
+		{rule: "tax-id-format", name: "type XX", edit: func(c *billing.Claim) { c.BillingProvider.TaxIDType = "XX" },
+			want: fail("claims[0].billing_provider.tax_id_type", -1, Error, "2010AA REF01", "A7:128:85")},
+
+		{rule: "address", name: "foreign subscriber, facility with a 5-digit ZIP", edit: func(c *billing.Claim) {
+			c.Coverages[0].Relationship = billing.RelationshipChild
+			c.Coverages[0].Subscriber = billing.Person{LastName: "TESTPARENT", FirstName: "SAM",
+				Address: billing.Address{Line1: "1 RUE TEST", City: "OTTAWA", PostalCode: "K1A0B1", Country: "CA"}}
+			c.ServiceFacility = &billing.Provider{Name: "TEST ANNEX", Address: billing.Address{Line1: "9 LAKE ST", City: "SPRINGFIELD", State: "IL", PostalCode: "62704"}}
+		}},
+		{rule: "address", name: "patient who is the subscriber without an address", edit: func(c *billing.Claim) { c.Patient.Address = billing.Address{} },
+			want: fail("claims[0].patient.address.line1", -1, Error, "2010BA N301", "A6:503:IL")},
+		{rule: "address", name: "dependent patient without a state", edit: func(c *billing.Claim) {
+			c.Coverages[0].Relationship = billing.RelationshipChild
+			c.Coverages[0].Subscriber = billing.Person{LastName: "TESTPARENT", FirstName: "SAM"}
+			c.Patient.Address.State = ""
+		}, want: fail("claims[0].patient.address.state", -1, Error, "2010CA N402", "A6:501:QC")},
+		{rule: "address", name: "patient ZIP with a dash", edit: func(c *billing.Claim) { c.Patient.Address.PostalCode = "62701-0001" },
+			want: fail("claims[0].patient.address.postal_code", -1, Error, "2010BA N403", "A7:500:IL")},
+		{rule: "address", name: "subscriber without a ZIP", edit: func(c *billing.Claim) {
+			c.Coverages[0].Relationship = billing.RelationshipChild
+			c.Coverages[0].Subscriber = billing.Person{LastName: "TESTPARENT", FirstName: "SAM",
+				Address: billing.Address{Line1: "12 ELM ST", City: "SPRINGFIELD", State: "IL"}}
+		}, want: fail("claims[0].coverages[0].subscriber.address.postal_code", -1, Error, "2010BA N403", "A6:500:IL")},
+		{rule: "address", name: "earlier payer's subscriber with a 4-digit ZIP", secondary: true, edit: func(c *billing.Claim) {
+			c.Coverages[0].Relationship = billing.RelationshipSpouse
+			c.Coverages[0].Subscriber = billing.Person{LastName: "TESTSPOUSE", FirstName: "SAM",
+				Address: billing.Address{Line1: "12 ELM ST", City: "SPRINGFIELD", State: "IL", PostalCode: "6270"}}
+		}, want: fail("claims[0].coverages[0].subscriber.address.postal_code", -1, Error, "2330A N403", "A7:500:IL")},
+		{rule: "address", name: "facility ZIP with a dash", edit: func(c *billing.Claim) {
+			c.ServiceFacility = &billing.Provider{Name: "TEST ANNEX", Address: billing.Address{Line1: "9 LAKE ST", City: "SPRINGFIELD", State: "IL", PostalCode: "62704-0009"}}
+		}, want: fail("claims[0].service_facility.address.postal_code", -1, Error, "2310C N403", "A7:500:77")},
+
 		{rule: "place-of-service", name: "line telehealth", edit: func(c *billing.Claim) { c.Lines[0].PlaceOfService = "02" }},
 		{rule: "place-of-service", name: "missing", edit: func(c *billing.Claim) { c.PlaceOfService = "" },
 			want: fail("claims[0].place_of_service", -1, Error, "2300 CLM05-1", "A6:249")},
@@ -328,6 +374,28 @@ func formatCases() []ruleCase {
 		{rule: "prior-auth-usage", name: "not on file warns", payer: needsG0439, auth: auth,
 			edit: func(c *billing.Claim) { c.Authorization.PriorAuthorization = "PA000001" },
 			want: fail("claims[0].authorization.prior_authorization", 0, Warning, "2300 REF*G1 REF02", "")},
+
+		{rule: "837p-build", name: "referring provider without a first name", edit: func(c *billing.Claim) {
+			c.ReferringProvider = &billing.Provider{NPI: "1234567893", Name: "TESTREF"} // NM102 1 all the same
+		}},
+		{rule: "837p-build", name: "accented name", edit: func(c *billing.Claim) { c.Patient.LastName = "MUÑOZ" },
+			want: fail("claims[0].patient.last_name", -1, Error, "2010BA NM103", "")},
+		{rule: "837p-build", name: "line feed in an address", edit: func(c *billing.Claim) { c.Patient.Address.Line1 = "12 ELM ST\nAPT 4" },
+			want: fail("claims[0].patient.address.line1", -1, Error, "2010BA N301", "")},
+		{rule: "837p-build", name: "delimiter in a line note", edit: func(c *billing.Claim) { c.Lines[1].Note = "SEE 2*3" },
+			want: fail("claims[0].lines[1].note", 1, Error, "2400 NTE02", "")},
+		{rule: "837p-build", name: "dependent without a subscriber", edit: func(c *billing.Claim) { c.Coverages[0].Relationship = billing.RelationshipChild },
+			want: fail("claims[0].coverages[0].subscriber", -1, Error, "2010BA NM1", "")},
+		{rule: "837p-build", name: "PAT01 03", edit: func(c *billing.Claim) {
+			c.Coverages[0].Relationship = "03"
+			c.Coverages[0].Subscriber = billing.Person{LastName: "TESTPARENT", FirstName: "SAM"}
+		}, want: fail("claims[0].coverages[0].relationship", -1, Error, "2000C PAT01", "")},
+		{rule: "837p-build", name: "DMG03 X", edit: func(c *billing.Claim) { c.Patient.Gender = "X" },
+			want: fail("claims[0].patient.gender", -1, Error, "2010BA DMG03", "")},
+		{rule: "837p-build", name: "accident state without a related cause", edit: func(c *billing.Claim) { c.AccidentState = "IL" },
+			want: fail("claims[0].related_causes", -1, Error, "2300 CLM11-1", "")},
+		{rule: "837p-build", name: "units of 9 digits", edit: func(c *billing.Claim) { c.Lines[0].Units = billing.Units(123456789) },
+			want: fail("claims[0].lines[0].units", 0, Error, "2400 SV104", "")},
 
 		{rule: "timely-filing", name: "within 90 days", payer: &PayerRule{TimelyFilingDays: 90}},
 		{rule: "timely-filing", name: "late with a delay reason", payer: &PayerRule{TimelyFilingDays: 90}, edit: func(c *billing.Claim) {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/claimflow/claimflow/billing"
 	"github.com/claimflow/claimflow/edi/codes"
+	"github.com/claimflow/claimflow/edi/x12"
+	"github.com/claimflow/claimflow/edi/x837p"
 )
 
 // ErrOption is returned, wrapped, by New for an option it cannot use.
@@ -27,6 +29,7 @@ type Scrubber struct {
 	history SubmittedPCNs
 	off     []string
 	rules   []rule
+	build   *x837p.Checker // what the 837P builder refuses, with the batches' delimiters
 	has     struct{ icd, hcpcs, pos, tax bool }
 	// coverage says which dates of service the loaded releases answer for, for the
 	// notices ("ICD-10-CM FY2025, ICD-10-CM FY2026: 2024-10-01 to 2026-09-30").
@@ -120,6 +123,11 @@ func New(opts ...Option) (*Scrubber, error) {
 			s.rules = append(s.rules, r)
 		}
 	}
+	build, err := x837p.NewChecker(x12.DefaultDelimiters)
+	if err != nil {
+		return nil, fmt.Errorf("scrub: %w", err)
+	}
+	s.build = build
 	s.has.icd = s.codes.Has(codes.KindICD10CM)
 	s.has.hcpcs = s.codes.Has(codes.KindHCPCS)
 	s.has.pos = s.codes.Has(codes.KindPOS)

@@ -246,7 +246,6 @@ func TestOptions(t *testing.T) {
 }
 
 func TestIsPOBox(t *testing.T) {
-	t.Parallel()
 	for line, want := range map[string]bool{
 		"PO BOX 4471":             true,
 		"P.O. Box 12":             true,
@@ -268,9 +267,45 @@ func TestIsPOBox(t *testing.T) {
 		"":                        false,
 		"SUITE 200":               false,
 		"ONE HOSPITAL DRIVE POBX": false,
+		// Glued, abbreviated and far-away boxes.
+		"PO BOX123":     true,
+		"POBOX123":      true,
+		"P.O.B. 12":     true,
+		"P O B 12":      true,
+		"PO DRAWER 5":   true,
+		"P.O. DRAWER 5": true,
+		"LOCK BOX":      true,
+		"BOX123":        true,
+		"1234 NORTH MAIN STREET SUITE 200 BLDG A PO BOX 4": true, // after the 8th word
+		// Words that only begin like a box.
+		"BOXWOOD LANE":   false,
+		"12 BOXWOOD LN":  false,
+		"POBOY ST":       false,
+		"9 PO RIVER RD":  false,
+		"77 POST RD":     false,
+		"5 LOCKHART AVE": false,
+		"DRAWBRIDGE WAY": false,
+		"B12 TOWER O":    false,
 	} {
 		if got := isPOBox(line); got != want {
 			t.Errorf("isPOBox(%q) = %v, want %v", line, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() { isPOBox("1234 NORTH MAIN STREET SUITE 200 BLDG A PO BOX4") }); n != 0 {
+		t.Errorf("isPOBox allocates %.0f times", n)
+	}
+}
+
+// TestBillingAddressPOBoxVariants: the billing-address rule holds a billing provider
+// whose street address is a P.O. box written in any of the usual ways.
+func TestBillingAddressPOBoxVariants(t *testing.T) {
+	t.Parallel()
+	s := newScrubber(t)
+	for _, line := range []string{"PO BOX123", "POBOX123", "P.O.B. 12", "PO DRAWER 5", "LOCK BOX 7"} {
+		c := goodClaim(t)
+		c.BillingProvider.Address.Line1 = line
+		if got := ofRule(check(t, s, c), "billing-address"); len(got) != 1 || got[0].Field != "claims[0].billing_provider.address.line1" {
+			t.Errorf("billing address %q: %v", line, findingStrings(got))
 		}
 	}
 }

@@ -22,6 +22,10 @@ var (
 	ErrControlChar = errors.New("control or binary character in segment")
 	// ErrDelimiterInData: the Writer was given data that contains a delimiter.
 	ErrDelimiterInData = errors.New("data contains a delimiter character")
+	// ErrCharacterInData: the Writer was given data that holds a byte outside the
+	// X12 basic and extended character sets (printable ASCII, 0x20-0x7E): a control
+	// character, a line break, a tab or a non-ASCII (UTF-8) byte.
+	ErrCharacterInData = errors.New("data holds a character outside the X12 character set")
 	// ErrEnvelope: a Writer call out of envelope order (ST outside GS, and so on).
 	ErrEnvelope = errors.New("envelope out of order")
 )

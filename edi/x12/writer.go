@@ -73,7 +73,9 @@ const (
 )
 
 // Writer writes X12 segments with chosen delimiters. Data containing a delimiter is
-// refused with ErrDelimiterInData, never written. Trailing empty elements and
+// refused with ErrDelimiterInData, and data holding a byte outside printable ASCII
+// (0x20-0x7E: control characters, line breaks, tabs, UTF-8) with ErrCharacterInData;
+// neither is ever written. Trailing empty elements and
 // components are dropped, as X12 requires. Errors are sticky: after the first, every
 // call returns it. Call Flush at the end.
 type Writer struct {
@@ -88,11 +90,13 @@ type Writer struct {
 
 	w      *bufio.Writer
 	d      Delimiters
-	forbid [256]bool
+	forbid [256]bool  // the delimiters: never in data, even copied by WriteSegment
+	refuse [256]uint8 // what data given element by element may not hold: refusedChar, refusedDelim
 
 	seg    []byte
 	segID  string
 	elem   int
+	comp   int // the component being written by Comp, 0 otherwise
 	keep   int
 	inSeg  bool
 	level  int
@@ -111,9 +115,15 @@ func NewWriter(w io.Writer, d Delimiters) (*Writer, error) {
 		return nil, err
 	}
 	wr := &Writer{w: bufio.NewWriterSize(w, 64<<10), d: d, seg: make([]byte, 0, 256)}
+	for c := range wr.refuse {
+		if c < 0x20 || c > 0x7e {
+			wr.refuse[c] = refusedChar
+		}
+	}
 	for _, c := range []byte{d.Element, d.Component, d.Segment, d.Repetition} {
 		if c != 0 {
 			wr.forbid[c] = true
+			wr.refuse[c] = refusedDelim
 		}
 	}
 	return wr, nil
@@ -155,11 +165,21 @@ func (w *Writer) Begin(id string) {
 	w.keep = len(w.seg)
 }
 
-// appendData appends v, refusing delimiter bytes.
+// Why Writer.refuse refuses a byte in data.
+const (
+	refusedChar  = 1 // outside printable ASCII
+	refusedDelim = 2 // a delimiter
+)
+
+// appendData appends v, refusing delimiters and bytes outside printable ASCII.
 func (w *Writer) appendData(dst []byte, v string) []byte {
 	for i := 0; i < len(v); i++ {
-		if w.forbid[v[i]] {
-			w.fail(&WriteError{SegmentID: w.segID, Element: w.elem, Err: fmt.Errorf("%w: %q", ErrDelimiterInData, v[i])})
+		if why := w.refuse[v[i]]; why != 0 {
+			err := ErrCharacterInData
+			if why == refusedDelim {
+				err = ErrDelimiterInData
+			}
+			w.fail(&WriteError{SegmentID: w.segID, Element: w.elem, Component: w.comp, Err: fmt.Errorf("%w: %q", err, v[i])})
 			return dst
 		}
 	}
@@ -217,8 +237,10 @@ func (w *Writer) Comp(parts ...string) {
 		if i > 0 {
 			w.seg = append(w.seg, w.d.Component)
 		}
+		w.comp = i + 1
 		w.seg = w.appendData(w.seg, p)
 	}
+	w.comp = 0
 	if last > 0 {
 		w.keep = len(w.seg)
 	}

@@ -98,6 +98,34 @@ func TestWriterRefusesDelimitersInData(t *testing.T) {
 	}
 }
 
+// TestWriterRefusesCharactersInData: a line break, a tab or a UTF-8 letter in data is
+// refused, naming the element and component, and never written: a line feed would
+// make the file unreadable, an é is outside the X12 character set.
+func TestWriterRefusesCharactersInData(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"45 OAK AVE\nAPT 4", "A\rB", "A\tB", "JOSÉ", "A\x7fB", "A\x00B"} {
+		var buf bytes.Buffer
+		w, _ := NewWriter(&buf, DefaultDelimiters)
+		w.Begin("SV1")
+		w.Comp("HC", "99213", v)
+		err := w.End()
+		var we *WriteError
+		if !errors.Is(err, ErrCharacterInData) || !errors.As(err, &we) || we.SegmentID != "SV1" || we.Element != 1 || we.Component != 3 {
+			t.Errorf("%q: err = %v", v, err)
+		}
+		w.Flush()
+		if buf.Len() != 0 {
+			t.Errorf("%q: wrote %q despite the error", v, buf.String())
+		}
+	}
+	// Printable ASCII, lower case and the extended set included, is data.
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf, DefaultDelimiters)
+	if err := w.Segment("NTE", "ADD", "Patient's note - 50% off (#2) & more @ 1/2 price; ok!"); err != nil {
+		t.Errorf("printable ASCII refused: %v", err)
+	}
+}
+
 func TestWriterEnvelopeOrder(t *testing.T) {
 	t.Parallel()
 	w, _ := NewWriter(io.Discard, DefaultDelimiters)

@@ -127,11 +127,16 @@ func checkParty(role string, p Party) error {
 // (storage owns the real sequence: ISA13 must never repeat for a sender).
 //
 // No claims, no output: Build then writes nothing at all. Claims are written as
-// given, with the defaults of billing.Claim.Normalize for empty fields. Claims that
-// cannot be written as a valid 837P (no lines, no diagnosis, no coverage to bill, a
-// required field empty...) are all reported in a billing.Problems error, and nothing
-// is written. Data holding a delimiter character is found only while writing: Build
-// then stops with a billing.Problems naming the field, and w may hold part of a file.
+// given, with the defaults of billing.Claim.Normalize for empty fields; what the
+// 837P sends only when it differs is left out when it does not (SV105 equal to
+// CLM05-1, 2310B repeating the billing provider, 2420A repeating the claim's
+// rendering provider, 2310C at the billing address, REF*F8 on an original claim,
+// N404 US). Claims that cannot be written as a valid 837P (no lines, no diagnosis,
+// no coverage to bill, a required field empty, a code the guide does not allow, a
+// character outside the X12 character set or a delimiter in a value: see Checker)
+// are all reported in one billing.Problems error, every problem naming its field,
+// and nothing is written. Should the writer still refuse a value, Build stops with a
+// billing.Problems naming that one field, and w may hold part of a file.
 func Build(claims []billing.Claim, opt BuildOptions, w io.Writer, seq x12.Sequence) (*Result, error) {
 	opt, err := opt.normalized()
 	if err != nil {
@@ -140,7 +145,11 @@ func Build(claims []billing.Claim, opt BuildOptions, w io.Writer, seq x12.Sequen
 	if seq == nil {
 		return nil, fmt.Errorf("%w: no interchange control number sequence", ErrOptions)
 	}
-	groups, probs := group(claims, &opt)
+	ck, err := NewChecker(opt.Delimiters)
+	if err != nil {
+		return nil, err
+	}
+	groups, probs := group(claims, &opt, ck)
 	if len(probs) > 0 {
 		return nil, probs
 	}
@@ -220,11 +229,11 @@ type receiverGroup struct {
 // full key then decides.
 type quickKey struct{ npi, taxID, payerID string }
 
-// group checks the claims (checkClaim) and orders them into interchanges (receivers)
+// group checks the claims (Checker.Check) and orders them into interchanges (receivers)
 // and, inside them, groups of claims with the same billing provider and payer, each
 // in the order of first appearance. One pass does both: claims are large, and a
 // batch of them does not fit in a processor's cache.
-func group(claims []billing.Claim, opt *BuildOptions) ([]*receiverGroup, billing.Problems) {
+func group(claims []billing.Claim, opt *BuildOptions, ck *Checker) ([]*receiverGroup, billing.Problems) {
 	var out []*receiverGroup
 	var probs billing.Problems
 	byRecv := map[Party]*receiverGroup{}
@@ -235,7 +244,7 @@ func group(claims []billing.Claim, opt *BuildOptions) ([]*receiverGroup, billing
 	for i := range claims {
 		c := &claims[i]
 		n := len(probs)
-		if probs = checkClaim(probs, c, i); len(probs) > n {
+		if probs = ck.Check(probs, c, i); len(probs) > n {
 			continue
 		}
 		rg := lastRG
@@ -462,10 +471,25 @@ func (b *builder) billingProvider(key *stKey) {
 	}
 }
 
-// providerName writes NM1*id*1|2*name*first*middle**suffix*XX*npi.
+// providerName writes NM1*id*1*last*first*middle**suffix*XX*npi for a person,
+// NM1*id*2*name*****XX*npi for an organization.
 func (b *builder) providerName(id string, p *billing.Provider) {
+	b.providerNM1(id, p.Code(), p)
+}
+
+// personProviderName writes the NM1 of a provider the guide allows only as a person
+// (2310A referring, 2310D supervising: NM102 1).
+func (b *builder) personProviderName(id string, p *billing.Provider) {
+	b.providerNM1(id, string(billing.EntityPerson), p)
+}
+
+func (b *builder) providerNM1(id, entity string, p *billing.Provider) {
 	b.begin("NM1")
-	b.elems(id, p.Code(), p.Name, p.FirstName, p.MiddleName, "", p.Suffix)
+	if entity == string(billing.EntityPerson) {
+		b.elems(id, entity, p.Name, p.FirstName, p.MiddleName, "", p.Suffix)
+	} else {
+		b.elems(id, entity, p.Name, "", "", "", "") // NM104-NM107 are a person's
+	}
 	if p.NPI != "" {
 		b.elems("XX", p.NPI)
 	}
@@ -482,13 +506,18 @@ func (b *builder) personName(id string, p *billing.Person, qual, code string) {
 	b.end()
 }
 
-// address writes N3 and N4 when the address has a first line.
+// address writes N3 and N4 when the address has a first line; N404 only for an
+// address outside the United States.
 func (b *builder) address(a *billing.Address) {
 	if a.Line1 == "" {
 		return
 	}
 	b.segment("N3", a.Line1, a.Line2)
-	b.segment("N4", a.City, a.State, a.PostalCode, a.Country, "", "", a.CountrySubdivision)
+	country := a.Country
+	if a.IsUS() {
+		country = ""
+	}
+	b.segment("N4", a.City, a.State, a.PostalCode, country, "", "", a.CountrySubdivision)
 }
 
 // demographics writes DMG*D8*birth*gender when the birth date is known.
@@ -647,7 +676,9 @@ func (b *builder) claimInfo(i int, c *billing.Claim) {
 	}
 	b.ref2("9F", c.Authorization.Referral, fieldReferral)
 	b.ref2("G1", c.Authorization.PriorAuthorization, fieldPriorAuth)
-	b.ref2("F8", c.OriginalPayerClaimNumber, fieldOriginalClaim)
+	if c.Frequency.ReplacesClaim() { // REF*F8 is for replacements and voids only
+		b.ref2("F8", c.OriginalPayerClaimNumber, fieldOriginalClaim)
+	}
 	b.ref2("X4", c.CLIANumber, fieldCLIA)
 	b.ref2("EA", c.MedicalRecordNumber, fieldMedicalRecord)
 	if c.Note.Text != "" {
@@ -672,16 +703,16 @@ func (b *builder) claimInfo(i int, c *billing.Claim) {
 
 	if p := c.ReferringProvider; p != nil {
 		b.ref.Loop = Loop2310A
-		b.providerName("DN", p)
+		b.personProviderName("DN", p)
 	}
-	if p := c.RenderingProvider; p != nil {
+	if p := sentRendering(c); p != nil {
 		b.ref.Loop = Loop2310B
 		b.providerName("82", p)
 		if p.Taxonomy != "" {
 			b.segment("PRV", "PE", "PXC", p.Taxonomy)
 		}
 	}
-	if p := c.ServiceFacility; p != nil {
+	if p := sentFacility(c); p != nil {
 		b.ref.Loop = Loop2310C
 		b.begin("NM1")
 		b.elems("77", "2", p.Name, "", "", "", "")
@@ -693,7 +724,7 @@ func (b *builder) claimInfo(i int, c *billing.Claim) {
 	}
 	if p := c.SupervisingProvider; p != nil {
 		b.ref.Loop = Loop2310D
-		b.providerName("DQ", p)
+		b.personProviderName("DQ", p)
 	}
 	billed, _ := c.BilledCoverage()
 	for k := range c.Coverages {
@@ -860,7 +891,7 @@ func (b *builder) line(c *billing.Claim, j int) {
 		units = billing.Units(1)
 	}
 	b.qty(units)
-	w.Elem(l.PlaceOfService)
+	w.Elem(sentLinePOS(c, l))
 	w.Elem("")
 	ptrs := l.DiagnosisPointers
 	switch len(ptrs) {
@@ -918,7 +949,7 @@ func (b *builder) line(c *billing.Claim, j int) {
 			b.segment("REF", "XZ", d.PrescriptionNumber)
 		}
 	}
-	if p := l.RenderingProvider; p != nil {
+	if p := sentLineRendering(c, l); p != nil {
 		b.ref.Loop = Loop2420A
 		b.providerName("82", p)
 		if p.Taxonomy != "" {

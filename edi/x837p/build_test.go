@@ -258,7 +258,7 @@ func TestBuildDelimiterInData(t *testing.T) {
 		want billing.Path
 	}{
 		{func(c *billing.Claim) { c.Patient.LastName = "O*BRIEN" }, "claims[0].patient.last_name"},
-		{func(c *billing.Claim) { c.Lines[1].Procedure.Modifiers[0] = "G~" }, "claims[0].lines[1].procedure"},
+		{func(c *billing.Claim) { c.Lines[1].Procedure.Modifiers[0] = "G~" }, "claims[0].lines[1].procedure.modifiers[0]"},
 		{func(c *billing.Claim) { c.ServiceFacility.Address.City = "A:B" }, "claims[0].service_facility.address.city"},
 	} {
 		claims := featureClaims()[:1]
@@ -270,5 +270,109 @@ func TestBuildDelimiterInData(t *testing.T) {
 		if !errors.As(err, &probs) || len(probs) != 1 || probs[0].Path != tc.want || !errors.Is(err, x12.ErrDelimiterInData) {
 			t.Errorf("want a problem at %s, got %v", tc.want, err)
 		}
+	}
+}
+
+// TestBuildSendsSituationalOnlyWhenDifferent: what the TR3 says to send only when it
+// differs ("if not required by this implementation guide, do not send") is left out
+// when it does not differ, and sent when it does; normalized or not.
+func TestBuildSendsSituationalOnlyWhenDifferent(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		same, diff func(c *billing.Claim)
+		sameHas    string // what the file holds when equal
+		diffHas    string // what the file holds only when different
+	}{
+		{"SV105 equal to CLM05-1",
+			func(c *billing.Claim) { c.Lines[0].PlaceOfService = "11" },
+			func(c *billing.Claim) { c.Lines[0].PlaceOfService = "02" },
+			"SV1*HC:99213*100*UN*1***1~", "SV1*HC:99213*100*UN*1*02**1~"},
+		{"REF*F8 on an original claim",
+			func(c *billing.Claim) { c.OriginalPayerClaimNumber = "ICN2025000456" },
+			func(c *billing.Claim) {
+				c.OriginalPayerClaimNumber, c.Frequency = "ICN2025000456", billing.FrequencyReplacement
+			},
+			"CLM*ONE1*100***11:B:1*Y*A*Y*Y~\nHI*", "REF*F8*ICN2025000456~"},
+		{"2310B the billing provider",
+			func(c *billing.Claim) { c.BillingProvider, c.RenderingProvider = soloDoctor, ptr(soloDoctor) },
+			func(c *billing.Claim) { c.BillingProvider, c.RenderingProvider = soloDoctor, ptr(renderer) },
+			"HI*ABK:E119~\nLX*1~", "NM1*82*1*DEMO*CASEY****XX*1932104098~"},
+		{"2420A the claim's rendering provider",
+			func(c *billing.Claim) {
+				c.RenderingProvider, c.Lines[0].RenderingProvider = ptr(renderer), ptr(renderer)
+			},
+			func(c *billing.Claim) {
+				c.RenderingProvider, c.Lines[0].RenderingProvider = ptr(renderer), ptr(lineDoctor)
+			},
+			"REF*6R*ONE1-1~\nSE*", "NM1*82*1*LINEDOC*SAM****XX*5555555551~"},
+		{"2420A the billing provider, without 2310B",
+			func(c *billing.Claim) { c.BillingProvider, c.Lines[0].RenderingProvider = soloDoctor, ptr(soloDoctor) },
+			func(c *billing.Claim) { c.BillingProvider, c.Lines[0].RenderingProvider = soloDoctor, ptr(lineDoctor) },
+			"REF*6R*ONE1-1~\nSE*", "NM1*82*1*LINEDOC*SAM****XX*5555555551~"},
+		{"2310C at the billing address",
+			func(c *billing.Claim) {
+				c.ServiceFacility = &billing.Provider{Name: "MAIN OFFICE", Address: practice.Address}
+			},
+			func(c *billing.Claim) { c.ServiceFacility = ptr(walkIn) },
+			"HI*ABK:E119~\nLX*1~", "NM1*77*2*SPRINGFIELD WALK-IN CLINIC*****XX*2222222228~"},
+		{"NM104 of an organization",
+			func(c *billing.Claim) {
+				c.BillingProvider.EntityType, c.BillingProvider.FirstName = billing.EntityOrganization, "OFFICE"
+			},
+			func(c *billing.Claim) {
+				c.BillingProvider.EntityType, c.BillingProvider.FirstName = billing.EntityPerson, "OFFICE"
+			},
+			"NM1*85*2*EXAMPLE FAMILY MEDICINE*****XX*1234567893~", "NM1*85*1*EXAMPLE FAMILY MEDICINE*OFFICE****XX*1234567893~"},
+		{"N404 US",
+			func(c *billing.Claim) { c.Patient.Address.Country = "US" },
+			func(c *billing.Claim) { c.Patient.Address.Country = "CA" },
+			"N4*SPRINGFIELD*IL*627025678~\nDMG", "N4*SPRINGFIELD*IL*627025678*CA~"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, normalize := range []bool{false, true} {
+				same, diff := oneClaim(), oneClaim()
+				tc.same(&same)
+				tc.diff(&diff)
+				if normalize {
+					same.Normalize()
+					diff.Normalize()
+				}
+				a, _ := build(t, []billing.Claim{same}, goldenOptions(), 1)
+				b, _ := build(t, []billing.Claim{diff}, goldenOptions(), 1)
+				validate(t, tc.name, a)
+				validate(t, tc.name, b)
+				if !bytes.Contains(a, []byte(tc.sameHas)) || bytes.Contains(a, []byte(tc.diffHas)) {
+					t.Errorf("normalized %v: sent although equal, want %q:\n%s", normalize, tc.sameHas, a)
+				}
+				if !bytes.Contains(b, []byte(tc.diffHas)) {
+					t.Errorf("normalized %v: %q not sent although different:\n%s", normalize, tc.diffHas, b)
+				}
+			}
+		})
+	}
+}
+
+// TestBuildReferringSupervisingArePersons: 2310A and 2310D name persons only (NM102
+// 1): a referring or supervising provider entered with a last name and no first name
+// (a CSV with referring_last_name only), which Provider.Code takes for an
+// organization, is still written as a person.
+func TestBuildReferringSupervisingArePersons(t *testing.T) {
+	t.Parallel()
+	for _, normalize := range []bool{false, true} {
+		c := oneClaim()
+		c.ReferringProvider = &billing.Provider{NPI: "1111111112", Name: "REFERRER"}
+		c.SupervisingProvider = &billing.Provider{NPI: "4444444440", Name: "SUPERVISOR", FirstName: "DANA", EntityType: billing.EntityOrganization}
+		if normalize {
+			c.Normalize()
+		}
+		data, _ := build(t, []billing.Claim{c}, goldenOptions(), 1)
+		validate(t, "2310A and 2310D", data)
+		if !bytes.Contains(data, []byte("NM1*DN*1*REFERRER*****XX*1111111112~")) || !bytes.Contains(data, []byte("NM1*DQ*1*SUPERVISOR*DANA****XX*4444444440~")) {
+			t.Errorf("normalized %v:\n%s", normalize, excerpt(string(data), "HI*", "LX*"))
+		}
+		// The last name is required.
+		c.ReferringProvider.Name = ""
+		wantProblem(t, refusal(t, c), "claims[0].referring_provider.name", x837p.ErrRequired, "2310A NM103")
 	}
 }

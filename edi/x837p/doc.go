@@ -17,6 +17,13 @@
 //	...
 //	loc, ok := res.Locate("101", "0001", 24, "DMG", 2, 0) // claims[1].patient.birth_date
 //
+// Build refuses, all at once and each naming its field, the claims it cannot write as
+// a valid 837P; a Checker runs the same checks alone, as the scrubber does to hold
+// such claims before they reach a batch:
+//
+//	ck, _ := x837p.NewChecker(x12.DefaultDelimiters)
+//	probs := ck.Check(nil, &claims[i], i) // billing.Problems: claims[i].patient.last_name (2010BA NM103): ...
+//
 // Parse reads 837P files (ours or other systems') back into claims:
 //
 //	claims, err := x837p.Parse(f)

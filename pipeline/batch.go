@@ -503,6 +503,9 @@ func (b *batcher) build(claims []storage.Claim, recv x837p.Party, routes map[str
 				covs[k].Payer.ID = ext
 			}
 		}
+		// Claims are stored normalized, but by the release that took them in: this
+		// one's rules (the text it cleans, what it leaves out) apply to what it writes.
+		bcs[i].Normalize()
 	}
 	var buf bytes.Buffer
 	res, err := x837p.Build(bcs, x837p.BuildOptions{
@@ -602,8 +605,12 @@ func problemReason(p *billing.Problem) string {
 		return "required and empty"
 	case errors.Is(p.Err, x837p.ErrTooMany):
 		return "more than the 837P allows"
+	case errors.Is(p.Err, x12.ErrDelimiterInData):
+		return "holds a delimiter character (* ^ : ~), which the 837P cannot carry"
+	case errors.Is(p.Err, x12.ErrCharacterInData):
+		return "holds a character outside printable ASCII (an accent, a control character), which the 837P cannot carry"
 	}
-	return "a value the 837P cannot carry (a delimiter character, or too long)"
+	return "a value the 837P does not allow here (a code outside its list, or too long)"
 }
 
 // claimIndex reads i from a path "claims[i]...".

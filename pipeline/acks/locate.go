@@ -2,6 +2,8 @@ package acks
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -62,7 +64,16 @@ func newSegmentMap(ctx context.Context, a *applier, claims []storage.SubmittedCl
 		if err != nil {
 			return nil, err
 		}
-		cls[i] = *c
+		// As the batch stage wrote it: normalized by this release's rules, on a
+		// copy (the document is shared with the check of what was read).
+		b, err := json.Marshal(c)
+		if err == nil {
+			err = json.Unmarshal(b, &cls[i])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("copying claim %d: %w", sc.ClaimID, err)
+		}
+		cls[i].Normalize()
 	}
 	res, err := x837p.Build(cls, rebuildOptions, io.Discard, &x12.Counter{})
 	if err != nil || len(res.Transactions) != 1 || len(res.Claims) != len(claims) {

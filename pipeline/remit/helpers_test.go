@@ -88,11 +88,13 @@ func (w *world) claimWith(pcn string, secondary bool, ls []billing.Line) int64 {
 	w.t.Helper()
 	ctx := context.Background()
 	cl := billing.Claim{PatientControlNumber: pcn, PlaceOfService: "11",
-		Diagnoses:       []billing.Diagnosis{{Code: "Z0000"}},
-		Patient:         billing.Person{LastName: "DOE", FirstName: "PAT"},
-		Coverages:       []billing.Coverage{{Payer: billing.Payer{Name: "ACME HEALTH PLAN", ID: "AHP01"}, MemberID: "M1", FilingIndicator: "CI"}},
-		BillingProvider: billing.Provider{NPI: "1234567893", Name: "EXAMPLE FAMILY MEDICINE"},
-		Lines:           ls,
+		Diagnoses: []billing.Diagnosis{{Code: "Z0000"}},
+		Patient: billing.Person{LastName: "DOE", FirstName: "PAT", BirthDate: billing.NewDate(1980, 1, 15), Gender: "F",
+			Address: billing.Address{Line1: "1 MAIN ST", City: "SPRINGFIELD", State: "IL", PostalCode: "62701"}},
+		Coverages: []billing.Coverage{{Payer: billing.Payer{Name: "ACME HEALTH PLAN", ID: "AHP01"}, MemberID: "M1", FilingIndicator: "CI"}},
+		BillingProvider: billing.Provider{NPI: "1234567893", Name: "EXAMPLE FAMILY MEDICINE", TaxID: "990000001",
+			Address: billing.Address{Line1: "100 CLINIC WAY", City: "SPRINGFIELD", State: "IL", PostalCode: "627010001"}},
+		Lines: ls,
 	}
 	if secondary {
 		cl.Coverages = append(cl.Coverages, billing.Coverage{Payer: billing.Payer{Name: "SECOND PLAN", ID: "SEC02"}, MemberID: "M2", FilingIndicator: "CI"})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/claimflow/claimflow/billing"
@@ -136,5 +137,30 @@ func TestPayerMismatchIsSetAside(t *testing.T) {
 	}
 	if after := w.snapshot(c.ID); after != before {
 		t.Fatalf("claim changed:\n%s\n%s", before, after)
+	}
+}
+
+// TestUnbuildableNextClaimHeld: a claim taken in by an earlier release with less
+// than the 837P now needs (here no patient birth date) is held by the secondary
+// stage with the field to fix (the scrubber's 837p-build rule), not refused later
+// by the batch stage.
+func TestUnbuildableNextClaimHeld(t *testing.T) {
+	t.Parallel()
+	st := testenv.SQLite(t)
+	w := newWorld(t, st)
+	s := newStage(t, st)
+	c := w.claimWith("B18", func(b *billing.Claim) { b.Patient.BirthDate = billing.Date{} })
+	w.adjudicate(c, decision{payer: primaryPlan, status: "1", paid: 120_00, icn: "ICN1", date: adjudicated,
+		lineAdj: []billing.Adjustment{adj("CO", "45", 50_00), adj("PR", "2", 30_00)}}, storage.StatePartiallyPaid)
+	p, err := s.Process(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.stored(c.ID); p.Action != secondary.ActionHold || got.State != storage.StateHeld {
+		t.Fatalf("action %s, state %s; want hold, held", p.Action, got.State)
+	}
+	items, err := st.WorkItems(context.Background(), storage.WorkFilter{ClaimID: c.ID, Kind: storage.WorkRejection})
+	if err != nil || len(items) != 1 || items[0].Field != "patient.birth_date" || !slices.Contains(items[0].Codes, "837p-build") {
+		t.Fatalf("rejections %+v, %v", items, err)
 	}
 }

@@ -22,8 +22,10 @@ func init() {
 const Actor = "secondary"
 
 // COBRules are the scrubber rules a claim for the next payer is checked with. The
-// rest of the claim was checked when it was first billed and has not changed.
-var COBRules = []string{"billed-coverage", "cob-payer-id", "cob-balance"}
+// rest of the claim was checked when it was first billed and has not changed; what
+// the earlier payer's decision adds must still be something the 837P can carry
+// (837p-build), so that the claim is held here rather than refused at batch.
+var COBRules = []string{"billed-coverage", "cob-payer-id", "cob-balance", "837p-build"}
 
 // Stage is the secondary stage's handler.
 type Stage struct {

@@ -73,7 +73,8 @@ func storeAdjudicatedClaim(t *testing.T, st *storage.Store) int64 {
 	if _, err := st.UpsertPayer(ctx, storage.Payer{PayerID: "67890", Name: "SECOND PLAN"}); err != nil {
 		t.Fatal(err)
 	}
-	person := billing.Person{LastName: "SAMPLE", FirstName: "ALEX", BirthDate: billing.NewDate(1980, 1, 15), Gender: "F"}
+	person := billing.Person{LastName: "SAMPLE", FirstName: "ALEX", BirthDate: billing.NewDate(1980, 1, 15), Gender: "F",
+		Address: billing.Address{Line1: "1 MAIN ST", City: "SPRINGFIELD", State: "IL", PostalCode: "62701"}}
 	pat, err := st.UpsertPatient(ctx, storage.Patient{AccountNumber: "CLI-1", Person: person})
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +84,8 @@ func storeAdjudicatedClaim(t *testing.T, st *storage.Store) int64 {
 			{Payer: billing.Payer{Name: "PRIMARY PLAN", ID: "12345"}, MemberID: "PRI0001", FilingIndicator: "CI"},
 			{Payer: billing.Payer{Name: "SECOND PLAN", ID: "67890"}, MemberID: "SEC0002", FilingIndicator: "CI"},
 		},
-		BillingProvider: billing.Provider{NPI: "1234567893", Name: "EXAMPLE FAMILY MEDICINE"},
+		BillingProvider: billing.Provider{NPI: "1234567893", Name: "EXAMPLE FAMILY MEDICINE", TaxID: "990000001",
+			Address: billing.Address{Line1: "100 CLINIC WAY", City: "SPRINGFIELD", State: "IL", PostalCode: "627010001"}},
 		Lines: []billing.Line{{Procedure: billing.Procedure{Code: "99213"}, Charge: 200_00,
 			ServiceDates: billing.Period{From: billing.NewDate(2025, time.January, 6)}}},
 	}

@@ -73,9 +73,9 @@ const (
 )
 
 // Writer writes X12 segments with chosen delimiters. Data containing a delimiter is
-// refused with ErrDelimiterInData, and data holding a byte outside printable ASCII
-// (0x20-0x7E: control characters, line breaks, tabs, UTF-8) with ErrCharacterInData;
-// neither is ever written. Trailing empty elements and
+// refused with ErrDelimiterInData, never written; after RefuseNonASCII, so is data
+// holding a byte outside printable ASCII (0x20-0x7E: control characters, line
+// breaks, tabs, UTF-8), with ErrCharacterInData. Trailing empty elements and
 // components are dropped, as X12 requires. Errors are sticky: after the first, every
 // call returns it. Call Flush at the end.
 type Writer struct {
@@ -115,11 +115,6 @@ func NewWriter(w io.Writer, d Delimiters) (*Writer, error) {
 		return nil, err
 	}
 	wr := &Writer{w: bufio.NewWriterSize(w, 64<<10), d: d, seg: make([]byte, 0, 256)}
-	for c := range wr.refuse {
-		if c < 0x20 || c > 0x7e {
-			wr.refuse[c] = refusedChar
-		}
-	}
 	for _, c := range []byte{d.Element, d.Component, d.Segment, d.Repetition} {
 		if c != 0 {
 			wr.forbid[c] = true
@@ -163,6 +158,17 @@ func (w *Writer) Begin(id string) {
 	w.elem = 0
 	w.seg = w.appendData(w.seg[:0], id)
 	w.keep = len(w.seg)
+}
+
+// RefuseNonASCII makes the writer refuse, from now on, data holding a byte outside
+// printable ASCII, as a file we originate must not carry (an 837P). Writers that
+// echo what others sent (an 835 read and written back) keep those bytes.
+func (w *Writer) RefuseNonASCII() {
+	for c := range w.refuse {
+		if (c < 0x20 || c > 0x7e) && w.refuse[c] == 0 {
+			w.refuse[c] = refusedChar
+		}
+	}
 }
 
 // Why Writer.refuse refuses a byte in data.

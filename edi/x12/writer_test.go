@@ -98,14 +98,23 @@ func TestWriterRefusesDelimitersInData(t *testing.T) {
 	}
 }
 
-// TestWriterRefusesCharactersInData: a line break, a tab or a UTF-8 letter in data is
-// refused, naming the element and component, and never written: a line feed would
-// make the file unreadable, an é is outside the X12 character set.
+// TestWriterRefusesCharactersInData: after RefuseNonASCII, a line break, a tab or a
+// UTF-8 letter in data is refused, naming the element and component, and never
+// written: a line feed would make the file unreadable, an é is outside the X12
+// character set. Without it (a writer echoing what others sent) they are kept.
 func TestWriterRefusesCharactersInData(t *testing.T) {
 	t.Parallel()
 	for _, v := range []string{"45 OAK AVE\nAPT 4", "A\rB", "A\tB", "JOSÉ", "A\x7fB", "A\x00B"} {
+		var kept bytes.Buffer
+		lenient, _ := NewWriter(&kept, DefaultDelimiters)
+		lenient.Begin("SV1")
+		lenient.Comp("HC", "99213", v)
+		if err := lenient.End(); err != nil || lenient.Flush() != nil || !strings.Contains(kept.String(), v) {
+			t.Errorf("%q without RefuseNonASCII: err %v, wrote %q", v, err, kept.String())
+		}
 		var buf bytes.Buffer
 		w, _ := NewWriter(&buf, DefaultDelimiters)
+		w.RefuseNonASCII()
 		w.Begin("SV1")
 		w.Comp("HC", "99213", v)
 		err := w.End()

@@ -157,6 +157,7 @@ func Build(claims []billing.Claim, opt BuildOptions, w io.Writer, seq x12.Sequen
 	if err != nil {
 		return nil, fmt.Errorf("building 837P: %w", err)
 	}
+	xw.RefuseNonASCII() // the check names the field first; this is the net under it
 	isa := &lastNumber{seq: seq}
 	xw.Interchanges = isa
 	xw.Groups = isa.same()

@@ -36,6 +36,18 @@ type inboundReader struct {
 	off     int64  // bytes of the content fetched so far
 	seq     int    // the next chunk (chunked)
 	buf     []byte // fetched, not yet read
+	err     error  // the first error of the store, kept for ReadError
+}
+
+// ReadError returns the error a reader from InboundContent met reading the store
+// (a lost connection, a canceled context, a missing chunk), or nil. A parser that
+// reads through it reports such an error as its own: a file that looks unreadable
+// because the database failed must not be quarantined.
+func ReadError(r io.Reader) error {
+	if ir, ok := r.(*inboundReader); ok {
+		return ir.err
+	}
+	return nil
 }
 
 func (r *inboundReader) Read(p []byte) (int, error) {
@@ -61,7 +73,8 @@ func (r *inboundReader) Read(p []byte) (int, error) {
 			err = fmt.Errorf("%d bytes where %d were left: %w", len(chunk), r.size-r.off, io.ErrUnexpectedEOF)
 		}
 		if err != nil {
-			return 0, fmt.Errorf("reading inbound file %d at byte %d: %w", r.id, r.off, err)
+			r.err = fmt.Errorf("reading inbound file %d at byte %d: %w", r.id, r.off, err)
+			return 0, r.err
 		}
 		r.off += int64(len(chunk))
 		r.seq++

@@ -117,10 +117,9 @@ func (s *Stage) ApplyKind(ctx context.Context, inboundID int64, kind string) (Re
 	if err != nil {
 		return res, fmt.Errorf("applying acknowledgement file %d: %w", inboundID, err)
 	}
-	rd := &contentReader{r: content}
-	parsed, perr := parse(res.Kind, rd)
-	if rd.err != nil { // the store failed, not the file
-		return res, fmt.Errorf("applying acknowledgement file %d: %w", inboundID, rd.err)
+	parsed, perr := parse(res.Kind, content)
+	if err := storage.ReadError(content); err != nil { // the store failed, not the file
+		return res, fmt.Errorf("applying acknowledgement file %d: %w", inboundID, err)
 	}
 	if errors.Is(perr, errKind) {
 		return res, pipeline.Poison(fmt.Errorf("applying inbound file %d: %w", inboundID, perr))
@@ -214,21 +213,6 @@ type parsed struct {
 	ta1   []ta1.Ack
 	x999  []x999.Ack
 	x277a []x277ca.Ack
-}
-
-// contentReader reads a file's content from the store and keeps the store's error,
-// which parse would report as the file's.
-type contentReader struct {
-	r   io.Reader
-	err error
-}
-
-func (c *contentReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if err != nil && err != io.EOF {
-		c.err = err
-	}
-	return n, err
 }
 
 // parse reads the file whole. A syntax error anywhere is an error: the file is

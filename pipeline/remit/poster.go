@@ -146,6 +146,10 @@ func (p *Poster) PostInbound(ctx context.Context, id int64) (Summary, error) {
 		return sum, fmt.Errorf("posting inbound file %d: %w", id, err)
 	}
 	reason, err := check(r)
+	if err == nil {
+		// The store failing mid-file is not the file's fault: no quarantine.
+		err = storage.ReadError(r)
+	}
 	if err != nil {
 		return sum, fmt.Errorf("checking inbound file %d: %w", id, err)
 	}

@@ -1,9 +1,13 @@
 package remit_test
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/claimflow/claimflow/fixtures"
+	"github.com/claimflow/claimflow/internal/testenv"
 
 	"github.com/claimflow/claimflow/storage"
 )
@@ -278,4 +282,32 @@ func fmtInt(n int64) string {
 		b = append([]byte{'-'}, b...)
 	}
 	return string(b)
+}
+
+// TestStoreFailureIsNotQuarantine: when the store fails to give back an 835's
+// content part-way (here a chunk gone), posting fails with the store's error and
+// the file stays new, to be posted again: a database failure must not quarantine a
+// good file, nor post part of it.
+func TestStoreFailureIsNotQuarantine(t *testing.T) {
+	t.Parallel()
+	st := testenv.SQLite(t)
+	w := newWorld(t, st)
+	var era bytes.Buffer
+	if _, err := fixtures.Write835(&era, fixtures.Options{Seed: 3, Size: 3 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	id, _, err := st.InsertInboundFile(ctx, storage.InboundFile{Source: "test", Name: "big.835", Kind: "835", Content: era.Bytes()})
+	must(t, err)
+	if _, err := st.DB().ExecContext(ctx, "DELETE FROM inbound_file_chunks WHERE file_id = ? AND seq = 1", id); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := w.poster.PostInbound(ctx, id)
+	if err == nil || sum.Quarantined != "" || !strings.Contains(err.Error(), "reading inbound file") {
+		t.Fatalf("PostInbound: %v (quarantined %q), want the store's read error", err, sum.Quarantined)
+	}
+	status, _, err := st.InboundState(ctx, id)
+	if err != nil || status != storage.InboundNew {
+		t.Fatalf("file status %s, %v; want new", status, err)
+	}
 }

@@ -7,12 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/claimflow/claimflow/internal/testenv"
 	"github.com/claimflow/claimflow/pipeline"
@@ -41,42 +36,21 @@ func TestFetchLargeFileInBoundedMemory(t *testing.T) {
 	}
 	data = nil
 
-	// The collector runs when the heap grows by a fifth (GOGC 20, not 100): the
-	// figure is what Fetch holds and little of the garbage it leaves.
-	defer debug.SetGCPercent(debug.SetGCPercent(20))
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapAlloc
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		var m runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-			runtime.ReadMemStats(&m)
-			peak.Store(max(peak.Load(), m.HeapAlloc))
+	var fetched []pipeline.FetchedFile
+	var classified pipeline.Classified
+	var err error
+	growth := testenv.PeakHeapGrowth(func() {
+		fetched, err = pipeline.Fetch(ctx, f.env, simName)
+		if err == nil && len(fetched) == 1 {
+			classified, err = pipeline.Classify(ctx, f.env, fetched[0].InboundID)
 		}
 	})
-	fetched, err := pipeline.Fetch(ctx, f.env, simName)
-	var classified pipeline.Classified
-	if err == nil && len(fetched) == 1 {
-		classified, err = pipeline.Classify(ctx, f.env, fetched[0].InboundID)
-	}
-	close(stop)
-	wg.Wait()
 	if err != nil || len(fetched) != 1 || fetched[0].Size != size || fetched[0].SHA256 != want {
 		t.Fatalf("Fetch: %+v (%v)", fetched, err)
 	}
 	if !classified.Quarantined { // CLP segments without an envelope
 		t.Errorf("classified %+v", classified)
 	}
-	growth := int64(peak.Load()) - int64(base)
 	t.Logf("fetching and classifying a %d MB file grew the heap by %.1f MB at peak", size>>20, float64(growth)/(1<<20))
 	if growth >= 16<<20 {
 		t.Errorf("peak heap growth %d MB while fetching a %d MB file: the file is held in memory", growth>>20, size>>20)

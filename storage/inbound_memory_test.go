@@ -7,12 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/claimflow/claimflow/internal/testenv"
 	"github.com/claimflow/claimflow/storage"
@@ -48,7 +43,7 @@ func TestInboundFileInBoundedMemory(t *testing.T) {
 			}
 			defer file.Close()
 			h := sha256.New()
-			growth := peakHeapGrowth(func() {
+			growth := testenv.PeakHeapGrowth(func() {
 				var id int64
 				id, _, err = st.InsertInboundFileFrom(ctx, storage.InboundFile{Source: "t", Name: "big.835"}, file)
 				if err != nil {
@@ -71,35 +66,4 @@ func TestInboundFileInBoundedMemory(t *testing.T) {
 			}
 		})
 	}
-}
-
-// peakHeapGrowth runs fn and returns by how much the heap grew at most meanwhile.
-// The collector runs when the heap grows by a fifth (GOGC 20, not 100), so that the
-// figure is what fn holds and little of the garbage it leaves, however large the
-// heap of the tests that ran before.
-func peakHeapGrowth(fn func()) int64 {
-	defer debug.SetGCPercent(debug.SetGCPercent(20))
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapAlloc
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		var m runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-			runtime.ReadMemStats(&m)
-			peak.Store(max(peak.Load(), m.HeapAlloc))
-		}
-	})
-	fn()
-	close(stop)
-	wg.Wait()
-	return int64(peak.Load()) - int64(base)
 }

@@ -18,10 +18,11 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-func writeSample(t *testing.T, name, edit string) string {
+// writeSampleEdits writes a sample with several old=>new replacements applied.
+func writeSampleEdits(t *testing.T, name string, edits ...string) string {
 	t.Helper()
 	data := string(fixtures.Sample(name))
-	if edit != "" {
+	for _, edit := range edits {
 		old, new, _ := strings.Cut(edit, "=>")
 		if !strings.Contains(data, old) {
 			t.Fatalf("sample lacks %q", old)
@@ -33,6 +34,15 @@ func writeSample(t *testing.T, name, edit string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// writeSample writes a sample with one old=>new replacement applied ("" for none).
+func writeSample(t *testing.T, name, edit string) string {
+	t.Helper()
+	if edit == "" {
+		return writeSampleEdits(t, name)
+	}
+	return writeSampleEdits(t, name, edit)
 }
 
 func TestValidateValidFile(t *testing.T) {

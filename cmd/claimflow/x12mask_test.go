@@ -1,31 +1,9 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/claimflow/claimflow/fixtures"
 )
-
-// writeSampleEdits writes a sample with several old=>new replacements applied.
-func writeSampleEdits(t *testing.T, name string, edits ...string) string {
-	t.Helper()
-	data := string(fixtures.Sample(name))
-	for _, edit := range edits {
-		old, new, _ := strings.Cut(edit, "=>")
-		if !strings.Contains(data, old) {
-			t.Fatalf("sample lacks %q", old)
-		}
-		data = strings.Replace(data, old, new, 1)
-	}
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // TestInspectMasksShiftedElements: x12 inspect shows a coded element only when it
 // holds one of its codes, a number only when it is one. In a malformed file (an

@@ -333,6 +333,24 @@ type pausingSeeker struct{ *pausingReader }
 
 func (p pausingSeeker) Seek(off int64, whence int) (int64, error) { return p.r.Seek(off, whence) }
 
+// uploaded is what an upload run in the background returned.
+type uploaded struct {
+	rec connectors.Receipt
+	err error
+}
+
+// uploadPausing uploads data under name through c in the background, pausing once
+// pauseAt bytes are read (first pass); wait on pr.paused, then close pr.resume.
+func uploadPausing(t *testing.T, c connectors.Connector, name string, data []byte, pauseAt int64) (*pausingReader, <-chan uploaded) {
+	pr := newPausingReader(data, pauseAt, 1)
+	result := make(chan uploaded, 1)
+	go func() {
+		rec, err := c.Upload(ctxT(t), name, pausingSeeker{pr}, int64(len(data)))
+		result <- uploaded{rec, err}
+	}()
+	return pr, result
+}
+
 // TestServerKilledMidUpload: the server dies with part of the file written. The upload
 // is reported as failed and nothing is recorded; once the server is back, sending
 // again leaves exactly one file with the right bytes, and a third send sends nothing.
@@ -428,16 +446,7 @@ func TestRetryAcrossRestart(t *testing.T) {
 	cfg.Backoff = connectors.Backoff{Attempts: 8, Base: 100 * time.Millisecond, Max: 400 * time.Millisecond}
 	c := f.open(t, cfg)
 	data := connectortest.Payload(2<<20, 'R')
-	pr := newPausingReader(data, 512<<10, 1)
-	type res struct {
-		rec connectors.Receipt
-		err error
-	}
-	result := make(chan res, 1)
-	go func() {
-		rec, err := c.Upload(ctxT(t), "RETRY.txt", pausingSeeker{pr}, int64(len(data)))
-		result <- res{rec, err}
-	}()
+	pr, result := uploadPausing(t, c, "RETRY.txt", data, 512<<10)
 	<-pr.paused
 	f.srv.Kill()
 	close(pr.resume)

@@ -23,16 +23,7 @@ func TestUploadWithoutRenameFinishesCutOffFile(t *testing.T) {
 	a := startSim(t, l, nil)
 	c := a.open(t)
 	data := connectortest.Payload(2<<20, 'N')
-	pr := newPausingReader(data, 512<<10, 1)
-	type res struct {
-		rec connectors.Receipt
-		err error
-	}
-	result := make(chan res, 1)
-	go func() {
-		rec, err := c.Upload(ctxT(t), "NORENAME.txt", pausingSeeker{pr}, int64(len(data)))
-		result <- res{rec, err}
-	}()
+	pr, result := uploadPausing(t, c, "NORENAME.txt", data, 512<<10)
 	<-pr.paused
 	a.cut(t)
 	close(pr.resume)
@@ -110,16 +101,7 @@ func TestConcurrentUploadsOfOneName(t *testing.T) {
 	a := startSim(t, connectortest.BaseLayout(), nil)
 	first, second := a.open(t), a.open(t)
 	data := connectortest.Payload(2<<20, 'D')
-	pr := newPausingReader(data, 512<<10, 1)
-	type res struct {
-		rec connectors.Receipt
-		err error
-	}
-	result := make(chan res, 1)
-	go func() {
-		rec, err := first.Upload(ctxT(t), "TWICE.txt", pausingSeeker{pr}, int64(len(data)))
-		result <- res{rec, err}
-	}()
+	pr, result := uploadPausing(t, first, "TWICE.txt", data, 512<<10)
 	<-pr.paused
 	rec, err := second.Upload(ctxT(t), "TWICE.txt", bytes.NewReader(data), int64(len(data)))
 	if err != nil || rec.Earlier {

@@ -218,6 +218,14 @@ func (a *applier) set999(ctx context.Context, sub *storage.Submission, ack *x999
 	if err != nil || !isNew {
 		return err
 	}
+	if len(claims) == 0 {
+		// Nothing of ours to place the answer on: a set we did not send, or one
+		// whose control number the clearinghouse changed.
+		a.exception(fmt.Sprintf("999:noset:%d:%s:%s", sub.ID, gs06, st02), append([]string{"999"}, set.Codes...),
+			fmt.Sprintf("999: the clearinghouse answered transaction set %s of group %s in file %s (interchange %s), which that file does not hold (answer: %s); nothing was applied: ask the clearinghouse which set it means.",
+				st02, gs06, sub.FileName, sub.ISA13, text))
+		return nil
+	}
 	a.res.Skipped += len(detail.Skipped)
 	note := moveNote{InboundFileID: a.file.ID, Answer: pos, Status: set.Status, Codes: set.Codes, Text: detail.Text}
 	if !rejected && len(findings) > 0 {

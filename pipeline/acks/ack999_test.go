@@ -288,3 +288,18 @@ func TestErrorOutsideAnyClaim(t *testing.T) {
 		t.Errorf("exceptions %+v, want one naming BHT04", ex)
 	}
 }
+
+// TestUnknownSet: a 999 for our group that answers a transaction set (ST02) the
+// submission does not hold moves nothing and raises an exception naming the set:
+// its answer cannot be placed, and a person must find out what it rejects.
+func TestUnknownSet(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, testenv.SQLite(t), oneSet(fixtureClaims(t, 76, 1)), 2151, 10, nil)
+	set := x999.SetResponse{Control: "9999", Status: x999.Rejected, Codes: []string{"5"}}
+	w.apply(w.receiveBytes("nos.999", "999", w.file999(w.group999(x999.PartiallyAccepted, nil, set))))
+	w.wantStates(storage.StateTransmitted)
+	ex := w.work(storage.WorkException)
+	if len(ex) != 1 || !strings.Contains(ex[0].Message, "9999") {
+		t.Errorf("exceptions %+v, want one naming transaction set 9999", ex)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/claimflow/claimflow/billing"
 	"github.com/claimflow/claimflow/fixtures"
 	"github.com/claimflow/claimflow/internal/testenv"
 
@@ -310,4 +311,30 @@ func TestStoreFailureIsNotQuarantine(t *testing.T) {
 	if err != nil || status != storage.InboundNew {
 		t.Fatalf("file status %s, %v; want new", status, err)
 	}
+}
+
+// TestPLBPerProvider: an 835 whose PLB segments name two providers claimflow knows
+// posts each PLB to the provider its PLB01 names; one naming a provider claimflow
+// does not know goes to the first PLB's.
+func TestPLBPerProvider(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, st *storage.Store) {
+		w := newWorld(t, st)
+		other, err := st.UpsertBillingProvider(context.Background(), billing.Provider{NPI: "1245319599", Name: "EXAMPLE SURGERY GROUP", EntityType: billing.EntityOrganization})
+		must(t, err)
+		// 0 = 0 - (-5 + 12 - 7).
+		w.post("era.835", build835("000000303", [3]string{"0", "EFT3",
+			"PLB*1234567893*20251231*L6*-5~PLB*1245319599*20251231*WO*12~PLB*1999999984*20251231*72*-7~"}))
+		es, err := w.st.Entries(context.Background(), storage.EntryFilter{Bucket: storage.BucketProvider})
+		must(t, err)
+		var got []string
+		for _, e := range es {
+			got = append(got, e.Reason+" "+e.Amount.String()+" provider "+itoa(e.BillingProviderID))
+		}
+		lines(t, got,
+			"PLB-L6 -5.00 provider "+itoa(w.provider),
+			"PLB-WO 12.00 provider "+itoa(other),
+			"PLB-72 -7.00 provider "+itoa(w.provider),
+		)
+	})
 }

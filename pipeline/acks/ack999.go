@@ -68,7 +68,8 @@ func (a *applier) apply999(ctx context.Context, acks []x999.Ack) error {
 			return err
 		}
 		// The claims are read by transaction set (set999); all of them only for a
-		// group rejected as a whole (AK905-AK909), without set answers.
+		// group rejected as a whole (AK905-AK909), whose sets are all rejected,
+		// the 999 answering some of them one by one or none.
 		sub, err := a.r.SubmissionHeader(ctx, subID)
 		if err != nil {
 			return err
@@ -76,12 +77,16 @@ func (a *applier) apply999(ctx context.Context, acks []x999.Ack) error {
 		if err := notYetSent(&sub); err != nil {
 			return err
 		}
-		sets := ack.Sets
-		if len(sets) == 0 && !groupAccepted(ack.Status) {
+		sets := slices.Clip(ack.Sets)
+		if !groupAccepted(ack.Status) {
 			if sub.Claims, err = a.r.SubmittedClaims(ctx, sub.ID, "", ""); err != nil {
 				return err
 			}
-			sets = groupSets(&sub, gs06)
+			for _, g := range groupSets(&sub, gs06) {
+				if !slices.ContainsFunc(ack.Sets, func(s x999.SetResponse) bool { return s.Control == g.Control }) {
+					sets = append(sets, g) // not answered one by one: rejected with the group
+				}
+			}
 		}
 		for si := range sets {
 			if err := a.set999(ctx, &sub, ack, sets[si], gi, si); err != nil {
@@ -100,7 +105,7 @@ func groupAccepted(status string) bool {
 }
 
 // groupSets makes an answer for every set of the group, for a 999 that rejects
-// the group without answering its sets: set999 rejects them with the group.
+// the group without answering each of its sets: set999 rejects them with the group.
 func groupSets(sub *storage.Submission, gs06 string) []x999.SetResponse {
 	var sets []x999.SetResponse
 	seen := map[string]bool{}

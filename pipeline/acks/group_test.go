@@ -91,3 +91,25 @@ func TestGroupRejectedSetsAccepted(t *testing.T) {
 	partial.apply(partial.receiveBytes("p.999", "999", partial.file999(ack)))
 	partial.wantStates(storage.StateSyntaxAccepted, storage.StateSyntaxAccepted)
 }
+
+// TestGroupRejectedSomeSetsAnswered: a 999 that rejects the group (AK9 R) but
+// answers only one of its two transaction sets one by one rejects the other set's
+// claims with the group too: a rejected group's sets are all rejected.
+func TestGroupRejectedSomeSetsAnswered(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, testenv.SQLite(t), oneSet(fixtureClaims(t, 72, 2)), 2111, 1, nil)
+	if len(w.res.Transactions) != 2 {
+		t.Fatalf("%d transaction sets, want 2", len(w.res.Transactions))
+	}
+	ack := w.group999(x999.Rejected, []string{"5"}, x999.SetResponse{Control: w.res.Transactions[0].ST02, Status: x999.Rejected, Codes: []string{"5"}})
+	ack.Included, ack.Received, ack.Accepted = 2, 2, 0
+	res := w.apply(w.receiveBytes("some.999", "999", w.file999(ack)))
+	w.wantStates(storage.StateSyntaxRejected, storage.StateSyntaxRejected)
+	if res.Moved != 2 {
+		t.Errorf("%+v, want both claims moved", res)
+	}
+	other := w.itemsOf(storage.WorkRejection, w.res.Transactions[1].Claims[0])
+	if len(other) != 1 || !strings.Contains(other[0].Message, "whole functional group") {
+		t.Errorf("the unanswered set's claim: items %+v, want one naming the group's rejection", other)
+	}
+}

@@ -328,8 +328,10 @@ func (w *world) file277(source, trace string, i int, icn string, statuses []x277
 // answers.
 func (w *world) group999(status string, codes []string, sets ...x999.SetResponse) x999.Ack {
 	w.t.Helper()
-	if len(w.res.Transactions) != 1 {
-		w.t.Fatalf("%d transaction sets, want one", len(w.res.Transactions))
+	for _, tx := range w.res.Transactions {
+		if tx.GS06 != w.res.Transactions[0].GS06 {
+			w.t.Fatalf("transaction sets in groups %s and %s, want one group", w.res.Transactions[0].GS06, tx.GS06)
+		}
 	}
 	acc := 0
 	for i := range sets {

@@ -284,33 +284,30 @@ const mask = "xxx"
 var phiCodes = map[string]bool{"116": true}
 
 // maskValue returns v as inspect prints it without --show-phi: a code the element's
-// list holds, or a number in a numeric element; anything else is masked. What an
-// element holds is checked, not only what it should hold: in a malformed file an
-// element left out shifts the rest, and a name or a member id lands where a code
-// or an amount belongs.
+// list holds, a number in a numeric element, or a short token in an element whose
+// codes the guide keeps elsewhere (a CARC, a state), each as the validator accepts
+// it (guide.Element.Valid); anything else is masked. What an element holds is
+// checked, not only what it should hold: in a malformed file an element left out
+// shifts the rest, and a name or a member id lands where a code or an amount belongs.
 func maskValue(el *guide.Element, v string) string {
 	switch {
 	case v == "":
 		return v
 	case phiCodes[el.Ref]:
 		return mask
+	}
+	switch {
 	case len(el.Codes) > 0:
-		if el.HasCode([]byte(v)) {
-			return v
+	case el.Type == guide.TypeN0, el.Type == guide.TypeN1, el.Type == guide.TypeN2, el.Type == guide.TypeR:
+	case el.Type == guide.TypeID:
+		if !isToken(v) {
+			return mask
 		}
+	default:
 		return mask
 	}
-	switch el.Type {
-	case guide.TypeN0, guide.TypeN1, guide.TypeN2, guide.TypeR:
-		if isNumber(v) {
-			return v
-		}
-	case guide.TypeID:
-		// A code of a list kept outside the guide (a CARC, a state): a short
-		// token that fits the element, not a name or an id that ran into it.
-		if len(v) <= el.Max && isToken(v) {
-			return v
-		}
+	if el.Valid([]byte(v)) {
+		return v
 	}
 	return mask
 }
@@ -324,22 +321,4 @@ func isToken(v string) bool {
 		}
 	}
 	return v != ""
-}
-
-// isNumber reports whether v is written as an X12 number: an optional minus sign,
-// digits and at most one decimal point.
-func isNumber(v string) bool {
-	v = strings.TrimPrefix(v, "-")
-	digits, point := 0, false
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '.' && !point:
-			point = true
-		default:
-			return false
-		}
-	}
-	return digits > 0
 }

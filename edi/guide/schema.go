@@ -188,6 +188,16 @@ type Element struct {
 // IsComposite reports whether the element is a composite of components.
 func (e *Element) IsComposite() bool { return e.CompositeID != "" }
 
+// Valid reports whether v, a non-empty simple value, is one the element accepts:
+// its type, length and code list, as the validator checks them (delimiters aside).
+func (e *Element) Valid(v []byte) bool {
+	code, _ := checkValueFlags(e, v, plainClasses.flags(v))
+	return code == ""
+}
+
+// plainClasses classifies bytes for Valid: the default delimiters.
+var plainClasses = classesFor(nil, x12.DefaultDelimiters)
+
 // HasCode reports whether v is one of the element's code values. An element without a
 // code list accepts every value.
 func (e *Element) HasCode(v []byte) bool {

@@ -393,7 +393,7 @@ func (l *loader) applyOne(key, env string, doc map[string]*yamlValue, def string
 			value, source, fromFileLiteral = s, env+"_FILE", false
 		}
 	}
-	if secret && fromFileLiteral && hasPassword(value) {
+	if secret && fromFileLiteral && HasPassword(value) {
 		l.fail(key, source, fmt.Errorf("holds a password; set %s, %s_FILE or %s_file instead", env, env, key))
 		return
 	}
@@ -426,8 +426,10 @@ func (l *loader) resolve(p string) string {
 	return filepath.Join(l.dir, p)
 }
 
-// hasPassword reports whether a URL carries a password.
-func hasPassword(v string) bool {
+// HasPassword reports whether a URL carries a password (user:password@ before its
+// host; an empty one is none), whether or not the rest of it parses: a URL with a
+// typo must not slip a password past the check.
+func HasPassword(v string) bool {
 	i := strings.Index(v, "://")
 	if i < 0 {
 		return false
@@ -440,7 +442,8 @@ func hasPassword(v string) bool {
 	if slash := strings.IndexByte(rest, '/'); slash >= 0 && slash < at {
 		return false
 	}
-	return strings.Contains(rest[:at], ":")
+	colon := strings.IndexByte(rest[:at], ':')
+	return colon >= 0 && colon < at-1
 }
 
 // readSecret reads a secret from a file, without the trailing newline.

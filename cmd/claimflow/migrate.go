@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/claimflow/claimflow/config"
 	"github.com/claimflow/claimflow/storage"
 	"github.com/spf13/cobra"
 )
@@ -38,16 +38,7 @@ var errPasswordFlag = fmt.Errorf("--database holds a password, which other users
 
 // checkPasswordFlag returns errPasswordFlag when --database carries a password.
 func checkPasswordFlag(flag string) error {
-	if !strings.Contains(flag, "@") {
-		return nil
-	}
-	if u, err := url.Parse(flag); err != nil || u.User == nil {
-		// A URL that does not parse may still hold one: refuse what looks like it.
-		if err != nil && strings.Contains(flag[:strings.LastIndex(flag, "@")], ":") {
-			return errPasswordFlag
-		}
-		return nil
-	} else if pw, ok := u.User.Password(); ok && pw != "" {
+	if config.HasPassword(flag) {
 		return errPasswordFlag
 	}
 	return nil

@@ -40,7 +40,7 @@ func TestHostKeyTypeChangeReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := newSigner(t).PublicKey() // the ed25519 key pinned before the server changed
+	old := connectortest.NewSigner(t).PublicKey() // the ed25519 key pinned before the server changed
 	if err := keys.Pin(a.sim.Addr(), old); err != nil {
 		t.Fatal(err)
 	}
@@ -61,14 +61,14 @@ func TestHostKeyTypeChangeReported(t *testing.T) {
 // "host,alias key", a hashed host, a pattern. Other hosts keep their keys.
 func TestPinReplacesKeyOnEveryLine(t *testing.T) {
 	t.Parallel()
-	oldKey := newSigner(t)
+	oldKey := connectortest.NewSigner(t)
 	a := startSim(t, connectortest.BaseLayout(), oldKey) // a server still holding the old key
 	addr := a.sim.Addr()
 	_, port, _ := net.SplitHostPort(addr)
 	keyText := func(k ssh.PublicKey) string {
 		return k.Type() + " " + base64.StdEncoding.EncodeToString(k.Marshal())
 	}
-	otherKey := newSigner(t).PublicKey()
+	otherKey := connectortest.NewSigner(t).PublicKey()
 	other := knownhosts.Line([]string{"sftp.other.example"}, otherKey)
 	for _, tc := range []struct {
 		name, line string
@@ -91,7 +91,7 @@ func TestPinReplacesKeyOnEveryLine(t *testing.T) {
 			if pinned, err := keys.Lookup(addr); err != nil || len(pinned) != 1 {
 				t.Fatalf("before Pin, Lookup = %d keys, %v; want the old key", len(pinned), err)
 			}
-			newKey := newSigner(t).PublicKey()
+			newKey := connectortest.NewSigner(t).PublicKey()
 			if err := keys.Pin(addr, newKey); err != nil {
 				t.Fatal(err)
 			}

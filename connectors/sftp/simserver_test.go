@@ -6,8 +6,6 @@ package sftp_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -34,20 +32,6 @@ type simFixture struct {
 	conns []net.Conn // every TCP connection the client made
 }
 
-// newSigner is a fresh ed25519 key.
-func newSigner(t *testing.T) ssh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // startSim serves the layout l (relative folders, as connectortest's) from a fresh
 // root; hostKey nil: an ed25519 key is generated. The client configuration pins the
 // simulator's key, retries fast, records its connections and takes inbound files
@@ -55,7 +39,7 @@ func newSigner(t *testing.T) ssh.Signer {
 func startSim(t *testing.T, l connectors.Layout, hostKey ssh.Signer) *simFixture {
 	t.Helper()
 	root := t.TempDir()
-	user := newSigner(t)
+	user := connectortest.NewSigner(t)
 	sim, err := simulator.New(simulator.Config{Root: root, Layout: &l, HostKey: hostKey,
 		Users:  map[string]simulator.User{"tester": {AuthorizedKeys: []ssh.PublicKey{user.PublicKey()}}},
 		Logger: slog.New(slog.DiscardHandler)})

@@ -45,7 +45,7 @@ type stallingServer struct {
 
 func startStallingServer(t *testing.T, mode stallMode) *stallingServer {
 	t.Helper()
-	signer := newSigner(t)
+	signer := connectortest.NewSigner(t)
 	cfg := &ssh.ServerConfig{NoClientAuth: true}
 	cfg.AddHostKey(signer)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

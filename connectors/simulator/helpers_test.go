@@ -2,8 +2,6 @@ package simulator_test
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"log/slog"
 	"strings"
 	"testing"
@@ -18,7 +16,6 @@ import (
 	"github.com/claimflow/claimflow/edi/x835"
 	"github.com/claimflow/claimflow/edi/x837p"
 	"github.com/claimflow/claimflow/fixtures"
-	"golang.org/x/crypto/ssh"
 )
 
 // clock is the fixed time of the simulators under test.
@@ -41,20 +38,6 @@ func newSim(t *testing.T, cfg simulator.Config) *simulator.Server {
 	}
 	t.Cleanup(func() { sim.Close() })
 	return sim
-}
-
-// clientKey is a fresh ed25519 key for an SFTP user.
-func clientKey(t *testing.T) ssh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // fixtureClaims are n synthetic claims of a seed, read back from the generator's 837P.

@@ -37,7 +37,7 @@ func ctxT(t *testing.T) context.Context {
 // renames them, and the suite writes its files just before it lists them.
 func serve(t *testing.T, cfg simulator.Config, l connectors.Layout) (*simulator.Server, *sftp.Client) {
 	t.Helper()
-	key := clientKey(t)
+	key := connectortest.NewSigner(t)
 	cfg.Users = map[string]simulator.User{"tester": {AuthorizedKeys: []ssh.PublicKey{key.PublicKey()}}}
 	sim := newSim(t, cfg)
 	addr, err := sim.Start(ctxT(t))
@@ -110,7 +110,7 @@ func TestAccess(t *testing.T) {
 	if _, err := sftp.Open(ctxT(t), cfg); !errors.Is(err, connectors.ErrAuth) {
 		t.Fatalf("wrong password: %v, want ErrAuth", err)
 	}
-	cfg.Auth = []ssh.AuthMethod{ssh.PublicKeys(clientKey(t))}
+	cfg.Auth = []ssh.AuthMethod{ssh.PublicKeys(connectortest.NewSigner(t))}
 	if _, err := sftp.Open(ctxT(t), cfg); !errors.Is(err, connectors.ErrAuth) {
 		t.Fatalf("unknown key: %v, want ErrAuth", err)
 	}
